@@ -1,0 +1,2 @@
+// Entry point; wired up at integration.
+export {};
