@@ -16,3 +16,8 @@ export function redact(text: string): string {
   }
   return result;
 }
+
+/** True when `value` is exactly a registered secret (a cheap check for data about to be stored). */
+export function isSecret(value: string): boolean {
+  return secrets.has(value);
+}

@@ -1,0 +1,225 @@
+// The shape of a batch's state file. It is rewritten whole on every flush, so everything here
+// stays small: per-message facts live in UidSet strings, never in arrays that grow with a mailbox.
+
+import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxIdentity, MailboxStatus, RenamedFolder, UnmigratedFolder} from '../engine/batch-model.js';
+import {MAILBOX_STATUSES} from '../engine/batch-model.js';
+import {MigrationError} from '../imap/imap-error.js';
+import {isSecret} from '../log/secret-redaction.js';
+
+export const STATE_VERSION = 1;
+export const MAX_ERRORS = 20;
+export const MAX_ITEMS = 1000;
+
+export interface FolderCheckpoint {
+  /** Target folder path. */
+  target: string;
+  /** Bigint as decimal string. */
+  sourceUidValidity: string;
+  targetUidValidity?: string;
+  /** UidSet serialized: source UIDs ended (copied, skipped or failed). */
+  done: string;
+  /** UidSet serialized: source UIDs whose APPEND was sent but not confirmed-and-checkpointed. */
+  maybeCopied: string;
+  /** Source HIGHESTMODSEQ at the end of the last completed pass. */
+  highestModseq?: string;
+  /** Source UIDNEXT at the end of the last completed pass. */
+  uidNext?: number;
+  total: number;
+  doneCount: number;
+  skipped: number;
+  failed: number;
+  bytesDone: number;
+  lastPassAt?: string;
+}
+
+export interface MailboxStats {
+  itemsDone: number;
+  itemsTotal: number;
+  itemsSkipped: number;
+  itemsFailed: number;
+  bytesDone: number;
+  bytesTotal: number;
+  startedAt?: string;
+  initialSyncMs?: number;
+  lastSyncedAt?: string;
+  passes: number;
+  appendCount: number;
+  flagUpdates: number;
+}
+
+export interface MailboxState {
+  identity: MailboxIdentity;
+  status: MailboxStatus;
+  /** Set when a stop was requested (by a command or another process). */
+  stopRequested?: boolean;
+  error?: ErrorRecord;
+  /** Ring, newest last, at most MAX_ERRORS. */
+  errors: ErrorRecord[];
+  stats: MailboxStats;
+  /** By source folder path. */
+  folders: Record<string, FolderCheckpoint>;
+  /** At most MAX_ITEMS each; the rest is counted in the overflow fields. */
+  skipped: ItemRecord[];
+  failed: ItemRecord[];
+  skippedOverflow: number;
+  failedOverflow: number;
+  unmigratedFolders: UnmigratedFolder[];
+  renamedFolders: RenamedFolder[];
+  droppedKeywords: {folder: string; keywords: string[]}[];
+}
+
+export interface BatchState {
+  version: number;
+  batch: BatchDefinition;
+  /** Key: emailAddress lowercased. */
+  mailboxes: Record<string, MailboxState>;
+  startedAt?: string;
+  completeRequested?: boolean;
+  completedAt?: string;
+  lastSyncedAt?: string;
+  updatedAt: string;
+}
+
+export function mailboxKey(emailAddress: string): string {
+  return emailAddress.toLowerCase();
+}
+
+export function newMailboxState(identity: MailboxIdentity): MailboxState {
+  return {
+    identity,
+    status: 'Queued',
+    errors: [],
+    stats: newMailboxStats(),
+    folders: {},
+    skipped: [],
+    failed: [],
+    skippedOverflow: 0,
+    failedOverflow: 0,
+    unmigratedFolders: [],
+    renamedFolders: [],
+    droppedKeywords: [],
+  };
+}
+
+export function newBatchState(batch: BatchDefinition, identities: readonly MailboxIdentity[], now = new Date()): BatchState {
+  const mailboxes: Record<string, MailboxState> = {};
+  for (const identity of identities) mailboxes[mailboxKey(identity.emailAddress)] = newMailboxState(identity);
+  return {version: STATE_VERSION, batch, mailboxes, updatedAt: now.toISOString()};
+}
+
+function newMailboxStats(): MailboxStats {
+  return {itemsDone: 0, itemsTotal: 0, itemsSkipped: 0, itemsFailed: 0, bytesDone: 0, bytesTotal: 0, passes: 0, appendCount: 0, flagUpdates: 0};
+}
+
+/** Appends unless the list is full; false means the item was dropped (the caller counts overflow). */
+export function pushBounded<T>(list: T[], item: T, max: number): boolean {
+  if (list.length >= max) return false;
+  list.push(item);
+  return true;
+}
+
+/** Appends to a ring that keeps the newest `max` entries (used for the per-mailbox error list). */
+export function pushRing<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
+/**
+ * Validates a parsed state file and brings it to the current version. Version 1 is the first, so
+ * this is validation plus filling collections a hand-edited or older-v1 file may lack; later
+ * versions add their upgrade steps here.
+ */
+export function upgradeState(raw: unknown, file: string): BatchState {
+  const bad = (what: string): MigrationError =>
+    new MigrationError({
+      kind: 'config',
+      message: `State file ${file} is not a mailferry batch state (${what})`,
+      hint: `Check that the file belongs to mailferry; the last good state may be in ${file}.bak`,
+      retryable: false,
+    });
+  if (!isObject(raw)) throw bad('not a JSON object');
+  const version = raw['version'];
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) throw bad('missing or invalid "version"');
+  if (version > STATE_VERSION) {
+    throw new MigrationError({
+      kind: 'config',
+      message: `State file ${file} was written by a newer mailferry (state version ${version}; this mailferry reads up to version ${STATE_VERSION})`,
+      hint: 'Upgrade mailferry to manage this batch',
+      retryable: false,
+    });
+  }
+  const batch = raw['batch'];
+  if (!isObject(batch) || typeof batch['name'] !== 'string' || !isObject(batch['source']) || !isObject(batch['target']) || !isObject(batch['settings'])) {
+    throw bad('missing or invalid "batch" definition');
+  }
+  const mailboxes = raw['mailboxes'];
+  if (!isObject(mailboxes)) throw bad('missing "mailboxes"');
+  for (const [key, mailbox] of Object.entries(mailboxes)) {
+    if (!isObject(mailbox) || !isObject(mailbox['identity']) || typeof mailbox['identity']['emailAddress'] !== 'string') {
+      throw bad(`mailbox ${JSON.stringify(key)} has no identity`);
+    }
+    if (!(MAILBOX_STATUSES as readonly unknown[]).includes(mailbox['status'])) throw bad(`mailbox ${JSON.stringify(key)} has unknown status ${JSON.stringify(mailbox['status'])}`);
+    const defaults = newMailboxState(mailbox['identity'] as unknown as MailboxIdentity);
+    for (const field of ['errors', 'skipped', 'failed', 'unmigratedFolders', 'renamedFolders', 'droppedKeywords'] as const) {
+      if (!Array.isArray(mailbox[field])) mailbox[field] = defaults[field];
+    }
+    for (const field of ['skippedOverflow', 'failedOverflow'] as const) {
+      if (typeof mailbox[field] !== 'number') mailbox[field] = 0;
+    }
+    if (!isObject(mailbox['folders'])) mailbox['folders'] = {};
+    mailbox['stats'] = {...newMailboxStats(), ...(isObject(mailbox['stats']) ? mailbox['stats'] : {})};
+  }
+  if (typeof raw['updatedAt'] !== 'string') raw['updatedAt'] = new Date(0).toISOString();
+  return raw as unknown as BatchState;
+}
+
+/** Keys that name a credential. The state stores where a secret comes from (SecretSource), never one of these. */
+const CREDENTIAL_KEY = /^(password|passwd|targetpassword|adminpassword|accesstoken|refreshtoken|token|secret)$/i;
+/** Values that are the login names themselves: a password equal to its own user name is no new leak. */
+const LOGIN_NAME_KEYS: ReadonlySet<string> = new Set(['emailAddress', 'userName', 'targetUserName', 'userRoot', 'adminUser']);
+
+/**
+ * Refuses state that would put a credential on disk: a credential-named field with a string
+ * value, or any string (value or key) equal to a registered secret. Exact comparison keeps it
+ * cheap on large states and free of false alarms from a numeric password that happens to occur
+ * inside a byte count or a subject.
+ */
+export function assertNoSecrets(state: BatchState, file: string): void {
+  const leak = findSecret(state, '', 0);
+  if (leak === undefined) return;
+  throw new MigrationError({
+    kind: 'internal',
+    message: `Refused to write state file ${file}: field ${leak} would contain a password or token (nothing was written)`,
+    hint: 'This is a bug in mailferry; please report it with the field name (never the secret)',
+    retryable: false,
+  });
+}
+
+function findSecret(value: unknown, path: string, depth: number): string | undefined {
+  if (depth > 64) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findSecret(value[i], `${path}[${i}]`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (!isObject(value)) return undefined;
+  const inMailboxMap = path === 'mailboxes'; // keys are email addresses
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    if (typeof child === 'string' && child !== '' && CREDENTIAL_KEY.test(key)) return childPath;
+    if (!inMailboxMap && isSecret(key)) return `${path || '<root>'} (a key)`;
+    if (typeof child === 'string') {
+      if (!LOGIN_NAME_KEYS.has(key) && isSecret(child)) return childPath;
+    } else if (typeof child === 'object' && child !== null) {
+      const found = findSecret(child, childPath, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
