@@ -29,6 +29,10 @@ export interface FolderCheckpoint {
   skipped: number;
   failed: number;
   bytesDone: number;
+  /** Bytes of the folder's messages still to copy plus those done (for ETA). */
+  bytesTotal: number;
+  /** Set (and flushed) before the first APPEND of a pass; found set after a crash → reconcile with the target. */
+  inProgress?: boolean;
   lastPassAt?: string;
 }
 
@@ -167,6 +171,15 @@ export function upgradeState(raw: unknown, file: string): BatchState {
       if (typeof mailbox[field] !== 'number') mailbox[field] = 0;
     }
     if (!isObject(mailbox['folders'])) mailbox['folders'] = {};
+    for (const [path, checkpoint] of Object.entries(mailbox['folders'] as Record<string, unknown>)) {
+      if (!isObject(checkpoint) || typeof checkpoint['done'] !== 'string' || typeof checkpoint['sourceUidValidity'] !== 'string') {
+        throw bad(`mailbox ${JSON.stringify(key)} has an invalid checkpoint for folder ${JSON.stringify(path)}`);
+      }
+      if (typeof checkpoint['maybeCopied'] !== 'string') checkpoint['maybeCopied'] = '';
+      for (const field of ['total', 'doneCount', 'skipped', 'failed', 'bytesDone', 'bytesTotal']) {
+        if (typeof checkpoint[field] !== 'number') checkpoint[field] = 0;
+      }
+    }
     mailbox['stats'] = {...newMailboxStats(), ...(isObject(mailbox['stats']) ? mailbox['stats'] : {})};
   }
   if (typeof raw['updatedAt'] !== 'string') raw['updatedAt'] = new Date(0).toISOString();
