@@ -1,0 +1,202 @@
+// The engine's front door for both front ends: create, open (to run), list and remove batches.
+// Opening a batch takes its run lock, re-reads the CSV for passwords (they are never in the
+// state file), reads admin secrets, and starts listening for commands from other processes.
+
+import {resolve} from 'node:path';
+import {MigrationError} from '../imap/imap-error.js';
+import {silentLogger, type Logger} from '../log/logger.js';
+import {BatchStore} from '../store/batch-store.js';
+import {postCommand, watchCommands, type RemoteCommand} from '../store/command-inbox.js';
+import {newMailboxState, STATE_VERSION, type BatchState} from '../store/state-schema.js';
+import type {BatchControl} from './batch-control.js';
+import type {BatchDefinition, MailboxStatus} from './batch-model.js';
+import {BatchRunner, mailboxKey} from './batch-runner.js';
+import {loadMigrationCsv, type MigrationRow} from './migration-csv.js';
+import {resolveSecrets, type ResolvedSecrets} from './row-credentials.js';
+
+export interface CreateBatchOptions {
+  stateDir: string;
+  definition: BatchDefinition;
+  rows: readonly MigrationRow[];
+}
+
+export async function createBatch(options: CreateBatchOptions): Promise<void> {
+  const definition: BatchDefinition = {...options.definition, csvPath: resolve(options.definition.csvPath)};
+  const state: BatchState = {
+    version: STATE_VERSION,
+    batch: definition,
+    mailboxes: {},
+    updatedAt: new Date().toISOString(),
+  };
+  for (const row of options.rows) {
+    const key = mailboxKey(row.emailAddress);
+    if (state.mailboxes[key]) continue;
+    state.mailboxes[key] = newMailboxState({
+      emailAddress: row.emailAddress,
+      userName: row.userName,
+      ...(row.userRoot ? {userRoot: row.userRoot} : {}),
+      ...(row.targetUserName ? {targetUserName: row.targetUserName} : {}),
+    });
+  }
+  if (Object.keys(state.mailboxes).length === 0) {
+    throw new MigrationError({
+      kind: 'config',
+      message: `batch "${definition.name}" has no users`,
+      hint: 'give a migration CSV with at least one valid row (mailferry check-csv FILE shows its problems)',
+      retryable: false,
+    });
+  }
+  const store = await BatchStore.create(options.stateDir, state);
+  await store.close();
+}
+
+export interface OpenBatchOptions {
+  stateDir: string;
+  name: string;
+  logger?: Logger;
+  /** Admin secrets already typed into the UI; otherwise read per the batch's SecretSources. */
+  secrets?: ResolvedSecrets;
+  /** Read passwords from this CSV instead of the one recorded in the batch. */
+  csvPath?: string;
+  follow?: boolean;
+  inFlightBytes?: number;
+  backoffScale?: number;
+}
+
+export interface OpenedBatch extends BatchControl {
+  readonly stateFile: string;
+  readonly activeCount: number;
+}
+
+export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch> {
+  const logger = options.logger ?? silentLogger;
+  const store = await BatchStore.open(options.stateDir, options.name);
+  try {
+    await store.acquireRunLock();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  try {
+    const definition = store.state.batch;
+    const csvPath = options.csvPath ?? definition.csvPath;
+    const csv = await loadMigrationCsv(csvPath);
+    const rows = new Map<string, MigrationRow>();
+    for (const row of csv.rows) rows.set(mailboxKey(row.emailAddress), row);
+    const secrets =
+      options.secrets ?? (await resolveSecrets({source: definition.sourceCredentials, target: definition.targetCredentials}));
+    const runner = new BatchRunner({
+      store,
+      rows,
+      secrets,
+      logger: logger.child({batch: definition.name}),
+      ...(options.follow !== undefined ? {follow: options.follow} : {}),
+      ...(options.inFlightBytes !== undefined ? {inFlightBytes: options.inFlightBytes} : {}),
+      ...(options.backoffScale !== undefined ? {backoffScale: options.backoffScale} : {}),
+    });
+    const stopWatching = watchCommands(
+      store.file,
+      (command) => applyRemoteCommand(runner, command),
+      (error) => logger.warn('could not read a command for this batch', {error: String(error)}),
+    );
+    const close = runner.close.bind(runner);
+    return Object.assign(runner, {
+      stateFile: store.file,
+      close: async () => {
+        stopWatching();
+        await close();
+        await store.close();
+      },
+    });
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function applyRemoteCommand(control: BatchControl, command: RemoteCommand): Promise<void> {
+  const mailboxes = command.mailboxes ?? [];
+  switch (command.action) {
+    case 'stop':
+      await control.stop(mailboxes);
+      break;
+    case 'resume':
+      control.resume(mailboxes);
+      break;
+    case 'sync-now':
+      control.syncNow(mailboxes);
+      break;
+    case 'complete':
+      void control.complete();
+      break;
+  }
+}
+
+export interface BatchListing {
+  name: string;
+  file: string;
+  updatedAt?: string;
+  mailboxes: number;
+  counts: Partial<Record<MailboxStatus, number>>;
+  runningPid?: number;
+}
+
+export async function listBatches(stateDir: string): Promise<BatchListing[]> {
+  const batches = await BatchStore.list(stateDir);
+  return Promise.all(
+    batches.map(async (batch) => {
+      const pid = await BatchStore.runningPid(stateDir, batch.name);
+      return {...batch, ...(pid ? {runningPid: pid} : {})};
+    }),
+  );
+}
+
+export async function removeBatch(stateDir: string, name: string): Promise<void> {
+  await BatchStore.remove(stateDir, name);
+}
+
+/**
+ * A command for a batch from a process that does not run it: handed to the running process when
+ * there is one; otherwise applied to the state file directly so the next start honours it.
+ * Returns where it went.
+ */
+export async function sendBatchCommand(
+  stateDir: string,
+  name: string,
+  command: Omit<RemoteCommand, 'at'>,
+): Promise<'posted' | 'applied'> {
+  const pid = await BatchStore.runningPid(stateDir, name);
+  if (pid) {
+    await postCommand(BatchStore.fileFor(stateDir, name), command);
+    return 'posted';
+  }
+  const store = await BatchStore.open(stateDir, name);
+  try {
+    await store.acquireRunLock();
+    const keys = command.mailboxes?.length ? command.mailboxes.map(mailboxKey) : Object.keys(store.state.mailboxes);
+    for (const key of keys) {
+      const mailbox = store.state.mailboxes[key];
+      if (!mailbox) throw unknownMailbox(name, key);
+      if (command.action === 'stop' && (mailbox.status === 'Queued' || mailbox.status === 'Synced')) mailbox.status = 'Stopped';
+      if (command.action === 'resume' && (mailbox.status === 'Stopped' || mailbox.status === 'Failed')) {
+        mailbox.status = 'Queued';
+        delete mailbox.error;
+      }
+    }
+    if (command.action === 'complete') store.state.completeRequested = true;
+    store.markDirty();
+    await store.flushNow();
+  } finally {
+    await store.close();
+  }
+  return 'applied';
+}
+
+export function unknownMailbox(batch: string, key: string): MigrationError {
+  return new MigrationError({
+    kind: 'config',
+    message: `batch "${batch}" has no mailbox ${key}`,
+    hint: `mailferry batch status ${batch} lists its mailboxes`,
+    retryable: false,
+  });
+}

@@ -1,0 +1,583 @@
+// The scheduler behind BatchControl: which mailbox runs when, within the concurrency caps and the
+// endpoints' connection budgets; retries with backoff; stop/resume/sync-now/complete; snapshots.
+//
+// Status rules (SPEC "Statuses"):
+//   Queued -> Starting -> Syncing -> Synced -> IncrementalSyncing -> Synced ...
+//   stop: (any active) -> Stopping -> Stopped; resume: Stopped|Failed -> Queued
+//   complete: Synced -> Completing -> Completed (mailboxes still copying complete after their pass)
+// An interrupted process (crash, kill, quit) leaves active statuses on disk; on the next start
+// they are turned back into Queued (first pass unfinished) or Synced (incremental due now).
+
+import {MigrationError, type ErrorInfo} from '../imap/imap-error.js';
+import type {Logger} from '../log/logger.js';
+import type {BatchStore} from '../store/batch-store.js';
+import {MAX_ERRORS, MAX_ITEMS, pushBounded, type MailboxState} from '../store/state-schema.js';
+import {AsyncSemaphore} from './async-semaphore.js';
+import type {BatchControl} from './batch-control.js';
+import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxStatus} from './batch-model.js';
+import type {BatchSnapshot, MailboxDetail, MailboxSnapshot} from './batch-snapshot.js';
+import {TypedEmitter, type EngineEventName, type EngineListener} from './engine-events.js';
+import {runMailboxPass, type EngineBudgets} from './mailbox-pass.js';
+import {mailboxTotals} from './mailbox-totals.js';
+import type {MigrationRow} from './migration-csv.js';
+import type {PassKind, PassReporter} from './pass-context.js';
+import {RateTracker} from './rate-tracker.js';
+import type {ResolvedSecrets} from './row-credentials.js';
+import {buildBatchSnapshot, buildMailboxSnapshot} from './snapshot-builder.js';
+
+export const DEFAULT_IN_FLIGHT_BYTES = 48 * 1024 * 1024;
+const PUBLISH_INTERVAL_MS = 200;
+const MAX_ATTEMPTS_WITHOUT_PROGRESS = 8;
+const MAX_BACKOFF_MS = 5 * 60 * 1000;
+const HISTORY_LENGTH = 60;
+
+export interface RunnerOptions {
+  store: BatchStore;
+  /** CSV rows by lower-cased EmailAddress: the only place passwords are held. */
+  rows: ReadonlyMap<string, MigrationRow>;
+  secrets: ResolvedSecrets;
+  logger: Logger;
+  /** Bytes of message bodies in flight across all mailboxes. */
+  inFlightBytes?: number;
+  /** Run incremental passes when their interval comes round (long-running mode). */
+  follow?: boolean;
+  /** Shortens backoff waits in tests of retry behaviour. */
+  backoffScale?: number;
+}
+
+class StopRequested extends Error {
+  constructor(readonly reason: 'stop' | 'close') {
+    super(reason === 'stop' ? 'stopped by request' : 'interrupted: mailferry is closing');
+    this.name = 'StopRequested';
+  }
+}
+
+interface Runtime {
+  kind: PassKind;
+  abort: AbortController;
+  done: Promise<void>;
+  currentFolder?: string | undefined;
+  retrying?: {attempt: number; nextAt: string} | undefined;
+}
+
+export function mailboxKey(emailAddress: string): string {
+  return emailAddress.trim().toLowerCase();
+}
+
+export class BatchRunner implements BatchControl {
+  private readonly emitter = new TypedEmitter();
+  private readonly listeners = new Set<() => void>();
+  private readonly runtimes = new Map<string, Runtime>();
+  private readonly rates = new Map<string, RateTracker>();
+  private readonly syncNowRequests = new Set<string>();
+  private readonly budgets: EngineBudgets;
+  private readonly history: number[] = [];
+  private snapshot: BatchSnapshot;
+  private version = 0;
+  private dirty = true;
+  private started = false;
+  private closing = false;
+  private publishTimer: NodeJS.Timeout | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private lastHistoryAt = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: RunnerOptions) {
+    const {source, target} = options.store.state.batch;
+    this.budgets = {
+      bytes: new AsyncSemaphore(options.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES),
+      sourceConnections: new AsyncSemaphore(Math.max(1, source.maxConnections)),
+      targetConnections: new AsyncSemaphore(Math.max(1, target.maxConnections)),
+    };
+    this.normalizeAfterRestart();
+    this.snapshot = this.buildSnapshot();
+  }
+
+  get definition(): BatchDefinition {
+    return this.options.store.state.batch;
+  }
+
+  private get state() {
+    return this.options.store.state;
+  }
+
+  // ---- views ---------------------------------------------------------------------------------
+
+  getSnapshot = (): BatchSnapshot => this.snapshot;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  on<K extends EngineEventName>(event: K, listener: EngineListener<K>): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  getMailboxDetail(emailAddress: string): MailboxDetail | undefined {
+    const mailbox = this.state.mailboxes[mailboxKey(emailAddress)];
+    if (!mailbox) return undefined;
+    return {
+      emailAddress: mailbox.identity.emailAddress,
+      folders: Object.entries(mailbox.folders).map(([source, folder]) => ({
+        source,
+        target: folder.target,
+        total: folder.total,
+        done: folder.doneCount,
+        skipped: folder.skipped,
+        failed: folder.failed,
+        bytesDone: folder.bytesDone,
+      })),
+      skipped: [...mailbox.skipped],
+      failed: [...mailbox.failed],
+      errors: [...mailbox.errors],
+      unmigratedFolders: [...mailbox.unmigratedFolders],
+      renamedFolders: [...mailbox.renamedFolders],
+      droppedKeywords: mailbox.droppedKeywords.map((entry) => ({folder: entry.folder, keywords: [...entry.keywords]})),
+    };
+  }
+
+  // ---- commands ------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.state.startedAt ??= new Date().toISOString();
+    await this.options.store.flushNow();
+    this.publishTimer = setInterval(() => this.tick(), PUBLISH_INTERVAL_MS);
+    this.publishTimer.unref();
+    this.pump();
+  }
+
+  async stop(emailAddresses?: readonly string[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const key of this.selectKeys(emailAddresses)) {
+      const mailbox = this.state.mailboxes[key]!;
+      this.syncNowRequests.delete(key);
+      const runtime = this.runtimes.get(key);
+      if (runtime) {
+        this.setStatus(key, 'Stopping');
+        runtime.abort.abort(new StopRequested('stop'));
+        waits.push(runtime.done);
+      } else if (mailbox.status === 'Queued' || mailbox.status === 'Synced') {
+        this.setStatus(key, 'Stopped');
+      }
+    }
+    await Promise.all(waits);
+    await this.options.store.flushNow();
+  }
+
+  resume(emailAddresses?: readonly string[]): void {
+    for (const key of this.selectKeys(emailAddresses)) {
+      const mailbox = this.state.mailboxes[key]!;
+      if (mailbox.status !== 'Stopped' && mailbox.status !== 'Failed') continue;
+      delete mailbox.error;
+      this.setStatus(key, 'Queued');
+    }
+    this.pump();
+  }
+
+  syncNow(emailAddresses?: readonly string[]): void {
+    for (const key of this.selectKeys(emailAddresses)) {
+      if (this.state.mailboxes[key]!.status === 'Synced') this.syncNowRequests.add(key);
+    }
+    this.pump();
+  }
+
+  async complete(): Promise<void> {
+    this.state.completeRequested = true;
+    await this.options.store.flushNow();
+    this.dirty = true;
+    this.pump();
+    await this.whenIdle();
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    const waits: Promise<void>[] = [];
+    for (const runtime of this.runtimes.values()) {
+      runtime.abort.abort(new StopRequested('close'));
+      waits.push(runtime.done);
+    }
+    await Promise.all(waits);
+    if (this.publishTimer) clearInterval(this.publishTimer);
+    this.publish();
+    await this.options.store.flushNow();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Mailboxes working now (for the quit confirmation). */
+  get activeCount(): number {
+    return this.runtimes.size;
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------
+
+  private selectKeys(emailAddresses?: readonly string[]): string[] {
+    if (!emailAddresses || emailAddresses.length === 0) return Object.keys(this.state.mailboxes);
+    return emailAddresses.map(mailboxKey).filter((key) => this.state.mailboxes[key]);
+  }
+
+  private normalizeAfterRestart(): void {
+    let changed = false;
+    for (const mailbox of Object.values(this.state.mailboxes)) {
+      const before = mailbox.status;
+      if (before === 'Starting' || before === 'Syncing') mailbox.status = 'Queued';
+      else if (before === 'IncrementalSyncing' || before === 'Completing') mailbox.status = 'Synced';
+      else if (before === 'Stopping') mailbox.status = 'Stopped';
+      if (mailbox.status !== before) changed = true;
+    }
+    if (changed) this.options.store.markDirty();
+  }
+
+  private isIdle(): boolean {
+    if (this.runtimes.size > 0) return false;
+    if (!this.started) return true;
+    for (const [key, mailbox] of Object.entries(this.state.mailboxes)) {
+      if (mailbox.status === 'Queued') return false;
+      if (mailbox.status === 'Synced' && (this.syncNowRequests.has(key) || this.state.completeRequested)) return false;
+    }
+    return true;
+  }
+
+  private passKindFor(key: string, mailbox: MailboxState): PassKind | undefined {
+    const finished = mailbox.stats.initialSyncMs !== undefined;
+    if (mailbox.status === 'Queued') {
+      if (!finished) return 'initial';
+      return this.state.completeRequested ? 'final' : 'incremental';
+    }
+    if (mailbox.status !== 'Synced') return undefined;
+    if (this.state.completeRequested) return 'final';
+    if (this.syncNowRequests.has(key)) return 'incremental';
+    if (this.options.follow && this.dueAt(mailbox) <= Date.now()) return 'incremental';
+    return undefined;
+  }
+
+  private dueAt(mailbox: MailboxState): number {
+    const last = mailbox.stats.lastSyncedAt ? Date.parse(mailbox.stats.lastSyncedAt) : 0;
+    return last + this.definition.settings.incrementalIntervalMs;
+  }
+
+  private pump(): void {
+    if (!this.started || this.closing) return;
+    const {maxConcurrentMigrations, maxConcurrentIncrementalSyncs} = this.definition.settings;
+    let initial = 0;
+    let incremental = 0;
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.kind === 'initial') initial++;
+      else incremental++;
+    }
+    for (const [key, mailbox] of Object.entries(this.state.mailboxes)) {
+      if (this.runtimes.has(key)) continue;
+      const kind = this.passKindFor(key, mailbox);
+      if (!kind) continue;
+      if (kind === 'initial') {
+        if (initial >= maxConcurrentMigrations) continue;
+        initial++;
+      } else {
+        if (incremental >= maxConcurrentIncrementalSyncs) continue;
+        incremental++;
+      }
+      this.launch(key, kind);
+    }
+    this.armDueTimer();
+    if (this.isIdle()) {
+      this.maybeMarkCompleted();
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private armDueTimer(): void {
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
+    if (!this.options.follow || this.state.completeRequested) return;
+    let next = Infinity;
+    for (const mailbox of Object.values(this.state.mailboxes)) {
+      if (mailbox.status === 'Synced') next = Math.min(next, this.dueAt(mailbox));
+    }
+    if (next === Infinity) return;
+    // setTimeout overflows past ~24.8 days; re-arming at most hourly also absorbs clock jumps.
+    const wait = Math.min(Math.max(0, next - Date.now()), 60 * 60 * 1000);
+    this.dueTimer = setTimeout(() => this.pump(), wait);
+  }
+
+  private maybeMarkCompleted(): void {
+    if (!this.state.completeRequested || this.state.completedAt) return;
+    const open = Object.values(this.state.mailboxes).some((mailbox) => mailbox.status === 'Synced' || mailbox.status === 'Queued');
+    if (open) return;
+    this.state.completedAt = new Date().toISOString();
+    this.options.store.markDirty();
+    this.dirty = true;
+  }
+
+  private launch(key: string, kind: PassKind): void {
+    this.syncNowRequests.delete(key);
+    const runtime: Runtime = {kind, abort: new AbortController(), done: Promise.resolve()};
+    this.runtimes.set(key, runtime);
+    runtime.done = this.runMailbox(key, runtime)
+      .catch((error: unknown) => {
+        this.options.logger.error('mailbox runner crashed', {mailbox: key, error: String(error)});
+      })
+      .finally(() => {
+        this.runtimes.delete(key);
+        this.dirty = true;
+        this.pump();
+      });
+  }
+
+  private async runMailbox(key: string, runtime: Runtime): Promise<void> {
+    const mailbox = this.state.mailboxes[key]!;
+    const row = this.options.rows.get(key);
+    const {kind} = runtime;
+    this.setStatus(key, kind === 'initial' ? 'Starting' : kind === 'final' ? 'Completing' : 'IncrementalSyncing');
+    if (!row) {
+      this.fail(key, new MigrationError({
+        kind: 'config',
+        message: `${mailbox.identity.emailAddress} is no longer in the migration CSV (${this.definition.csvPath})`,
+        hint: 'put the row back (its passwords are read from the CSV on every start) or remove the mailbox from the batch',
+        mailbox: mailbox.identity.emailAddress,
+        retryable: false,
+      }));
+      return;
+    }
+    if (kind === 'initial') mailbox.stats.startedAt ??= new Date().toISOString();
+    const rate = this.rateFor(key);
+    rate.reset();
+    let attempt = 0;
+    for (;;) {
+      const appendsBefore = mailbox.stats.appendCount;
+      const passStarted = Date.now();
+      try {
+        const summary = await runMailboxPass({
+          kind,
+          batch: this.definition,
+          state: mailbox,
+          row,
+          secrets: this.options.secrets,
+          budgets: this.budgets,
+          logger: this.options.logger,
+          report: this.reporterFor(key, runtime),
+          signal: runtime.abort.signal,
+        });
+        const now = new Date().toISOString();
+        mailbox.stats.lastSyncedAt = now;
+        mailbox.stats.passes++;
+        mailbox.stats.flagUpdates += summary.flagsUpdated;
+        if (kind === 'initial') mailbox.stats.initialSyncMs = Date.now() - Date.parse(mailbox.stats.startedAt ?? now);
+        delete mailbox.error;
+        this.updateBatchLastSynced();
+        this.emitter.emit('pass-finished', {emailAddress: mailbox.identity.emailAddress, kind, copied: summary.copied, flagsUpdated: summary.flagsUpdated, ms: Date.now() - passStarted});
+        this.setStatus(key, kind === 'final' ? 'Completed' : 'Synced');
+        return;
+      } catch (error) {
+        const stop = runtime.abort.signal.aborted ? (runtime.abort.signal.reason as unknown) : undefined;
+        if (stop instanceof StopRequested) {
+          // A closing process leaves the mailbox to continue next time; a stop keeps it stopped.
+          if (stop.reason === 'stop') this.setStatus(key, 'Stopped');
+          else this.setStatus(key, mailbox.stats.initialSyncMs === undefined ? 'Queued' : 'Synced');
+          return;
+        }
+        const failure = toMigrationError(error, mailbox.identity.emailAddress);
+        const record = this.recordError(key, failure);
+        if (mailbox.stats.appendCount > appendsBefore) attempt = 0;
+        attempt++;
+        if (!failure.retryable || (failure.kind !== 'throttled' && attempt > MAX_ATTEMPTS_WITHOUT_PROGRESS)) {
+          this.fail(key, failure, record);
+          return;
+        }
+        const wait = this.backoff(failure, attempt);
+        runtime.retrying = {attempt, nextAt: new Date(Date.now() + wait).toISOString()};
+        runtime.currentFolder = undefined;
+        this.dirty = true;
+        if (failure.kind === 'throttled') {
+          this.emitter.emit('throttled', {
+            emailAddress: mailbox.identity.emailAddress,
+            endpoint: failure.endpoint ?? 'target',
+            waitMs: wait,
+            ...(failure.serverText ? {serverText: failure.serverText} : {}),
+          });
+        }
+        this.emitter.emit('retry', {emailAddress: mailbox.identity.emailAddress, attempt, waitMs: wait, error: record});
+        this.options.logger.warn('retrying mailbox after a transient error', {mailbox: key, attempt, waitMs: wait, error: failure.message});
+        const interrupted = await sleep(wait, runtime.abort.signal);
+        runtime.retrying = undefined;
+        if (interrupted) continue; // the catch above sees the abort on the next turn
+        if (kind === 'initial') this.setStatus(key, 'Starting');
+      }
+    }
+  }
+
+  private backoff(error: MigrationError, attempt: number): number {
+    const scale = this.options.backoffScale ?? 1;
+    if (error.kind === 'throttled' && error.retryAfterMs) return Math.min(error.retryAfterMs, MAX_BACKOFF_MS) * scale;
+    const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempt - 1));
+    return Math.round((base / 2 + Math.random() * (base / 2)) * scale);
+  }
+
+  private reporterFor(key: string, runtime: Runtime): PassReporter {
+    const mailbox = this.state.mailboxes[key]!;
+    const emailAddress = mailbox.identity.emailAddress;
+    return {
+      progress: () => {
+        this.dirty = true;
+        this.options.store.markDirty();
+      },
+      currentFolder: (path) => {
+        runtime.currentFolder = path;
+        if (path !== undefined && mailbox.status === 'Starting') this.setStatus(key, 'Syncing');
+        this.dirty = true;
+        if (path !== undefined) {
+          const folder = mailbox.folders[path];
+          if (folder) this.emitter.emit('folder-progress', {emailAddress, folder: path, done: folder.doneCount, total: folder.total});
+        }
+      },
+      skipped: (item: ItemRecord) => {
+        if (!pushBounded(mailbox.skipped, item, MAX_ITEMS)) mailbox.skippedOverflow++;
+        this.emitter.emit('item-skipped', {emailAddress, item});
+        this.dirty = true;
+        this.options.store.markDirty();
+      },
+      failed: (item: ItemRecord) => {
+        if (!pushBounded(mailbox.failed, item, MAX_ITEMS)) mailbox.failedOverflow++;
+        this.emitter.emit('item-failed', {emailAddress, item});
+        this.dirty = true;
+        this.options.store.markDirty();
+      },
+      markDirty: () => {
+        this.dirty = true;
+        this.options.store.markDirty();
+      },
+      flushNow: () => this.options.store.flushNow(),
+    };
+  }
+
+  private recordError(key: string, error: MigrationError): ErrorRecord {
+    const mailbox = this.state.mailboxes[key]!;
+    const record: ErrorRecord = {...error.toJSON(), at: new Date().toISOString()};
+    pushBounded(mailbox.errors, record, MAX_ERRORS);
+    if (mailbox.errors.length > MAX_ERRORS) mailbox.errors.splice(0, mailbox.errors.length - MAX_ERRORS);
+    mailbox.error = record;
+    this.emitter.emit('error', {emailAddress: mailbox.identity.emailAddress, error: record});
+    this.options.logger.error(error.message, {mailbox: key, kind: error.kind, folder: error.folder, serverText: error.serverText, hint: error.hint});
+    this.dirty = true;
+    return record;
+  }
+
+  private fail(key: string, error: MigrationError, record?: ErrorRecord): void {
+    const saved = record ?? this.recordError(key, error);
+    this.setStatus(key, 'Failed', saved);
+  }
+
+  private setStatus(key: string, to: MailboxStatus, error?: ErrorRecord): void {
+    const mailbox = this.state.mailboxes[key]!;
+    const from = mailbox.status;
+    if (from === to) return;
+    mailbox.status = to;
+    this.emitter.emit('status', {emailAddress: mailbox.identity.emailAddress, from, to, ...(error ? {error} : {})});
+    this.dirty = true;
+    // Status changes are written at once: they are what an admin reads after a crash.
+    void this.options.store.flushNow().catch((flushError: unknown) => {
+      this.options.logger.error('could not write the state file', {error: String(flushError)});
+    });
+  }
+
+  private updateBatchLastSynced(): void {
+    let oldest: string | undefined;
+    for (const mailbox of Object.values(this.state.mailboxes)) {
+      const last = mailbox.stats.lastSyncedAt;
+      if (!last) return;
+      if (!oldest || last < oldest) oldest = last;
+    }
+    if (oldest) this.state.lastSyncedAt = oldest;
+  }
+
+  private rateFor(key: string): RateTracker {
+    let rate = this.rates.get(key);
+    if (!rate) {
+      rate = new RateTracker();
+      this.rates.set(key, rate);
+    }
+    return rate;
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = Date.now();
+    for (const [key] of this.runtimes) {
+      const mailbox = this.state.mailboxes[key]!;
+      const totals = mailboxTotals(mailbox);
+      this.rateFor(key).sample(now, totals.itemsDone, totals.bytesDone);
+    }
+    if (now - this.lastHistoryAt >= 1000) {
+      this.lastHistoryAt = now;
+      let rate = 0;
+      for (const key of this.runtimes.keys()) rate += this.rateFor(key).itemsPerSecond;
+      this.history.push(Math.round(rate * 10) / 10);
+      if (this.history.length > HISTORY_LENGTH) this.history.shift();
+      if (this.runtimes.size > 0) this.dirty = true;
+    }
+    if (this.dirty) this.publish();
+  }
+
+  private publish(): void {
+    this.dirty = false;
+    this.snapshot = this.buildSnapshot();
+    for (const listener of this.listeners) listener();
+  }
+
+  private buildSnapshot(): BatchSnapshot {
+    const mailboxes: MailboxSnapshot[] = [];
+    for (const [key, mailbox] of Object.entries(this.state.mailboxes)) {
+      const runtime = this.runtimes.get(key);
+      mailboxes.push(
+        buildMailboxSnapshot(mailbox, {
+          currentFolder: runtime?.currentFolder,
+          retrying: runtime?.retrying,
+          rate: runtime ? this.rates.get(key) : undefined,
+        }),
+      );
+    }
+    this.version++;
+    return buildBatchSnapshot(this.state, mailboxes, {
+      version: this.version,
+      running: this.runtimes.size > 0,
+      throughputHistory: [...this.history],
+    });
+  }
+}
+
+function toMigrationError(error: unknown, mailbox: string): MigrationError {
+  if (error instanceof MigrationError) return error.mailbox ? error : error.withContext({mailbox});
+  const info: ErrorInfo = {
+    kind: 'internal',
+    message: `unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+    hint: 'this is a bug in mailferry; the log file has details. Resume the mailbox to try again',
+    mailbox,
+    retryable: false,
+  };
+  return new MigrationError(info, {cause: error});
+}
+
+/** Resolves true when the wait was cut short by the signal. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(false);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    signal.addEventListener('abort', onAbort, {once: true});
+  });
+}

@@ -1,0 +1,446 @@
+// One folder of one mailbox: decide what is new, check the target when the last run may have
+// left copies behind, copy newest first, sync flag changes, and leave a checkpoint.
+//
+// Crash safety without a state write per message: before the first APPEND into a folder the
+// checkpoint is marked `inProgress` and flushed. A folder found in that state (a crash or kill
+// during the copy) is reconciled: messages whose key (Message-ID, internal date, size) is already
+// on the target, beyond those accounted for by UIDs checkpointed as done, are not copied again.
+// The same reconciliation runs when UIDVALIDITY changed on either end, or when the target folder
+// already held mail before this batch had a checkpoint for it.
+
+import type {FetchMessageObject} from 'imapflow';
+import type {FolderCheckpoint} from '../store/state-schema.js';
+import type {FolderPlanEntry} from './folder-mapping.js';
+import {fetchKeys} from './folder-keys.js';
+import {syncFlagChanges} from './flag-sync.js';
+import {headerValue} from './message-headers.js';
+import {messageKey} from './message-key.js';
+import {splitFlags} from './message-flags.js';
+import type {PassContext} from './pass-context.js';
+import {UidSet} from './uid-set.js';
+
+/** Messages per FETCH of bodies; also bounded by bytes below. */
+const CHUNK_MESSAGES = 64;
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface FolderStatusHint {
+  uidValidity?: bigint | undefined;
+  uidNext?: number | undefined;
+  highestModseq?: bigint | undefined;
+  messages?: number | undefined;
+}
+
+export interface FolderTask {
+  entry: FolderPlanEntry;
+  /** From LIST-STATUS on the source, when the server answered it. */
+  sourceStatus?: FolderStatusHint;
+  /** Messages already in the target folder (from LIST-STATUS), when known. */
+  targetMessages?: number;
+}
+
+export interface FolderPassResult {
+  copied: number;
+  alreadyPresent: number;
+  flagsUpdated: number;
+}
+
+export function newCheckpoint(target: string, sourceUidValidity: string): FolderCheckpoint {
+  return {
+    target,
+    sourceUidValidity,
+    done: '',
+    maybeCopied: '',
+    total: 0,
+    doneCount: 0,
+    skipped: 0,
+    failed: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+  };
+}
+
+/** Forget what was copied (the source or target folder is not the one we copied into). */
+function resetCheckpoint(checkpoint: FolderCheckpoint, target: string, sourceUidValidity: string): void {
+  Object.assign(checkpoint, newCheckpoint(target, sourceUidValidity));
+  delete checkpoint.targetUidValidity;
+  delete checkpoint.uidNext;
+  delete checkpoint.highestModseq;
+  delete checkpoint.inProgress;
+}
+
+/** Nothing can have changed since the last pass: same UIDVALIDITY, UIDNEXT and MODSEQ. */
+export function folderUnchanged(checkpoint: FolderCheckpoint | undefined, status: FolderStatusHint | undefined): boolean {
+  if (!checkpoint || !status || checkpoint.inProgress || checkpoint.uidNext === undefined) return false;
+  if (status.uidValidity === undefined || status.uidNext === undefined || status.highestModseq === undefined) return false;
+  if (checkpoint.highestModseq === undefined) return false;
+  return (
+    status.uidValidity.toString() === checkpoint.sourceUidValidity &&
+    status.uidNext === checkpoint.uidNext &&
+    status.highestModseq.toString() === checkpoint.highestModseq
+  );
+}
+
+export function mailboxItemsDone(ctx: PassContext): number {
+  let count = 0;
+  for (const checkpoint of Object.values(ctx.state.folders)) count += checkpoint.doneCount;
+  return count;
+}
+
+export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<FolderPassResult> {
+  const {entry} = task;
+  const folder = entry.source;
+  const result: FolderPassResult = {copied: 0, alreadyPresent: 0, flagsUpdated: 0};
+  const existing = ctx.state.folders[folder];
+  if (ctx.kind !== 'initial' && folderUnchanged(existing, task.sourceStatus)) {
+    existing!.lastPassAt = new Date().toISOString();
+    return result;
+  }
+  ctx.report.currentFolder(folder);
+
+  const box = await guard(ctx, 'source', folder, () => ctx.source.mailboxOpen(folder, {readOnly: true}));
+  const sourceUidValidity = box.uidValidity.toString();
+  let checkpoint = existing;
+  let reconcile = false;
+  if (!checkpoint) {
+    checkpoint = newCheckpoint(entry.target, sourceUidValidity);
+    ctx.state.folders[folder] = checkpoint;
+    reconcile = true; // decided below from the target's message count
+  } else if (checkpoint.target !== entry.target || checkpoint.sourceUidValidity !== sourceUidValidity) {
+    ctx.logger.warn('folder identity changed; checking the target before copying', {
+      folder,
+      target: entry.target,
+      previousTarget: checkpoint.target,
+      uidValidity: sourceUidValidity,
+      previousUidValidity: checkpoint.sourceUidValidity,
+    });
+    resetCheckpoint(checkpoint, entry.target, sourceUidValidity);
+    reconcile = true;
+  } else if (checkpoint.inProgress) {
+    reconcile = true;
+  }
+
+  const targetBox = await guard(ctx, 'target', entry.target, () => ctx.target.mailboxOpen(entry.target));
+  const targetUidValidity = targetBox.uidValidity.toString();
+  if (checkpoint.targetUidValidity !== undefined && checkpoint.targetUidValidity !== targetUidValidity) {
+    ctx.logger.warn('target folder UIDVALIDITY changed (folder recreated?); checking it before copying', {folder, target: entry.target});
+    resetCheckpoint(checkpoint, entry.target, sourceUidValidity);
+    reconcile = true;
+  }
+  checkpoint.targetUidValidity = targetUidValidity;
+  // An empty target folder cannot hold copies, whatever happened before.
+  if (targetBox.exists === 0) reconcile = false;
+
+  const done = UidSet.parse(checkpoint.done);
+  const wasComplete = checkpoint.uidNext !== undefined && !reconcile;
+
+  if (ctx.kind !== 'initial' && wasComplete) {
+    result.flagsUpdated = await guard(ctx, 'target', entry.target, () =>
+      syncFlagChanges(ctx, {folder, checkpoint: checkpoint!, done, sourceBox: box, permanentFlags: targetBox.permanentFlags}),
+    );
+  }
+
+  // List what is not done yet. A complete folder only needs the UIDs above its last UIDNEXT.
+  const range = wasComplete ? `${checkpoint.uidNext}:*` : '1:*';
+  const pendingUids: number[] = [];
+  const sizes = new Map<number, number>();
+  let listedTotal = 0;
+  let listedBytes = 0;
+  if (box.exists > 0) {
+    await guard(ctx, 'source', folder, async () => {
+      for await (const message of ctx.source.fetch(range, {uid: true, size: true}, {uid: true})) {
+        // `n:*` always returns the highest message even when its UID is below n.
+        if (wasComplete && message.uid < checkpoint!.uidNext!) continue;
+        listedTotal++;
+        listedBytes += message.size ?? 0;
+        if (done.has(message.uid)) continue;
+        pendingUids.push(message.uid);
+        sizes.set(message.uid, message.size ?? 0);
+      }
+    });
+  }
+  if (!wasComplete) {
+    checkpoint.total = listedTotal;
+    checkpoint.bytesTotal = listedBytes;
+  } else {
+    checkpoint.total += pendingUids.length;
+    for (const uid of pendingUids) checkpoint.bytesTotal += sizes.get(uid) ?? 0;
+  }
+  pendingUids.sort((a, b) => b - a);
+  ctx.report.progress();
+
+  if (reconcile && pendingUids.length > 0) {
+    const present = await findAlreadyCopied(ctx, folder, entry.target, done, pendingUids);
+    if (present.size > 0) {
+      for (const uid of present) {
+        done.add(uid);
+        checkpoint.doneCount++;
+        checkpoint.bytesDone += sizes.get(uid) ?? 0;
+      }
+      result.alreadyPresent = present.size;
+      ctx.logger.info('messages already on the target were not copied again', {folder, count: present.size});
+      for (let i = pendingUids.length - 1; i >= 0; i--) if (present.has(pendingUids[i]!)) pendingUids.splice(i, 1);
+    }
+  }
+  checkpoint.done = done.toString();
+
+  if (pendingUids.length > 0) {
+    checkpoint.inProgress = true;
+    await ctx.report.flushNow();
+    await ctx.widenPool();
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags});
+  }
+
+  checkpoint.done = done.toString();
+  delete checkpoint.inProgress;
+  checkpoint.uidNext = box.uidNext;
+  if (box.highestModseq !== undefined && !box.noModseq) checkpoint.highestModseq = box.highestModseq.toString();
+  else delete checkpoint.highestModseq;
+  checkpoint.lastPassAt = new Date().toISOString();
+  ctx.report.markDirty();
+  return result;
+}
+
+interface CopyInput {
+  folder: string;
+  entry: FolderPlanEntry;
+  checkpoint: FolderCheckpoint;
+  done: UidSet;
+  pendingUids: number[];
+  sizes: Map<number, number>;
+  permanentFlags: Set<string> | undefined;
+}
+
+async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> {
+  const {folder, entry, checkpoint, done, pendingUids, sizes} = input;
+  const {maxMessageBytes, maxItemsPerMailbox} = ctx.settings;
+  const appendsBefore = ctx.state.stats.appendCount;
+  const chunkBytes = Math.max(1, Math.min(CHUNK_BYTES, Math.floor(ctx.bytes.capacity / 4)));
+  const droppedKeywords = new Set<string>();
+  let index = 0;
+  let itemsDone = mailboxItemsDone(ctx);
+
+  const endItem = (uid: number) => {
+    done.add(uid);
+    checkpoint.done = done.toString();
+  };
+  ctx.appendResults.set(folder, (job, result) => {
+    endItem(job.uid);
+    if (result.ok) {
+      checkpoint.doneCount++;
+      checkpoint.bytesDone += job.size;
+      ctx.state.stats.appendCount++;
+      ctx.report.progress();
+      return;
+    }
+    checkpoint.failed++;
+    const subject = headerValue(job.source, 'subject');
+    ctx.report.failed({
+      folder,
+      uid: job.uid,
+      size: job.size,
+      ...(job.internalDate ? {date: job.internalDate.toISOString()} : {}),
+      ...(subject ? {subject} : {}),
+      reason: `${result.error.message}${result.error.serverText ? ` (server said: ${result.error.serverText})` : ''}`,
+    });
+  });
+
+  while (index < pendingUids.length) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const toFetch: number[] = [];
+    const oversize: number[] = [];
+    let bytes = 0;
+    while (index < pendingUids.length && toFetch.length < CHUNK_MESSAGES) {
+      const uid = pendingUids[index]!;
+      const size = sizes.get(uid) ?? 0;
+      if (itemsDone + toFetch.length >= maxItemsPerMailbox) break;
+      if (size > maxMessageBytes) {
+        oversize.push(uid);
+        index++;
+        continue;
+      }
+      if (toFetch.length > 0 && bytes + size > chunkBytes) break;
+      toFetch.push(uid);
+      bytes += size;
+      index++;
+    }
+    if (oversize.length > 0) await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
+
+    if (toFetch.length === 0) {
+      if (itemsDone >= maxItemsPerMailbox && index < pendingUids.length) {
+        recordOverCap(ctx, folder, checkpoint, pendingUids.slice(index), sizes, maxItemsPerMailbox, endItem);
+        index = pendingUids.length;
+      }
+      continue;
+    }
+
+    // Taken as one unit before the FETCH: a mailbox never holds part of the budget while
+    // waiting for more of it, so mailboxes cannot deadlock each other.
+    const budgetTotal = ctx.bytes.clamp(bytes);
+    await ctx.bytes.acquire(budgetTotal, ctx.signal);
+    const fetched = new Map<number, FetchMessageObject>();
+    try {
+      await guard(ctx, 'source', folder, async () => {
+        for await (const message of ctx.source.fetch(
+          toFetch.join(','),
+          {uid: true, flags: true, internalDate: true, size: true, source: true},
+          {uid: true},
+        )) {
+          fetched.set(message.uid, message);
+        }
+      });
+    } catch (error) {
+      ctx.bytes.release(budgetTotal);
+      throw error;
+    }
+
+    // Hand the budget out per message so each release matches one APPEND result.
+    let budgetLeft = budgetTotal;
+    for (const uid of toFetch) {
+      const share = Math.min(budgetLeft, ctx.bytes.clamp(sizes.get(uid) ?? 0));
+      budgetLeft -= share;
+      const message = fetched.get(uid);
+      fetched.delete(uid);
+      if (!message?.source) {
+        // Expunged on the source between listing and fetching: nothing left to copy.
+        ctx.bytes.release(share);
+        endItem(uid);
+        checkpoint.total = Math.max(0, checkpoint.total - 1);
+        checkpoint.bytesTotal = Math.max(0, checkpoint.bytesTotal - (sizes.get(uid) ?? 0));
+        continue;
+      }
+      const flags = splitFlags(message.flags ?? [], input.permanentFlags);
+      for (const keyword of flags.dropped) droppedKeywords.add(keyword);
+      const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
+      try {
+        await ctx.pool.push({
+          sourceFolder: folder,
+          targetPath: entry.target,
+          uid,
+          size: message.source.length,
+          budgetBytes: share,
+          flags: flags.keep,
+          source: message.source,
+          ...(internalDate ? {internalDate} : {}),
+        });
+      } catch (error) {
+        ctx.bytes.release(share + budgetLeft);
+        throw error;
+      }
+    }
+    if (budgetLeft > 0) ctx.bytes.release(budgetLeft);
+    itemsDone += toFetch.length;
+  }
+  await ctx.pool.drain();
+  ctx.appendResults.delete(folder);
+  if (droppedKeywords.size > 0) noteDroppedKeywords(ctx, entry.target, droppedKeywords);
+  return ctx.state.stats.appendCount - appendsBefore;
+}
+
+async function recordOversize(
+  ctx: PassContext,
+  folder: string,
+  checkpoint: FolderCheckpoint,
+  uids: number[],
+  maxMessageBytes: number,
+  endItem: (uid: number) => void,
+): Promise<void> {
+  const envelopes = new Map<number, FetchMessageObject>();
+  await guard(ctx, 'source', folder, async () => {
+    for await (const message of ctx.source.fetch(uids.join(','), {uid: true, envelope: true, size: true, internalDate: true}, {uid: true})) {
+      envelopes.set(message.uid, message);
+    }
+  });
+  for (const uid of uids) {
+    const message = envelopes.get(uid);
+    const size = message?.size ?? 0;
+    ctx.report.skipped({
+      folder,
+      uid,
+      size,
+      ...(message?.internalDate ? {date: new Date(message.internalDate).toISOString()} : {}),
+      ...(message?.envelope?.subject ? {subject: message.envelope.subject} : {}),
+      reason: `larger than the batch's maximum message size (${formatMegabytes(size)} > ${formatMegabytes(maxMessageBytes)}); raise --max-message-size to copy it`,
+    });
+    checkpoint.skipped++;
+    endItem(uid);
+  }
+}
+
+function recordOverCap(
+  ctx: PassContext,
+  folder: string,
+  checkpoint: FolderCheckpoint,
+  uids: number[],
+  sizes: Map<number, number>,
+  cap: number,
+  endItem: (uid: number) => void,
+): void {
+  // One record for the whole run of UIDs: the list of skipped items must not grow per message.
+  let bytes = 0;
+  for (const uid of uids) {
+    bytes += sizes.get(uid) ?? 0;
+    endItem(uid);
+  }
+  checkpoint.skipped += uids.length;
+  ctx.report.skipped({
+    folder,
+    uid: Math.max(...uids),
+    size: bytes,
+    count: uids.length,
+    reason: `beyond the batch's limit of ${cap.toLocaleString('en-US')} items per mailbox (UIDs ${Math.min(...uids)}-${Math.max(...uids)}); raise --max-items to copy them`,
+  });
+}
+
+function noteDroppedKeywords(ctx: PassContext, target: string, keywords: Set<string>): void {
+  const existing = ctx.state.droppedKeywords.find((entry) => entry.folder === target);
+  const merged = new Set([...(existing?.keywords ?? []), ...keywords]);
+  if (existing) existing.keywords = [...merged].sort();
+  else ctx.state.droppedKeywords.push({folder: target, keywords: [...merged].sort()});
+  ctx.logger.warn('target cannot store some keywords', {folder: target, keywords: [...keywords]});
+}
+
+/**
+ * Source UIDs among `pending` whose copy is already on the target: per key, the target's copies
+ * minus the source messages already checkpointed as done with that key.
+ */
+async function findAlreadyCopied(ctx: PassContext, folder: string, target: string, done: UidSet, pending: number[]): Promise<Set<number>> {
+  const sourceKeys = await guard(ctx, 'source', folder, () => fetchKeys(ctx.source, '1:*'));
+  const targetKeys = await guard(ctx, 'target', target, () => fetchKeys(ctx.target, '1:*'));
+  const available = new Map<string, number>();
+  for (const message of targetKeys) {
+    const key = messageKey(message);
+    available.set(key, (available.get(key) ?? 0) + 1);
+  }
+  for (const message of sourceKeys) {
+    if (!done.has(message.uid)) continue;
+    const key = messageKey(message);
+    const count = available.get(key);
+    if (count) available.set(key, count - 1);
+  }
+  const pendingSet = new Set(pending);
+  const present = new Set<number>();
+  for (const message of sourceKeys) {
+    if (!pendingSet.has(message.uid)) continue;
+    const key = messageKey(message);
+    const count = available.get(key);
+    if (count) {
+      available.set(key, count - 1);
+      present.add(message.uid);
+    }
+  }
+  return present;
+}
+
+/** Runs IMAP work, turning whatever it throws into our error kinds with this folder as context. */
+export async function guard<T>(ctx: PassContext, role: 'source' | 'target', folder: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    throw ctx.translate(role, error, folder);
+  }
+}
+
+function formatMegabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

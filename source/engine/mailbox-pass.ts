@@ -1,0 +1,266 @@
+// One pass over one mailbox: log in on both ends, map the folder tree, create what is missing,
+// then sync folder by folder (INBOX first, newest messages first within each folder).
+// Connections come from the endpoints' shared budgets and always go back to them.
+
+import type {ImapFlow, ListResponse} from 'imapflow';
+import {closeClient, connectClient} from '../imap/client-factory.js';
+import type {EndpointRole} from '../imap/imap-error.js';
+import {MigrationError} from '../imap/imap-error.js';
+import {translateError} from '../imap/error-translation.js';
+import type {Logger} from '../log/logger.js';
+import type {MailboxState} from '../store/state-schema.js';
+import {AppendPool, type AppendJob, type AppendResult} from './append-workers.js';
+import type {AsyncSemaphore} from './async-semaphore.js';
+import type {BatchDefinition} from './batch-model.js';
+import {syncFolder, type FolderPassResult, type FolderTask} from './folder-copy.js';
+import {fallbackFolderName, planFolders, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
+import type {MigrationRow} from './migration-csv.js';
+import type {PassContext, PassKind, PassReporter} from './pass-context.js';
+import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
+
+export interface EngineBudgets {
+  bytes: AsyncSemaphore;
+  sourceConnections: AsyncSemaphore;
+  targetConnections: AsyncSemaphore;
+}
+
+export interface MailboxPassInput {
+  kind: PassKind;
+  batch: BatchDefinition;
+  state: MailboxState;
+  row: MigrationRow;
+  secrets: ResolvedSecrets;
+  budgets: EngineBudgets;
+  logger: Logger;
+  report: PassReporter;
+  signal: AbortSignal;
+}
+
+export interface PassSummary extends FolderPassResult {
+  folders: number;
+  ms: number;
+}
+
+export async function runMailboxPass(input: MailboxPassInput): Promise<PassSummary> {
+  const started = Date.now();
+  const {batch, state, row, budgets, signal} = input;
+  const mailbox = row.emailAddress;
+  const logger = input.logger.child({mailbox});
+  const sourceId = sourceIdentity(row, batch.sourceCredentials, input.secrets);
+  const targetId = targetIdentity(row, batch.targetCredentials, input.secrets);
+  const translate = (role: EndpointRole, error: unknown, folder?: string): MigrationError => {
+    if (error instanceof MigrationError) return error.mailbox || !folder ? error.withContext({mailbox, ...(folder && !error.folder ? {folder} : {})}) : error;
+    return translateError(error, {
+      role,
+      endpoint: role === 'source' ? batch.source : batch.target,
+      user: role === 'source' ? sourceId.user : targetId.user,
+      mailbox,
+      ...(folder ? {folder} : {}),
+      phase: 'command',
+    });
+  };
+
+  const held: {role: EndpointRole; client?: ImapFlow}[] = [];
+  const take = async (role: EndpointRole, wait: boolean): Promise<ImapFlow | undefined> => {
+    const budget = role === 'source' ? budgets.sourceConnections : budgets.targetConnections;
+    if (wait) await budget.acquire(1, signal);
+    else if (!budget.tryAcquire(1)) return undefined;
+    const slot: {role: EndpointRole; client?: ImapFlow} = {role};
+    held.push(slot);
+    slot.client = await connectClient({
+      endpoint: role === 'source' ? batch.source : batch.target,
+      role,
+      identity: role === 'source' ? sourceId : targetId,
+      logger,
+      mailbox,
+    });
+    return slot.client;
+  };
+
+  // imapflow commands do not take an AbortSignal: closing the sockets is what makes a stop
+  // immediate, even in the middle of a large FETCH or APPEND. Whatever was in flight is checked
+  // on the target next time (the folder stays marked in progress).
+  const onAbort = () => {
+    for (const slot of held) slot.client?.close();
+  };
+  signal.addEventListener('abort', onAbort, {once: true});
+  let pool: AppendPool | undefined;
+  try {
+    const source = (await take('source', true))!;
+    const target = (await take('target', true))!;
+    const appendResults = new Map<string, (job: AppendJob, result: AppendResult) => void>();
+    pool = new AppendPool({
+      translate: (error, job) => translate('target', error, job.targetPath),
+      onResult: (job, result) => {
+        budgets.bytes.release(job.budgetBytes);
+        appendResults.get(job.sourceFolder)?.(job, result);
+      },
+    });
+    pool.addWorker(target);
+    const activePool = pool;
+    let widened = false;
+    const ctx: PassContext = {
+      kind: input.kind,
+      emailAddress: mailbox,
+      settings: batch.settings,
+      state,
+      source,
+      target,
+      pool,
+      appendResults,
+      bytes: budgets.bytes,
+      signal,
+      logger,
+      report: input.report,
+      translate,
+      widenPool: async () => {
+        if (widened) return;
+        widened = true;
+        while (activePool.workerCount < batch.settings.appendConnectionsPerMailbox) {
+          try {
+            const extra = await take('target', false);
+            if (!extra) break;
+            activePool.addWorker(extra);
+          } catch (error) {
+            // An extra connection is an optimisation: the per-user limit may already be reached.
+            logger.warn('could not open an extra target connection; continuing with fewer', {error: String(error)});
+            break;
+          }
+        }
+      },
+    };
+
+    const tasks = await prepareFolders(ctx);
+    const summary: PassSummary = {copied: 0, alreadyPresent: 0, flagsUpdated: 0, folders: tasks.length, ms: 0};
+    for (const task of tasks) {
+      if (signal.aborted) throw signal.reason;
+      try {
+        const result = await syncFolder(ctx, task);
+        summary.copied += result.copied;
+        summary.alreadyPresent += result.alreadyPresent;
+        summary.flagsUpdated += result.flagsUpdated;
+      } catch (error) {
+        const translated = error instanceof MigrationError ? error : translate('source', error, task.entry.source);
+        if (translated.kind !== 'folder' || signal.aborted) throw error;
+        // One folder the server will not open must not stop the rest of the mailbox.
+        noteUnmigrated(state, task.entry.source, `${translated.message}${translated.serverText ? ` (server said: ${translated.serverText})` : ''}`);
+        logger.warn('folder skipped', {folder: task.entry.source, error: translated.message});
+      }
+    }
+    input.report.currentFolder(undefined);
+    summary.ms = Date.now() - started;
+    return summary;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (pool) {
+      for (const job of await pool.close()) budgets.bytes.release(job.budgetBytes);
+    }
+    await Promise.all(
+      held.map(async (slot) => {
+        if (slot.client) await closeClient(slot.client);
+        (slot.role === 'source' ? budgets.sourceConnections : budgets.targetConnections).release(1);
+      }),
+    );
+  }
+}
+
+function namespaceOf(client: ImapFlow, folders: ListResponse[]): NamespaceInfo {
+  const personal = client.namespace;
+  const delimiter = personal?.delimiter ?? folders[0]?.delimiter ?? '/';
+  return {prefix: personal?.prefix ?? '', delimiter};
+}
+
+function toListed(folder: ListResponse): ListedFolder {
+  return {
+    path: folder.path,
+    delimiter: folder.delimiter,
+    flags: [...folder.flags],
+    ...(folder.specialUse && folder.specialUseSource === 'extension' ? {specialUse: folder.specialUse} : {}),
+    subscribed: folder.subscribed,
+  };
+}
+
+/** Lists both ends, plans the mapping, creates and subscribes target folders. */
+async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
+  const {source, target, state, settings} = ctx;
+  const statusQuery = {messages: true, uidNext: true, uidValidity: true, highestModseq: true};
+  const sourceFolders = await guardList(ctx, 'source', () => source.list({statusQuery}));
+  const targetFolders = await guardList(ctx, 'target', () => target.list({statusQuery: {messages: true}}));
+  const plan = planFolders({
+    source: {folders: sourceFolders.map(toListed), namespace: namespaceOf(source, sourceFolders)},
+    target: {
+      folders: targetFolders.map(toListed),
+      namespace: namespaceOf(target, targetFolders),
+      supportsCreateSpecialUse: Boolean(target.capabilities.has('CREATE-SPECIAL-USE')),
+    },
+    ...(state.identity.userRoot ? {userRoot: state.identity.userRoot} : {}),
+    excluded: settings.excludedFolders,
+  });
+  state.unmigratedFolders = [...plan.unmigrated];
+  state.renamedFolders = [...plan.renamed];
+
+  const sourceStatus = new Map(sourceFolders.map((folder) => [folder.path, folder.status]));
+  const targetStatus = new Map(targetFolders.map((folder) => [folder.path, folder.status]));
+  const targetSubscribed = new Set(targetFolders.filter((folder) => folder.subscribed).map((folder) => folder.path));
+  const tasks: FolderTask[] = [];
+  for (const entry of plan.entries) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const created = entry.createOnTarget ? await createTargetFolder(ctx, entry) : entry.target;
+    if (created === undefined) continue;
+    entry.target = created;
+    if (entry.subscribe && !targetSubscribed.has(created)) {
+      try {
+        await target.mailboxSubscribe(created);
+      } catch (error) {
+        ctx.logger.warn('could not subscribe target folder', {folder: created, error: String(error)});
+      }
+    }
+    if (!entry.selectable) continue;
+    const status = sourceStatus.get(entry.source);
+    const task: FolderTask = {entry};
+    if (status) task.sourceStatus = status;
+    const messages = targetStatus.get(created)?.messages;
+    if (messages !== undefined) task.targetMessages = messages;
+    tasks.push(task);
+  }
+  return tasks;
+}
+
+async function createTargetFolder(ctx: PassContext, entry: FolderPlanEntry): Promise<string | undefined> {
+  let name: string | undefined = entry.target;
+  let lastError: MigrationError | undefined;
+  for (let attempt = 1; name !== undefined; attempt++) {
+    try {
+      await ctx.target.mailboxCreate(name);
+      if (name !== entry.target) {
+        ctx.state.renamedFolders.push({source: entry.source, target: name, reason: `the target refused "${entry.target}"${lastError?.serverText ? ` (${lastError.serverText})` : ''}`});
+      }
+      return name;
+    } catch (error) {
+      const translated = ctx.translate('target', error, name);
+      if (/ALREADYEXISTS|already exists/i.test(`${translated.serverText ?? ''} ${translated.message}`)) return name;
+      if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota') throw translated;
+      lastError = translated;
+      name = fallbackFolderName(entry.target, ctx.target.namespace?.delimiter ?? '/', attempt);
+    }
+  }
+  noteUnmigrated(
+    ctx.state,
+    entry.source,
+    `the target refused to create "${entry.target}"${lastError?.serverText ? ` (server said: ${lastError.serverText})` : ''}; create it by hand or exclude it`,
+  );
+  return undefined;
+}
+
+function noteUnmigrated(state: MailboxState, source: string, reason: string): void {
+  if (!state.unmigratedFolders.some((folder) => folder.source === source)) state.unmigratedFolders.push({source, reason});
+}
+
+async function guardList(ctx: PassContext, role: EndpointRole, work: () => Promise<ListResponse[]>): Promise<ListResponse[]> {
+  try {
+    return await work();
+  } catch (error) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    throw ctx.translate(role, error);
+  }
+}

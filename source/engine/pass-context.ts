@@ -1,0 +1,44 @@
+// What one pass over one mailbox works with: its two control connections, the target append pool,
+// the shared budgets, its persisted state and the ways it reports progress.
+
+import type {ImapFlow} from 'imapflow';
+import type {EndpointRole, MigrationError} from '../imap/imap-error.js';
+import type {Logger} from '../log/logger.js';
+import type {MailboxState} from '../store/state-schema.js';
+import type {AppendJob, AppendPool, AppendResult} from './append-workers.js';
+import type {AsyncSemaphore} from './async-semaphore.js';
+import type {BatchSettings, ItemRecord} from './batch-model.js';
+
+export type PassKind = 'initial' | 'incremental' | 'final';
+
+export interface PassReporter {
+  /** Counters in `state` changed (messages copied, bytes...). Cheap; called per message. */
+  progress(): void;
+  currentFolder(path: string | undefined): void;
+  skipped(item: ItemRecord): void;
+  failed(item: ItemRecord): void;
+  /** Persist soon (coalesced). */
+  markDirty(): void;
+  /** Persist now; used before the first APPEND into a folder so a crash leaves a mark. */
+  flushNow(): Promise<void>;
+}
+
+export interface PassContext {
+  readonly kind: PassKind;
+  readonly emailAddress: string;
+  readonly settings: BatchSettings;
+  readonly state: MailboxState;
+  readonly source: ImapFlow;
+  /** Target connection for CREATE/SELECT/STORE; also append worker 0. */
+  readonly target: ImapFlow;
+  readonly pool: AppendPool;
+  /** Where the pool sends each APPEND result, by source folder (one folder copies at a time). */
+  readonly appendResults: Map<string, (job: AppendJob, result: AppendResult) => void>;
+  readonly bytes: AsyncSemaphore;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly report: PassReporter;
+  translate(role: EndpointRole, error: unknown, folder?: string): MigrationError;
+  /** Opens more append connections when the budget allows; called when a folder has work. */
+  widenPool(): Promise<void>;
+}

@@ -1,0 +1,77 @@
+// Commands for a batch that another process is running (`mailferry batch stop NAME` from a second
+// shell while `mailferry batch start NAME` runs under cron or in tmux). Each command is one small
+// JSON file in a directory beside the state file, written atomically; the running process polls
+// the directory, applies the commands in order and deletes them.
+
+import {randomUUID} from 'node:crypto';
+import {mkdir, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+
+export type RemoteAction = 'stop' | 'resume' | 'sync-now' | 'complete';
+
+export interface RemoteCommand {
+  action: RemoteAction;
+  /** Mailboxes by EmailAddress; none means all. */
+  mailboxes?: string[];
+  at: string;
+}
+
+export function commandDirFor(stateFile: string): string {
+  return `${stateFile}.commands`;
+}
+
+export async function postCommand(stateFile: string, command: Omit<RemoteCommand, 'at'>): Promise<void> {
+  const dir = commandDirFor(stateFile);
+  await mkdir(dir, {recursive: true, mode: 0o700});
+  // Sortable name: time first, so commands are applied in the order they were given.
+  const name = `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.json`;
+  const temporary = join(dir, `.${name}.tmp`);
+  await writeFile(temporary, JSON.stringify({...command, at: new Date().toISOString()}), {mode: 0o600});
+  await rename(temporary, join(dir, name));
+}
+
+/** Polls for commands; returns a function that stops polling. */
+export function watchCommands(
+  stateFile: string,
+  handle: (command: RemoteCommand) => Promise<void> | void,
+  onError: (error: unknown) => void,
+  intervalMs = 500,
+): () => void {
+  const dir = commandDirFor(stateFile);
+  let stopped = false;
+  let running = false;
+  const poll = async () => {
+    if (running || stopped) return;
+    running = true;
+    try {
+      let names: string[];
+      try {
+        names = (await readdir(dir)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const name of names) {
+        const file = join(dir, name);
+        let command: RemoteCommand | undefined;
+        try {
+          command = JSON.parse(await readFile(file, 'utf8')) as RemoteCommand;
+        } finally {
+          await rm(file, {force: true});
+        }
+        if (command && !stopped) await handle(command);
+      }
+    } catch (error) {
+      onError(error);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void poll(), intervalMs);
+  timer.unref();
+  void poll();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
