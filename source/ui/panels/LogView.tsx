@@ -1,0 +1,103 @@
+// Recent errors across the batch, newest first. The selected entry's hint (what to do next) is
+// shown in full at the bottom; Enter opens that mailbox's detail.
+
+import React, {useCallback, useMemo, useState} from 'react';
+import {Box, Text} from 'ink';
+import type {BatchSnapshot} from '../../engine/batch-snapshot.js';
+import {tint, useDisplay} from '../display-options.js';
+import {fit, singleLine} from '../format/text-fit.js';
+import {formatClock} from '../format/units.js';
+import type {ActionId} from '../keymap.js';
+import {useKeys} from '../use-keys.js';
+import {collectLogEntries, type LogEntry} from '../view-state/error-log.js';
+import {moveIndex, windowAround} from '../view-state/list-window.js';
+import {Footer} from './Footer.js';
+
+export interface LogViewProps {
+  snapshot: BatchSnapshot;
+  ring: readonly LogEntry[];
+  width: number;
+  height: number;
+  isActive: boolean;
+  onBack(): void;
+  onOpenDetail(emailAddress: string): void;
+  onHelp(): void;
+  onInterrupt(): void;
+}
+
+export function LogView(props: LogViewProps): React.JSX.Element {
+  const {snapshot, ring, width, height} = props;
+  const display = useDisplay();
+  const {glyphs} = display;
+  const entries = useMemo(() => collectLogEntries(ring, snapshot.mailboxes), [ring, ring.length, snapshot]);
+  const [cursor, setCursor] = useState(0);
+  const [scrollTop, setScrollTop] = useState(0);
+  const bodyHeight = Math.max(1, height - 5);
+  const window = windowAround(cursor, scrollTop, entries.length, bodyHeight);
+  const now = new Date(snapshot.at);
+
+  const onAction = useCallback(
+    (action: ActionId) => {
+      switch (action) {
+        case 'up':
+        case 'down':
+        case 'top':
+        case 'bottom':
+        case 'pageUp':
+        case 'pageDown': {
+          const next = moveIndex(window.cursor, action, entries.length, bodyHeight);
+          setCursor(next);
+          setScrollTop(windowAround(next, window.start, entries.length, bodyHeight).start);
+          return;
+        }
+        case 'logOpenDetail': {
+          const entry = entries[window.cursor];
+          if (entry) props.onOpenDetail(entry.emailAddress);
+          return;
+        }
+        case 'back':
+          props.onBack();
+          return;
+        case 'help':
+          props.onHelp();
+          return;
+        case 'interrupt':
+          props.onInterrupt();
+          return;
+        default:
+          return;
+      }
+    },
+    [props, window, entries, bodyHeight],
+  );
+  useKeys('log', onAction, {isActive: props.isActive});
+
+  const selected = entries[window.cursor];
+  return (
+    <Box flexDirection="column" height={height} flexShrink={0}>
+      <Text wrap="truncate" bold inverse>
+        {fit(`Recent errors in batch ${snapshot.name} (${entries.length})`, width, glyphs.ellipsis)}
+      </Text>
+      <Box flexDirection="column" height={bodyHeight} flexShrink={0}>
+        {entries.length === 0 ? <Text wrap="truncate">No errors so far.</Text> : null}
+        {entries.slice(window.start, window.end).map((entry, offset) => {
+          const index = window.start + offset;
+          const isSelected = index === window.cursor;
+          const where = [entry.error.endpoint, entry.error.folder].filter(Boolean).join(' / ');
+          const retry = entry.attempt ? ` (retry #${entry.attempt})` : '';
+          const text = `${isSelected ? glyphs.selected : ' '} ${formatClock(entry.error.at, now)} ${entry.emailAddress} ${where ? `${where}: ` : ''}${singleLine(entry.error.message)}${retry}`;
+          return (
+            <Text key={`${index}`} wrap="truncate" inverse={isSelected} color={tint(display, entry.error.retryable ? 'yellow' : 'red')}>
+              {fit(text, width, glyphs.ellipsis)}
+            </Text>
+          );
+        })}
+      </Box>
+      <Text wrap="truncate" dimColor={display.color}>
+        {fit(selected?.error.serverText ? `server said: ${singleLine(selected.error.serverText)}` : '', width, glyphs.ellipsis)}
+      </Text>
+      <Text wrap="truncate">{fit(selected ? `${glyphs.arrow} ${singleLine(selected.error.hint)}` : '', width, glyphs.ellipsis)}</Text>
+      <Footer screen="log" width={width} />
+    </Box>
+  );
+}

@@ -1,0 +1,119 @@
+// The mailbox detail as a list of lines, so the view can scroll it with the same window as any
+// list and jump between sections. Built from the mailbox's snapshot row and its MailboxDetail.
+
+import type {ErrorRecord, ItemRecord} from '../../engine/batch-model.js';
+import type {MailboxDetail, MailboxSnapshot} from '../../engine/batch-snapshot.js';
+import type {Glyphs} from '../glyphs.js';
+import {fit, singleLine, truncate} from '../format/text-fit.js';
+import {formatAge, formatByteRate, formatBytes, formatClock, formatCount, formatDuration, formatMessageRate} from '../format/units.js';
+
+export type LineTone = 'heading' | 'error' | 'warn' | 'dim' | 'ok' | 'plain';
+
+export interface DetailLine {
+  readonly text: string;
+  readonly tone: LineTone;
+}
+
+export interface DetailDocument {
+  readonly lines: readonly DetailLine[];
+  /** Line index where each section starts (Tab jumps between them). */
+  readonly sections: readonly number[];
+}
+
+function itemLine(item: ItemRecord, width: number, glyphs: Glyphs): string {
+  const count = item.count && item.count > 1 ? ` (${formatCount(item.count)} messages)` : '';
+  const subject = item.subject ? ` "${singleLine(item.subject)}"` : '';
+  const where = `${item.folder} uid ${item.uid} ${formatBytes(item.size)}`;
+  return truncate(`  ${where}${count}: ${singleLine(item.reason)}${subject}`, width, glyphs.ellipsis);
+}
+
+function errorLines(error: ErrorRecord, now: Date, width: number, glyphs: Glyphs): DetailLine[] {
+  const where = [error.endpoint, error.folder].filter(Boolean).join(' / ');
+  const server = error.serverText ? ` (server said: ${singleLine(error.serverText)})` : '';
+  return [
+    {text: truncate(`  ${formatClock(error.at, now)} ${where ? `${where}: ` : ''}${singleLine(error.message)}${server}`, width, glyphs.ellipsis), tone: 'error'},
+    {text: truncate(`    ${glyphs.arrow} ${singleLine(error.hint)}`, width, glyphs.ellipsis), tone: 'dim'},
+  ];
+}
+
+export function detailDocument(
+  mailbox: MailboxSnapshot | undefined,
+  detail: MailboxDetail | undefined,
+  options: {width: number; glyphs: Glyphs; now: Date},
+): DetailDocument {
+  const {width, glyphs, now} = options;
+  const lines: DetailLine[] = [];
+  const sections: number[] = [];
+  const section = (title: string) => {
+    sections.push(lines.length);
+    lines.push({text: truncate(title, width, glyphs.ellipsis), tone: 'heading'});
+  };
+  const push = (text: string, tone: LineTone = 'plain') => lines.push({text: truncate(text, width, glyphs.ellipsis), tone});
+
+  if (mailbox) {
+    section(`Status ${mailbox.status}${mailbox.retrying ? `, retry #${mailbox.retrying.attempt} at ${formatClock(mailbox.retrying.nextAt, now)}` : ''}`);
+    push(
+      `  items ${formatCount(mailbox.itemsDone)}/${formatCount(mailbox.itemsTotal)}  skipped ${formatCount(mailbox.itemsSkipped)}  failed ${formatCount(mailbox.itemsFailed)}  bytes ${formatBytes(mailbox.bytesDone)}/${formatBytes(mailbox.bytesTotal)}`,
+    );
+    push(
+      `  rate ${formatMessageRate(mailbox.messagesPerSecond)} ${formatByteRate(mailbox.bytesPerSecond)}  ETA ${formatDuration(mailbox.etaSeconds)}  last synced ${formatAge(mailbox.lastSyncedAt, now)}${mailbox.initialSyncMs !== undefined ? `  first pass took ${formatDuration(mailbox.initialSyncMs / 1000)}` : ''}`,
+    );
+    if (mailbox.currentFolder) push(`  now copying ${singleLine(mailbox.currentFolder)}`);
+    if (mailbox.lastError) lines.push(...errorLines(mailbox.lastError, now, width, glyphs));
+  }
+
+  if (!detail) {
+    push('');
+    push('No detail recorded for this mailbox yet.', 'dim');
+    return {lines, sections};
+  }
+
+  const folders = detail.folders;
+  section(`Folders (${folders.length})`);
+  if (folders.length === 0) push('  none yet', 'dim');
+  else {
+    const countsWidth = 24;
+    const nameWidth = Math.max(10, width - countsWidth - 2);
+    push(`  ${fit('source ' + glyphs.arrow + ' target', nameWidth, glyphs.ellipsis)}${fit('done/total skip fail', countsWidth, glyphs.ellipsis, 'right')}`, 'dim');
+    for (const folder of folders) {
+      const name = folder.source === folder.target ? folder.source : `${folder.source} ${glyphs.arrow} ${folder.target}`;
+      const counts = `${formatCount(folder.done)}/${formatCount(folder.total)} ${formatCount(folder.skipped).padStart(4)} ${formatCount(folder.failed).padStart(4)}`;
+      const tone: LineTone = folder.failed > 0 ? 'error' : folder.total > 0 && folder.done + folder.skipped >= folder.total ? 'ok' : 'plain';
+      push(`  ${fit(name, nameWidth, glyphs.ellipsis)}${fit(counts, countsWidth, glyphs.ellipsis, 'right')}`, tone);
+    }
+  }
+
+  if (detail.renamedFolders.length > 0) {
+    section(`Renamed folders (${detail.renamedFolders.length})`);
+    for (const folder of detail.renamedFolders) push(`  ${folder.source} ${glyphs.arrow} ${folder.target}: ${singleLine(folder.reason)}`);
+  }
+
+  section(`Folders not migrated (${detail.unmigratedFolders.length})`);
+  if (detail.unmigratedFolders.length === 0) push('  none', 'dim');
+  for (const folder of detail.unmigratedFolders) push(`  ${folder.source}: ${singleLine(folder.reason)}`, 'warn');
+
+  section(`Skipped items (${detail.skipped.length})`);
+  if (detail.skipped.length === 0) push('  none', 'dim');
+  for (const item of detail.skipped) push(itemLine(item, width, glyphs), 'warn');
+
+  section(`Failed items (${detail.failed.length})`);
+  if (detail.failed.length === 0) push('  none', 'dim');
+  for (const item of detail.failed) push(itemLine(item, width, glyphs), 'error');
+
+  section(`Recent errors (${detail.errors.length})`);
+  if (detail.errors.length === 0) push('  none', 'dim');
+  // Newest first: the admin opens the detail to see what just went wrong.
+  for (const error of [...detail.errors].reverse()) lines.push(...errorLines(error, now, width, glyphs));
+
+  if (detail.droppedKeywords.length > 0) {
+    section(`Keywords the target could not store (${detail.droppedKeywords.length} folders)`);
+    for (const entry of detail.droppedKeywords) push(`  ${entry.folder}: ${entry.keywords.join(' ')}`);
+  }
+
+  return {lines, sections};
+}
+
+/** The next section start after `scrollTop`, wrapping to the first. */
+export function nextSectionStart(sections: readonly number[], scrollTop: number): number {
+  return sections.find((start) => start > scrollTop) ?? sections[0] ?? 0;
+}

@@ -1,0 +1,87 @@
+// Renders a UI tree the way run-ui does (display options, pinned terminal size, app shell) into
+// ink-testing-library, and offers key presses by name plus waiting for a frame to show something.
+
+import React from 'react';
+import {render} from 'ink-testing-library';
+import {AppShellContext, type AppShell} from '../../source/ui/app-shell.js';
+import {DisplayContext} from '../../source/ui/display-options.js';
+import {ASCII_GLYPHS, UNICODE_GLYPHS} from '../../source/ui/glyphs.js';
+import {TerminalSizeContext} from '../../source/ui/terminal-size.js';
+
+export const KEYS: Record<string, string> = {
+  enter: '\r',
+  esc: '\u001B',
+  space: ' ',
+  tab: '\t',
+  'shift+tab': '\u001B[Z',
+  up: '\u001B[A',
+  down: '\u001B[B',
+  right: '\u001B[C',
+  left: '\u001B[D',
+  pageup: '\u001B[5~',
+  pagedown: '\u001B[6~',
+  backspace: '\u007F',
+  'ctrl+c': '\u0003',
+  'ctrl+l': '\u000C',
+  'ctrl+g': '\u0007',
+};
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001B\[[0-9;?]*[A-Za-z]/g;
+
+export interface RecordingShell extends AppShell {
+  readonly exits: number[];
+  repaints: number;
+}
+
+export function renderUi(node: React.ReactElement, options: {columns?: number; rows?: number; ascii?: boolean; color?: boolean} = {}) {
+  const shell: RecordingShell = {
+    exits: [],
+    repaints: 0,
+    repaint() {
+      shell.repaints += 1;
+    },
+    exit(code: number) {
+      shell.exits.push(code);
+    },
+  };
+  const size = {columns: options.columns ?? 80, rows: options.rows ?? 24};
+  const display = {glyphs: options.ascii ? ASCII_GLYPHS : UNICODE_GLYPHS, color: options.color ?? false};
+  const instance = render(
+    <AppShellContext.Provider value={shell}>
+      <DisplayContext.Provider value={display}>
+        <TerminalSizeContext.Provider value={size}>{node}</TerminalSizeContext.Provider>
+      </DisplayContext.Provider>
+    </AppShellContext.Provider>,
+  );
+  const frame = () => (instance.lastFrame() ?? '').replace(ANSI, '');
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 15));
+  return {
+    ...instance,
+    shell,
+    frame,
+    lines: () => frame().split('\n'),
+    settle,
+    /** Press keys one at a time: names from KEYS, or literal characters. */
+    async press(...keys: string[]) {
+      for (const key of keys) {
+        instance.stdin.write(KEYS[key] ?? key);
+        await settle();
+      }
+    },
+    async type(text: string) {
+      for (const char of text) {
+        instance.stdin.write(char);
+        await settle();
+      }
+    },
+    async waitFor(predicate: (frame: string) => boolean, what = 'the expected frame'): Promise<string> {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const current = frame();
+        if (predicate(current)) return current;
+        await settle();
+      }
+      throw new Error(`timed out waiting for ${what}; last frame:\n${frame()}`);
+    },
+  };
+}
