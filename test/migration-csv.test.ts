@@ -180,6 +180,7 @@ describe('malformed files: every problem, with the line a text editor shows', ()
     ['bad-only-blank-lines.csv', [[1, 'error', 'empty-file', null]]],
     ['bad-header-only.csv', [[1, 'error', 'no-rows', null]]],
     ['bad-no-header.csv', [[1, 'error', 'no-header', null]]],
+    ['bad-header-unparseable.csv', [[1, 'error', 'unparseable', null]]],
     ['bad-missing-password-column.csv', [[1, 'error', 'missing-column', 'Password']]],
     [
       'bad-column-typo.csv',
