@@ -1,0 +1,118 @@
+// Per-mailbox statistics and the skipped/failed item list of a batch, as CSV and JSON, for the
+// admin's records and for scripts that decide whether a batch may be completed.
+
+import type {BatchState} from '../store/state-schema.js';
+import {mailboxTotals} from '../engine/mailbox-totals.js';
+
+export interface MailboxReportRow {
+  emailAddress: string;
+  userName: string;
+  status: string;
+  itemsTotal: number;
+  itemsCopied: number;
+  itemsSkipped: number;
+  itemsFailed: number;
+  bytesTotal: number;
+  bytesCopied: number;
+  startedAt: string;
+  initialSyncSeconds: number | '';
+  messagesPerSecond: number | '';
+  lastSyncedAt: string;
+  passes: number;
+  error: string;
+}
+
+export interface ItemReportRow {
+  emailAddress: string;
+  outcome: 'skipped' | 'failed';
+  folder: string;
+  uid: number;
+  count: number;
+  size: number;
+  date: string;
+  subject: string;
+  reason: string;
+}
+
+export interface BatchReport {
+  batch: string;
+  generatedAt: string;
+  lastSyncedAt?: string;
+  completedAt?: string;
+  mailboxes: MailboxReportRow[];
+  items: ItemReportRow[];
+  /** Items beyond the per-mailbox list limit, counted but not listed. */
+  unlistedItems: number;
+}
+
+export function buildReport(state: BatchState): BatchReport {
+  const mailboxes: MailboxReportRow[] = [];
+  const items: ItemReportRow[] = [];
+  let unlistedItems = 0;
+  for (const mailbox of Object.values(state.mailboxes)) {
+    const totals = mailboxTotals(mailbox);
+    const seconds = mailbox.stats.initialSyncMs === undefined ? '' : Math.round(mailbox.stats.initialSyncMs / 100) / 10;
+    mailboxes.push({
+      emailAddress: mailbox.identity.emailAddress,
+      userName: mailbox.identity.userName,
+      status: mailbox.status,
+      itemsTotal: totals.itemsTotal,
+      itemsCopied: totals.itemsDone,
+      itemsSkipped: totals.itemsSkipped,
+      itemsFailed: totals.itemsFailed,
+      bytesTotal: totals.bytesTotal,
+      bytesCopied: totals.bytesDone,
+      startedAt: mailbox.stats.startedAt ?? '',
+      initialSyncSeconds: seconds,
+      messagesPerSecond: seconds === '' || seconds === 0 ? '' : Math.round((totals.itemsDone / seconds) * 10) / 10,
+      lastSyncedAt: mailbox.stats.lastSyncedAt ?? '',
+      passes: mailbox.stats.passes,
+      error: mailbox.error ? `${mailbox.error.message}${mailbox.error.hint ? ` — ${mailbox.error.hint}` : ''}` : '',
+    });
+    for (const [outcome, list] of [['skipped', mailbox.skipped], ['failed', mailbox.failed]] as const) {
+      for (const item of list) {
+        items.push({
+          emailAddress: mailbox.identity.emailAddress,
+          outcome,
+          folder: item.folder,
+          uid: item.uid,
+          count: item.count ?? 1,
+          size: item.size,
+          date: item.date ?? '',
+          subject: item.subject ?? '',
+          reason: item.reason,
+        });
+      }
+    }
+    unlistedItems += mailbox.skippedOverflow + mailbox.failedOverflow;
+  }
+  return {
+    batch: state.batch.name,
+    generatedAt: new Date().toISOString(),
+    ...(state.lastSyncedAt ? {lastSyncedAt: state.lastSyncedAt} : {}),
+    ...(state.completedAt ? {completedAt: state.completedAt} : {}),
+    mailboxes,
+    items,
+    unlistedItems,
+  };
+}
+
+/** RFC 4180 CSV: quote fields with a delimiter, quote or line break; CRLF line ends. */
+export function toCsv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[]): string {
+  const escape = (value: unknown): string => {
+    const text = value === undefined || value === null ? '' : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const lines = [columns.join(',')];
+  for (const row of rows) lines.push(columns.map((column) => escape(row[column])).join(','));
+  return lines.join('\r\n') + '\r\n';
+}
+
+export const MAILBOX_COLUMNS = [
+  'emailAddress', 'userName', 'status', 'itemsTotal', 'itemsCopied', 'itemsSkipped', 'itemsFailed', 'bytesTotal',
+  'bytesCopied', 'startedAt', 'initialSyncSeconds', 'messagesPerSecond', 'lastSyncedAt', 'passes', 'error',
+] as const satisfies readonly (keyof MailboxReportRow)[];
+
+export const ITEM_COLUMNS = [
+  'emailAddress', 'outcome', 'folder', 'uid', 'count', 'size', 'date', 'subject', 'reason',
+] as const satisfies readonly (keyof ItemReportRow)[];
