@@ -1,0 +1,472 @@
+// One batch's state on disk: <stateDir>/batches/<name>.json, plus <name>.lock while a process
+// runs the batch. The engine mutates `state` in place and calls markDirty(); one flusher writes
+// the whole file at most about once a second, and at once on flushNow() (status changes, exit
+// signals). lowdb rewrites the file whole, which is why the state has no per-message arrays.
+
+import {readFileSync, unlinkSync} from 'node:fs';
+import {link, mkdir, open, readFile, readdir, rename, unlink} from 'node:fs/promises';
+import {hostname} from 'node:os';
+import {join} from 'node:path';
+import {Low} from 'lowdb';
+import type {MailboxStatus} from '../engine/batch-model.js';
+import {MigrationError, formatError} from '../imap/imap-error.js';
+import {AtomicJsonFile, errorCode, isProcessAlive} from './atomic-json-file.js';
+import {assertNoSecrets, upgradeState, type BatchState} from './state-schema.js';
+
+const BATCH_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+
+export interface BatchStoreOptions {
+  /** Delay between a markDirty() and the write it causes (default 1000 ms). */
+  flushIntervalMs?: number;
+  /** Least time between two rotations of the `.bak` copy (default one minute). */
+  backupIntervalMs?: number;
+  /** A background flush failed (disk full, …); it is retried on the next interval. */
+  onFlushError?: (error: unknown) => void;
+}
+
+export interface BatchListEntry {
+  name: string;
+  file: string;
+  updatedAt?: string;
+  mailboxes: number;
+  counts: Partial<Record<MailboxStatus, number>>;
+  /** Set when the state file could not be read; the other fields are then empty. */
+  error?: string;
+}
+
+interface LockInfo {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  /** Kernel start time of the process (Linux), so a recycled pid is not mistaken for the holder. */
+  processStart?: string;
+}
+
+export class BatchStore {
+  readonly file: string;
+  private readonly lockFile: string;
+  private readonly name: string;
+  private readonly adapter: AtomicJsonFile<BatchState>;
+  private readonly db: Low<BatchState>;
+  private readonly flushIntervalMs: number;
+  private readonly onFlushError: ((error: unknown) => void) | undefined;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lock: LockInfo | undefined;
+  private closed = false;
+  private readonly onExit = (): void => this.exitHandler();
+
+  private constructor(stateDir: string, name: string, state: BatchState, options: BatchStoreOptions) {
+    this.name = name;
+    this.file = BatchStore.fileFor(stateDir, name);
+    this.lockFile = lockFileFor(stateDir, name);
+    const file = this.file;
+    this.adapter = new AtomicJsonFile<BatchState>(file, {
+      parse: (raw) => upgradeState(raw, file),
+      check: (data) => assertNoSecrets(data, file),
+      ...(options.backupIntervalMs !== undefined ? {backupIntervalMs: options.backupIntervalMs} : {}),
+    });
+    this.db = new Low<BatchState>(this.adapter, state);
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.onFlushError = options.onFlushError;
+    // Last-ditch save when the process ends without close(): no promise settles in 'exit'.
+    process.on('exit', this.onExit);
+  }
+
+  /** <stateDir>/batches/<name>.json; throws on a name outside [A-Za-z0-9._-]{1,64}. */
+  static fileFor(stateDir: string, name: string): string {
+    checkBatchName(name);
+    return join(stateDir, 'batches', `${name}.json`);
+  }
+
+  /** Writes a new batch's first state. Refuses when a batch of that name exists. */
+  static async create(stateDir: string, state: BatchState, options: BatchStoreOptions = {}): Promise<BatchStore> {
+    const name = state.batch.name;
+    checkBatchName(name);
+    await mkdir(stateDir, {recursive: true, mode: 0o700});
+    await mkdir(join(stateDir, 'batches'), {recursive: true, mode: 0o700});
+    const store = new BatchStore(stateDir, name, state, options);
+    state.updatedAt = new Date().toISOString();
+    try {
+      await store.adapter.writeNew(state);
+    } catch (error) {
+      store.detach();
+      if (errorCode(error) === 'EEXIST') {
+        throw new MigrationError({
+          kind: 'config',
+          message: `A batch named "${name}" already exists (${store.file})`,
+          hint: `Choose another name, or remove the old batch first with: mailferry batch remove ${name}`,
+          retryable: false,
+        });
+      }
+      throw error;
+    }
+    return store;
+  }
+
+  static async open(stateDir: string, name: string, options: BatchStoreOptions = {}): Promise<BatchStore> {
+    const file = BatchStore.fileFor(stateDir, name);
+    const reader = new AtomicJsonFile<BatchState>(file, {parse: (raw) => upgradeState(raw, file)});
+    const state = await reader.read();
+    if (!state) throw await notFound(stateDir, name);
+    return new BatchStore(stateDir, name, state, options);
+  }
+
+  static async list(stateDir: string): Promise<BatchListEntry[]> {
+    const names = await batchNames(stateDir);
+    const entries: BatchListEntry[] = [];
+    for (const name of names) {
+      const file = BatchStore.fileFor(stateDir, name);
+      try {
+        const state = await new AtomicJsonFile<BatchState>(file, {parse: (raw) => upgradeState(raw, file)}).read();
+        if (!state) continue; // removed meanwhile
+        const counts: Partial<Record<MailboxStatus, number>> = {};
+        const mailboxes = Object.values(state.mailboxes);
+        for (const mailbox of mailboxes) counts[mailbox.status] = (counts[mailbox.status] ?? 0) + 1;
+        entries.push({name, file, updatedAt: state.updatedAt, mailboxes: mailboxes.length, counts});
+      } catch (error) {
+        entries.push({name, file, mailboxes: 0, counts: {}, error: error instanceof MigrationError ? formatError(error) : String(error)});
+      }
+    }
+    return entries;
+  }
+
+  /** Deletes a batch's state (never any mail). Refuses while a live process runs the batch. */
+  static async remove(stateDir: string, name: string): Promise<void> {
+    const file = BatchStore.fileFor(stateDir, name);
+    const lockFile = lockFileFor(stateDir, name);
+    const names = await batchNames(stateDir);
+    if (!names.includes(name)) throw await notFound(stateDir, name);
+    // Hold the run lock while deleting, so that a start racing with the removal fails cleanly.
+    const lock = await acquireLock(lockFile, name);
+    try {
+      for (const path of [file, `${file}.bak`]) await unlink(path).catch(ignoreMissing);
+      new AtomicJsonFile(file).removeStaleTempFiles();
+    } finally {
+      await releaseLock(lockFile, lock);
+    }
+  }
+
+  /** Pid of a live process running the batch (a lock from another host counts as live). */
+  static async runningPid(stateDir: string, name: string): Promise<number | undefined> {
+    const holder = await readLock(lockFileFor(stateDir, name));
+    return holder && isLockLive(holder) ? holder.pid : undefined;
+  }
+
+  /** The batch state; mutate it in place, then markDirty() or flushNow(). */
+  get state(): BatchState {
+    return this.db.data;
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushNow().catch((error: unknown) => {
+        this.markDirty(); // keep the change; try again next interval
+        this.onFlushError?.(error);
+      });
+    }, this.flushIntervalMs);
+    // The timer alone must not keep a finished process alive; the 'exit' handler saves the rest.
+    this.timer.unref();
+  }
+
+  /** Writes now. Changes made while the write runs are picked up by the next flush. */
+  async flushNow(): Promise<void> {
+    this.clearTimer();
+    this.dirty = false;
+    try {
+      if (!this.lock) await this.assertNoOtherRunner();
+      this.state.updatedAt = new Date().toISOString();
+      await this.db.write();
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
+  }
+
+  /** Synchronous save for a process 'exit' handler; not for use while the event loop runs. */
+  flushSync(): void {
+    this.clearTimer();
+    this.dirty = false;
+    try {
+      if (!this.lock) {
+        const holder = readLockSync(this.lockFile);
+        if (holder && isLockLive(holder)) throw this.runningElsewhere(holder);
+      }
+      this.state.updatedAt = new Date().toISOString();
+      this.adapter.writeSync(this.state);
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
+  }
+
+  /**
+   * Takes the per-batch run lock (pid + hostname + start time, created atomically). A lock whose
+   * process is gone is stale and taken over. Throws naming the pid when a live process runs the batch.
+   */
+  async acquireRunLock(): Promise<void> {
+    if (this.lock) return;
+    this.lock = await acquireLock(this.lockFile, this.name);
+    this.adapter.removeStaleTempFiles();
+  }
+
+  async releaseRunLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    if (lock) await releaseLock(this.lockFile, lock);
+  }
+
+  /** Final flush (when anything changed), stop the timer, release the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimer();
+    try {
+      if (this.dirty) await this.flushNow();
+    } finally {
+      await this.releaseRunLock();
+      this.detach();
+    }
+  }
+
+  /** Re-reads the file (for a process that is not running the batch and wants fresh status). */
+  async reload(): Promise<void> {
+    if (this.lock) {
+      throw new MigrationError({
+        kind: 'internal',
+        message: `Batch "${this.name}": reload() in the process running the batch would drop unsaved progress`,
+        hint: 'This is a bug in mailferry; please report it',
+        retryable: false,
+      });
+    }
+    const state = await this.adapter.read();
+    if (!state) {
+      throw new MigrationError({
+        kind: 'config',
+        message: `Batch "${this.name}" no longer exists (${this.file} was removed)`,
+        hint: 'It was probably removed by another mailferry command',
+        retryable: false,
+      });
+    }
+    this.db.data = state;
+    this.dirty = false;
+  }
+
+  private async assertNoOtherRunner(): Promise<void> {
+    const holder = await readLock(this.lockFile);
+    if (holder && isLockLive(holder)) throw this.runningElsewhere(holder);
+  }
+
+  private runningElsewhere(holder: LockInfo): MigrationError {
+    return new MigrationError({
+      kind: 'config',
+      message: `Not saving batch "${this.name}": it is being run by process ${holder.pid} on ${holder.hostname}, which would overwrite the change`,
+      hint: `Send the command to that process, or stop it first (mailferry batch stop ${this.name})`,
+      retryable: false,
+    });
+  }
+
+  private exitHandler(): void {
+    try {
+      if (this.dirty) this.flushSync();
+    } catch {
+      // Nothing can be reported from an exit handler; the previous state file is intact.
+    }
+    if (this.lock) {
+      const holder = readLockSync(this.lockFile);
+      if (holder && sameLock(holder, this.lock)) {
+        try {
+          unlinkSync(this.lockFile);
+        } catch {
+          // a stale lock is taken over by the next run anyway
+        }
+      }
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private detach(): void {
+    this.closed = true;
+    this.clearTimer();
+    process.removeListener('exit', this.onExit);
+  }
+}
+
+function checkBatchName(name: string): void {
+  if (!BATCH_NAME.test(name)) {
+    throw new MigrationError({
+      kind: 'config',
+      message: `Batch name ${JSON.stringify(name)} is not valid`,
+      hint: 'Use 1 to 64 letters, digits, dots, dashes or underscores',
+      retryable: false,
+    });
+  }
+}
+
+function lockFileFor(stateDir: string, name: string): string {
+  checkBatchName(name);
+  return join(stateDir, 'batches', `${name}.lock`);
+}
+
+async function batchNames(stateDir: string): Promise<string[]> {
+  let files: string[];
+  try {
+    files = await readdir(join(stateDir, 'batches'));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  return files
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => file.slice(0, -'.json'.length))
+    .filter((name) => BATCH_NAME.test(name))
+    .sort();
+}
+
+async function notFound(stateDir: string, name: string): Promise<MigrationError> {
+  const names = await batchNames(stateDir);
+  return new MigrationError({
+    kind: 'config',
+    message:
+      names.length === 0
+        ? `No batch named "${name}": there are no batches in ${stateDir}`
+        : `No batch named "${name}" in ${stateDir}; existing batches: ${names.join(', ')}`,
+    hint: 'Check the name, or the state directory (MAILFERRY_STATE_DIR or the --state-dir option)',
+    retryable: false,
+  });
+}
+
+// --- the run lock -------------------------------------------------------------------------------
+
+async function acquireLock(lockFile: string, name: string): Promise<LockInfo> {
+  const mine: LockInfo = {pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString()};
+  const start = processStartTime(process.pid);
+  if (start !== undefined) mine.processStart = start;
+  const text = JSON.stringify(mine);
+  // Written to a private file first and published with link(), which fails if a lock exists:
+  // nobody ever sees a half-written lock.
+  const temp = `${lockFile}.tmp-${process.pid}`;
+  await mkdir(join(lockFile, '..'), {recursive: true, mode: 0o700});
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await writeSmallFile(temp, text);
+    try {
+      await link(temp, lockFile);
+      return mine;
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    } finally {
+      await unlink(temp).catch(ignoreMissing);
+    }
+    const holderText = await readFile(lockFile, 'utf8').catch(() => undefined);
+    if (holderText === undefined) continue; // released meanwhile: try again
+    const holder = parseLock(holderText);
+    if (holder && isLockLive(holder)) {
+      throw new MigrationError({
+        kind: 'config',
+        message: `Batch "${name}" is already being run by process ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})`,
+        hint:
+          holder.hostname === hostname()
+            ? `Stop that process first (mailferry batch stop ${name}), or work with it instead of starting another`
+            : `Stop it on ${holder.hostname}; if that host no longer runs it, delete ${lockFile}`,
+        retryable: false,
+      });
+    }
+    // Stale: move it aside and check that what moved is the lock judged stale, not one another
+    // process took over in between (then put that one back).
+    const aside = `${lockFile}.stale-${process.pid}`;
+    try {
+      await rename(lockFile, aside);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') continue;
+      throw error;
+    }
+    const movedText = await readFile(aside, 'utf8').catch(() => undefined);
+    if (movedText !== holderText) await link(aside, lockFile).catch(() => undefined);
+    await unlink(aside).catch(ignoreMissing);
+  }
+  throw new MigrationError({
+    kind: 'config',
+    message: `Could not take the run lock of batch "${name}" (${lockFile}): other processes keep changing it`,
+    hint: 'Check that only one mailferry runs this batch, then try again',
+    retryable: true,
+  });
+}
+
+async function releaseLock(lockFile: string, lock: LockInfo): Promise<void> {
+  const holder = await readLock(lockFile);
+  // Only our own lock: after a long pause another process may have judged ours stale and taken over.
+  if (holder && sameLock(holder, lock)) await unlink(lockFile).catch(ignoreMissing);
+}
+
+async function readLock(lockFile: string): Promise<LockInfo | undefined> {
+  const text = await readFile(lockFile, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseLock(text);
+}
+
+function readLockSync(lockFile: string): LockInfo | undefined {
+  try {
+    return parseLock(readFileSync(lockFile, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lock file that does not parse was not written by mailferry (which publishes whole files): stale. */
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const raw = JSON.parse(text) as Partial<LockInfo>;
+    if (typeof raw.pid !== 'number' || typeof raw.hostname !== 'string' || typeof raw.startedAt !== 'string') return undefined;
+    return raw as LockInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLockLive(holder: LockInfo): boolean {
+  // Another host's process cannot be probed: assume it is alive rather than risk two runners.
+  if (holder.hostname !== hostname()) return true;
+  if (!isProcessAlive(holder.pid)) return false;
+  if (holder.processStart !== undefined) {
+    const start = processStartTime(holder.pid);
+    if (start !== undefined && start !== holder.processStart) return false; // pid recycled
+  }
+  return true;
+}
+
+function sameLock(a: LockInfo, b: LockInfo): boolean {
+  return a.pid === b.pid && a.hostname === b.hostname && a.startedAt === b.startedAt;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined off Linux. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeSmallFile(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'w', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function ignoreMissing(error: unknown): void {
+  if (errorCode(error) !== 'ENOENT') throw error;
+}
