@@ -80,6 +80,14 @@ const rows: Row[] = [
     message: /is self-signed/,
     hint: /accept-untrusted only if you trust this server/,
   },
+  {
+    name: 'self-signed certificate during the STARTTLS upgrade (imapflow adds tlsFailed)',
+    error: errorWith({message: 'self-signed certificate', code: 'DEPTH_ZERO_SELF_SIGNED_CERT', tlsFailed: true}),
+    context: {endpoint: plainEndpoint},
+    kind: 'tls',
+    retryable: false,
+    message: /is self-signed/,
+  },
   {name: 'expired certificate', error: errorWith({message: 'certificate has expired', code: 'CERT_HAS_EXPIRED'}), kind: 'tls', retryable: false, message: /has expired/},
   {
     name: 'host name mismatch (captured)',

@@ -209,24 +209,6 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     };
   }
 
-  // STARTTLS
-  if (shape.tlsFailed || /does not support STARTTLS/i.test(message)) {
-    return {
-      kind: 'starttls',
-      message: `${where} does not offer STARTTLS`,
-      hint: 'Use security tls (usually port 993) if the server offers implicit TLS. Use security none only on a trusted network: passwords then travel in clear text.',
-      retryable: false,
-    };
-  }
-  if (code === 'STARTTLS_INJECTION') {
-    return {
-      kind: 'starttls',
-      message: `${where} sent data between STARTTLS and the TLS handshake`,
-      hint: 'Something between mailferry and the server tampers with the connection. Use security tls, or check the network path.',
-      retryable: false,
-    };
-  }
-
   // Certificates
   const certificateProblem = CERTIFICATE_CODES[code];
   if (certificateProblem) {
@@ -249,6 +231,26 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
       hint: wrongPort
         ? `Port ${endpoint.port} probably expects plain text or STARTTLS: try security starttls, or port 993 for implicit TLS. ${PORT_HINT}`
         : 'The server and mailferry found no common TLS version or cipher (mailferry needs TLS 1.2 or newer). Check the server\'s TLS settings.',
+      retryable: false,
+    };
+  }
+
+  // STARTTLS
+  // imapflow also marks certificate and handshake failures during the upgrade with tlsFailed,
+  // which the checks above have already claimed; what is left is "not offered".
+  if (/does not support STARTTLS/i.test(message) || (shape.tlsFailed && !code)) {
+    return {
+      kind: 'starttls',
+      message: `${where} does not offer STARTTLS`,
+      hint: 'Use security tls (usually port 993) if the server offers implicit TLS. Use security none only on a trusted network: passwords then travel in clear text.',
+      retryable: false,
+    };
+  }
+  if (code === 'STARTTLS_INJECTION') {
+    return {
+      kind: 'starttls',
+      message: `${where} sent data between STARTTLS and the TLS handshake`,
+      hint: 'Something between mailferry and the server tampers with the connection. Use security tls, or check the network path.',
       retryable: false,
     };
   }
