@@ -28,15 +28,46 @@ export class UidSet {
   /** Parses IMAP sequence-set syntax without '*': '', '5', '1:5,7,9:12'. Unsorted or overlapping input is merged. */
   static parse(text: string): UidSet {
     const set = new UidSet();
-    if (text === '') return set;
-    for (const token of text.split(',')) {
-      const match = /^([1-9]\d*)(?::([1-9]\d*))?$/.exec(token);
-      if (!match) throw new SyntaxError(`Invalid UID set ${JSON.stringify(truncate(text))}: bad element ${JSON.stringify(truncate(token))}`);
-      const a = Number(match[1]);
-      const b = match[2] === undefined ? a : Number(match[2]);
-      if (a > MAX_UID || b > MAX_UID) throw new SyntaxError(`Invalid UID set ${JSON.stringify(truncate(text))}: ${JSON.stringify(truncate(token))} exceeds ${MAX_UID}`);
+    // A hand-written scanner: checkpoints of gappy folders hold hundreds of thousands of tokens.
+    let pos = 0;
+    const fail = (why: string): never => {
+      throw new SyntaxError(`Invalid UID set ${JSON.stringify(truncate(text))}: ${why} at character ${pos + 1}`);
+    };
+    const number = (): number => {
+      const start = pos;
+      const first = text.charCodeAt(pos);
+      if (!(first >= 0x31 && first <= 0x39)) fail('expected a UID (1-9 first)'); // nz-number: no leading zero
+      let value = 0;
+      while (pos < text.length) {
+        const code = text.charCodeAt(pos);
+        if (code < 0x30 || code > 0x39) break;
+        value = value * 10 + (code - 0x30);
+        pos++;
+      }
+      if (value > MAX_UID) {
+        pos = start;
+        fail(`UID exceeds ${MAX_UID}`);
+      }
+      return value;
+    };
+    while (pos < text.length) {
+      const a = number();
+      let b = a;
+      if (text.charCodeAt(pos) === 0x3a /* : */) {
+        pos++;
+        b = number();
+      }
+      if (pos < text.length) {
+        if (text.charCodeAt(pos) !== 0x2c /* , */) fail('expected "," or ":"');
+        pos++;
+        if (pos === text.length) fail('trailing ","');
+      }
       // RFC 3501 section 9: '4:2' is the same set as '2:4'.
-      set.addRange(Math.min(a, b), Math.max(a, b));
+      const lo = Math.min(a, b);
+      const hi = Math.max(a, b);
+      // Our own canonical text is ascending: appending skips the search.
+      if (lo > (set.max() ?? 0)) set.append(lo, hi);
+      else set.insert(lo, hi);
     }
     return set;
   }
