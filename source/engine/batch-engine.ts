@@ -7,10 +7,10 @@ import {MigrationError} from '../imap/imap-error.js';
 import {silentLogger, type Logger} from '../log/logger.js';
 import {BatchStore} from '../store/batch-store.js';
 import {postCommand, watchCommands, type RemoteCommand} from '../store/command-inbox.js';
-import {newMailboxState, STATE_VERSION, type BatchState} from '../store/state-schema.js';
+import {mailboxKey, newMailboxState, STATE_VERSION, type BatchState} from '../store/state-schema.js';
 import type {BatchControl} from './batch-control.js';
 import type {BatchDefinition, MailboxStatus} from './batch-model.js';
-import {BatchRunner, mailboxKey} from './batch-runner.js';
+import {BatchRunner} from './batch-runner.js';
 import {loadMigrationCsv, type MigrationRow} from './migration-csv.js';
 import {resolveSecrets, type ResolvedSecrets} from './row-credentials.js';
 
@@ -70,7 +70,9 @@ export interface OpenedBatch extends BatchControl {
 
 export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch> {
   const logger = options.logger ?? silentLogger;
-  const store = await BatchStore.open(options.stateDir, options.name);
+  const store = await BatchStore.open(options.stateDir, options.name, {
+    onFlushError: (error) => logger.error('could not write the state file; retrying', {error: String(error)}),
+  });
   try {
     await store.acquireRunLock();
   } catch (error) {

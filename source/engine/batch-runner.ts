@@ -11,7 +11,7 @@
 import {MigrationError, type ErrorInfo} from '../imap/imap-error.js';
 import type {Logger} from '../log/logger.js';
 import type {BatchStore} from '../store/batch-store.js';
-import {MAX_ERRORS, MAX_ITEMS, pushBounded, type MailboxState} from '../store/state-schema.js';
+import {MAX_ERRORS, MAX_ITEMS, mailboxKey, pushRing, pushBounded, type MailboxState} from '../store/state-schema.js';
 import {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchControl} from './batch-control.js';
 import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxStatus} from './batch-model.js';
@@ -58,10 +58,6 @@ interface Runtime {
   done: Promise<void>;
   currentFolder?: string | undefined;
   retrying?: {attempt: number; nextAt: string} | undefined;
-}
-
-export function mailboxKey(emailAddress: string): string {
-  return emailAddress.trim().toLowerCase();
 }
 
 export class BatchRunner implements BatchControl {
@@ -461,8 +457,7 @@ export class BatchRunner implements BatchControl {
   private recordError(key: string, error: MigrationError): ErrorRecord {
     const mailbox = this.state.mailboxes[key]!;
     const record: ErrorRecord = {...error.toJSON(), at: new Date().toISOString()};
-    pushBounded(mailbox.errors, record, MAX_ERRORS);
-    if (mailbox.errors.length > MAX_ERRORS) mailbox.errors.splice(0, mailbox.errors.length - MAX_ERRORS);
+    pushRing(mailbox.errors, record, MAX_ERRORS);
     mailbox.error = record;
     this.emitter.emit('error', {emailAddress: mailbox.identity.emailAddress, error: record});
     this.options.logger.error(error.message, {mailbox: key, kind: error.kind, folder: error.folder, serverText: error.serverText, hint: error.hint});

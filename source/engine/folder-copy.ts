@@ -145,12 +145,14 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   const sizes = new Map<number, number>();
   let listedTotal = 0;
   let listedBytes = 0;
+  const listedUids: number[] = [];
   if (box.exists > 0) {
     await guard(ctx, 'source', folder, async () => {
       for await (const message of ctx.source.fetch(range, {uid: true, size: true}, {uid: true})) {
         // `n:*` always returns the highest message even when its UID is below n.
         if (wasComplete && message.uid < checkpoint!.uidNext!) continue;
         listedTotal++;
+        if (!wasComplete) listedUids.push(message.uid);
         listedBytes += message.size ?? 0;
         if (done.has(message.uid)) continue;
         pendingUids.push(message.uid);
@@ -159,6 +161,10 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
     });
   }
   if (!wasComplete) {
+    // UIDs are never reused under one UIDVALIDITY (RFC 3501 section 2.3.1.1): the gaps below the
+    // highest listed UID can never hold a message, so counting them as done keeps the done set
+    // one range instead of one range per expunged message.
+    for (const [from, to] of gapsBelow(listedUids)) done.addRange(from, to);
     checkpoint.total = listedTotal;
     checkpoint.bytesTotal = listedBytes;
   } else {
@@ -198,6 +204,18 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   checkpoint.lastPassAt = new Date().toISOString();
   ctx.report.markDirty();
   return result;
+}
+
+/** Ranges of UIDs in [1, max(uids)] that are not in `uids`. */
+export function gapsBelow(uids: number[]): [number, number][] {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const gaps: [number, number][] = [];
+  let next = 1;
+  for (const uid of sorted) {
+    if (uid > next) gaps.push([next, uid - 1]);
+    next = Math.max(next, uid + 1);
+  }
+  return gaps;
 }
 
 interface CopyInput {

@@ -13,7 +13,7 @@ import {AppendPool, type AppendJob, type AppendResult} from './append-workers.js
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
 import {syncFolder, type FolderPassResult, type FolderTask} from './folder-copy.js';
-import {fallbackFolderName, planFolders, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
+import {fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
 import type {MigrationRow} from './migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
@@ -175,7 +175,8 @@ function toListed(folder: ListResponse): ListedFolder {
     path: folder.path,
     delimiter: folder.delimiter,
     flags: [...folder.flags],
-    ...(folder.specialUse && folder.specialUseSource === 'extension' ? {specialUse: folder.specialUse} : {}),
+    ...(folder.specialUse ? {specialUse: folder.specialUse} : {}),
+    ...(folder.specialUseSource ? {specialUseSource: folder.specialUseSource} : {}),
     subscribed: folder.subscribed,
   };
 }
@@ -203,21 +204,26 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
   const targetStatus = new Map(targetFolders.map((folder) => [folder.path, folder.status]));
   const targetSubscribed = new Set(targetFolders.filter((folder) => folder.subscribed).map((folder) => folder.path));
   const tasks: FolderTask[] = [];
-  for (const entry of plan.entries) {
+  const delimiter = target.namespace?.delimiter ?? targetFolders[0]?.delimiter ?? '/';
+  let entries = plan.entries;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    const created = entry.createOnTarget ? await createTargetFolder(ctx, entry) : entry.target;
+    const created = entry.createOnTarget ? await createTargetFolder(ctx, entry, delimiter) : entry.target;
     if (created === undefined) continue;
-    entry.target = created;
-    if (entry.subscribe && !targetSubscribed.has(created)) {
+    // Children follow a parent that had to take a fallback name.
+    if (created !== entry.target) entries = retargetChildren(entries, entry.target, created, delimiter);
+    const placed = {...entries[index]!, target: created};
+    if (placed.subscribe && !targetSubscribed.has(created)) {
       try {
         await target.mailboxSubscribe(created);
       } catch (error) {
         ctx.logger.warn('could not subscribe target folder', {folder: created, error: String(error)});
       }
     }
-    if (!entry.selectable) continue;
-    const status = sourceStatus.get(entry.source);
-    const task: FolderTask = {entry};
+    if (!placed.selectable) continue;
+    const status = sourceStatus.get(placed.source);
+    const task: FolderTask = {entry: placed};
     if (status) task.sourceStatus = status;
     const messages = targetStatus.get(created)?.messages;
     if (messages !== undefined) task.targetMessages = messages;
@@ -226,7 +232,7 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
   return tasks;
 }
 
-async function createTargetFolder(ctx: PassContext, entry: FolderPlanEntry): Promise<string | undefined> {
+async function createTargetFolder(ctx: PassContext, entry: FolderPlanEntry, delimiter: string): Promise<string | undefined> {
   let name: string | undefined = entry.target;
   let lastError: MigrationError | undefined;
   for (let attempt = 1; name !== undefined; attempt++) {
@@ -241,7 +247,7 @@ async function createTargetFolder(ctx: PassContext, entry: FolderPlanEntry): Pro
       if (/ALREADYEXISTS|already exists/i.test(`${translated.serverText ?? ''} ${translated.message}`)) return name;
       if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota') throw translated;
       lastError = translated;
-      name = fallbackFolderName(entry.target, ctx.target.namespace?.delimiter ?? '/', attempt);
+      name = fallbackFolderName(entry.target, delimiter, attempt);
     }
   }
   noteUnmigrated(
