@@ -117,16 +117,16 @@ export function describeFailure(measured: Measured): string | undefined {
 }
 
 /** Several measured children count as one run. The caller gives the wall time (first start to
- *  last end). CPU is summed. Peak RSS is summed when they ran at the same time (the sum of peaks
- *  bounds the simultaneous peak from above) and the largest one when they ran one after another. */
-export function combineMeasured(label: string, results: Measured[], wallSeconds: number, concurrent: boolean): Measured {
+ *  last end). CPU is summed. Peak RSS is the sum of the `concurrency` largest peaks: at most that
+ *  many ran at once, so this bounds the simultaneous peak from above (concurrency 1 = one after
+ *  another = the largest single peak). */
+export function combineMeasured(label: string, results: Measured[], wallSeconds: number, concurrency: number): Measured {
   const failed = results.find((r) => r.exitCode !== 0 || r.timedOut);
+  const peaks = results.map((r) => r.peakRssBytes).sort((a, b) => b - a);
   return {
     label,
     wallSeconds,
-    peakRssBytes: concurrent
-      ? results.reduce((sum, r) => sum + r.peakRssBytes, 0)
-      : Math.max(0, ...results.map((r) => r.peakRssBytes)),
+    peakRssBytes: peaks.slice(0, Math.max(1, concurrency)).reduce((sum, p) => sum + p, 0),
     cpuSeconds: results.reduce((sum, r) => sum + r.cpuSeconds, 0),
     exitCode: failed ? failed.exitCode : 0,
     signal: failed?.signal ?? null,
