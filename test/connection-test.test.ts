@@ -58,6 +58,7 @@ describe('connection test against Dovecot', () => {
     const caps = new Map(result.capabilities.map((cap) => [cap.name, cap.present]));
     assert.equal(caps.get('LITERAL+'), true);
     assert.equal(caps.size, result.capabilities.length);
+    assert.equal(result.capabilitiesSeen, 'before-login');
   });
 
   test('security none with alice: login and folder list, and the post-login capabilities include CONDSTORE, UIDPLUS, SPECIAL-USE', async () => {
@@ -71,6 +72,7 @@ describe('connection test against Dovecot', () => {
     assert.match(step(result, 'folders').detail ?? '', /\\Sent Sent/);
     const present = result.capabilities.filter((cap) => cap.present).map((cap) => cap.name);
     for (const name of ['CONDSTORE', 'UIDPLUS', 'SPECIAL-USE', 'NAMESPACE']) assert.ok(present.includes(name), `${name} in ${present.join(' ')}`);
+    assert.equal(result.capabilitiesSeen, 'after-login');
   });
 
   test('STARTTLS passes with accept-untrusted and reports the certificate', async () => {

@@ -34,6 +34,8 @@ export interface ConnectionTestResult {
   endpoint: {host: string; port: number; security: Security};
   steps: StepResult[];
   capabilities: ReturnType<typeof summarizeCapabilities>;
+  /** Servers list most extensions only after login, so a test without a user sees fewer. */
+  capabilitiesSeen?: 'before-login' | 'after-login';
   greeting?: string;
   folderCount?: number;
   failedStep?: StepName;
@@ -448,6 +450,7 @@ export async function testConnection(endpoint: EndpointConfig, identity?: LoginI
       if (!/^a1 OK/i.test(tagged)) throw new StepFailure(`${where} refused the CAPABILITY command`, 'The server does not behave like an IMAP server; check the port.', tagged);
       capabilityLine = capabilitiesFrom(lines);
       result.capabilities = summarizeCapabilities(capabilityLine);
+      result.capabilitiesSeen = 'before-login';
       const auth = capabilityLine.filter((cap) => cap.startsWith('AUTH=')).map((cap) => cap.slice(5));
       const notes = [`${capabilityLine.length} capabilities`, `login mechanisms: ${auth.length ? auth.join(' ') : 'LOGIN command only'}`];
       if (capabilityLine.includes('LOGINDISABLED')) notes.push('LOGINDISABLED: the server refuses logins on this connection');
@@ -468,6 +471,7 @@ export async function testConnection(endpoint: EndpointConfig, identity?: LoginI
     const mechanism = loginMechanismUsed(client) ?? 'PREAUTH';
     // Servers list most extensions (CONDSTORE, UIDPLUS, SPECIAL-USE...) only after login.
     result.capabilities = summarizeCapabilities(capabilityNames(client.capabilities));
+    result.capabilitiesSeen = 'after-login';
     return {detail: `logged in as ${describeIdentity(identity)} (${mechanism})${security === 'none' ? '; the password was sent in clear text' : ''}`};
     },
     folders: async () => {
