@@ -162,6 +162,7 @@ const rows: Row[] = [
     retryable: true,
     serverText: /Internal error/,
   },
+  {name: 'closed without a word after the greeting', error: errorWith({message: 'Unexpected close', code: 'ClosedAfterConnectText'}), context: {phase: 'login'}, kind: 'connection-lost', retryable: true},
   {name: 'garbage instead of IMAP', error: errorWith({message: 'Invalid server response', code: 'InvalidResponse'}), context: {phase: 'connect'}, kind: 'greeting', retryable: false, message: /IMAP server/},
   // Authentication
   {

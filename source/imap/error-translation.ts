@@ -346,7 +346,7 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
       serverText: byeText,
     };
   }
-  if (code.startsWith('ClosedAfterConnect') && context.phase !== 'command') {
+  if (code.startsWith('ClosedAfterConnect') && context.phase !== 'command' && context.phase !== 'login') {
     if (byeText && SHUTDOWN_TEXT.test(byeText)) {
       return {kind: 'greeting', message: `${where} is shutting down and refused the connection`, hint: 'Wait for the server to come back; mailferry retries.', retryable: true, serverText: byeText};
     }
