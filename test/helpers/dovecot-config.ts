@@ -34,7 +34,8 @@ export function dovecotPaths(dir: string) {
     log: `${dir}/log/dovecot.log`,
     stderrLog: `${dir}/log/stderr.log`,
     mailRoot: `${dir}/mail`,
-    usersFile: `${dir}/users.passwd`,
+    /** one passwd-file per user: see addUser() for why */
+    usersDir: `${dir}/users`,
     mastersFile: `${dir}/masters.passwd`,
     cert: `${dir}/cert.pem`,
     key: `${dir}/key.pem`,
@@ -80,7 +81,8 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     // Tests also speak plain IMAP without TLS, so plaintext logins must be allowed everywhere.
     'disable_plaintext_auth = no',
     'auth_mechanisms = plain login',
-    // Tests of wrong passwords must not sleep the default 2 s per failure.
+    // Tests of wrong passwords must not sleep 2 s each (dovecot 2.3 still answers a failure on
+    // its next 500 ms tick); see also the anvil service below.
     'auth_failure_delay = 0',
     'auth_master_user_separator = *',
     // Migrations open many connections per user from 127.0.0.1; the default of 10 would refuse them.
@@ -111,13 +113,15 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     '  master = yes',
     '  pass = yes',
     '}',
+    // One file per login: dovecot reads a file it has not seen at once, while a shared file is
+    // re-checked at most once per second, which would make users added at runtime flaky.
     'passdb {',
     '  driver = passwd-file',
-    `  args = scheme=PLAIN username_format=%u ${paths.usersFile}`,
+    `  args = scheme=PLAIN username_format=%u ${paths.usersDir}/%u`,
     '}',
     'userdb {',
     '  driver = passwd-file',
-    `  args = username_format=%u ${paths.usersFile}`,
+    `  args = username_format=%u ${paths.usersDir}/%u`,
     `  default_fields = uid=${input.mailUid} gid=${input.mailGid} home=${paths.mailRoot}/%u`,
     '}',
     '',
@@ -135,6 +139,13 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     // connection storms fast (dovecot's "high-performance mode").
     '  service_count = 0',
     '  process_min_avail = 1',
+    '}',
+    // Without the penalty socket dovecot skips its per-IP auth penalty (2 s growing to 15 s after
+    // repeated failures), which would make every wrong-password test slow down the next login.
+    'service anvil {',
+    '  unix_listener anvil-auth-penalty {',
+    '    mode = 0',
+    '  }',
     '}',
     '',
     input.extraConfig ?? '',

@@ -3,7 +3,7 @@
 // throws) so several test files can run their own pairs side by side.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { appendFile, chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -189,8 +189,11 @@ async function tail(file: string, lines = 30): Promise<string> {
 }
 
 function passwdLine(login: string, password: string): string {
-  // passwd-file is colon separated, one entry per line; anything else would silently corrupt it.
-  if (!login || /[:\n\r\s]/.test(login)) throw new Error(`dovecot test user: login ${JSON.stringify(login)} must not be empty or contain ':' or whitespace`);
+  // passwd-file is colon separated, one entry per line, and each user has a file named after
+  // the login; anything else would silently corrupt it.
+  if (!login || login.startsWith('.') || /[:/%\n\r\s]/.test(login)) {
+    throw new Error(`dovecot test user: login ${JSON.stringify(login)} must not be empty, start with '.' or contain ':', '/', '%' or whitespace`);
+  }
   if (/[:\n\r]/.test(password)) throw new Error(`dovecot test user ${login}: password must not contain ':' or line breaks`);
   return `${login}:{PLAIN}${password}::::::\n`;
 }
@@ -257,9 +260,13 @@ class DovecotInstance implements DovecotServer {
   }
 
   async addUser(login: string, password: string): Promise<void> {
-    // passwd-file is re-read by dovecot when it changes, so this works on a running server.
-    await appendFile(this.paths.usersFile, passwdLine(login, password));
+    const file = path.join(this.paths.usersDir, login);
+    const known = login in this.users;
+    await writeFile(file, passwdLine(login, password), { mode: 0o644 });
     this.users[login] = password;
+    // A new user's file is read on first lookup, but dovecot checks a file it already read for
+    // changes at most once per second, so a new password needs that second to pass.
+    if (known && this.child) await sleep(1100);
   }
 
   async doveadm(args: string[]): Promise<string> {
@@ -267,8 +274,9 @@ class DovecotInstance implements DovecotServer {
       const { stdout } = await execFileAsync('doveadm', ['-c', this.paths.config, ...args], { maxBuffer: 64 * 1024 * 1024 });
       return stdout;
     } catch (error) {
-      const e = error as { stderr?: string; message: string };
-      throw new Error(`doveadm ${args.join(' ')} failed on the ${this.role} test server: ${e.stderr?.trim() || e.message}`);
+      // doveadm puts some failures ("user doesn't exist") on stdout.
+      const e = error as { stderr?: string; stdout?: string; message: string };
+      throw new Error(`doveadm ${args.join(' ')} failed on the ${this.role} test server: ${e.stderr?.trim() || e.stdout?.trim() || e.message}`);
     }
   }
 
@@ -371,7 +379,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
     await Promise.all([
       makeCertificate(paths.cert, paths.key),
       writeFile(paths.mastersFile, passwdLine(MASTER_USER, masterPassword), { mode: 0o644 }),
-      writeFile(paths.usersFile, '', { mode: 0o644 }),
+      mkdir(paths.usersDir, { mode: 0o755 }),
     ]);
 
     // Two instances started at the same moment could be handed the same free port; retry then.
