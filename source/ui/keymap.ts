@@ -70,6 +70,8 @@ export const ACTIONS = [
   'showProblems',
   'usersContinue',
   'usersBack',
+  // message screen
+  'dismiss',
 ] as const;
 export type ActionId = (typeof ACTIONS)[number];
 
@@ -88,7 +90,8 @@ export type KeyContext =
   | 'form-choice'
   | 'preset-list'
   | 'connection-test'
-  | 'users';
+  | 'users'
+  | 'message';
 
 export type Screen =
   | 'picker'
@@ -103,7 +106,8 @@ export type Screen =
   | 'preset-list'
   | 'connection-test'
   | 'users'
-  | 'users-text';
+  | 'users-text'
+  | 'message';
 
 export const SCREEN_CONTEXTS: Record<Screen, readonly KeyContext[]> = {
   'picker': ['picker', 'list', 'global'],
@@ -119,6 +123,7 @@ export const SCREEN_CONTEXTS: Record<Screen, readonly KeyContext[]> = {
   'connection-test': ['connection-test', 'list', 'global'],
   'users': ['users', 'list', 'global'],
   'users-text': ['text', 'global'],
+  'message': ['message', 'global'],
 };
 
 export interface Binding {
@@ -212,6 +217,8 @@ export const BINDINGS: readonly Binding[] = [
   {action: 'usersContinue', context: 'users', keys: ['enter'], hint: 'continue', help: 'Continue to the batch settings'},
   {action: 'usersBack', context: 'users', keys: ['esc', 'b'], hint: 'back', help: 'Back to the target endpoint'},
   {action: 'help', context: 'users', keys: ['?'], hint: 'help', help: 'Show all keys'},
+
+  {action: 'dismiss', context: 'message', keys: ['enter', 'q', 'esc'], hint: 'back', help: 'Back from an error message'},
 ];
 
 /** Ink's (input, key) pair as one name, matching the strings in BINDINGS. Undefined for pastes. */
@@ -283,7 +290,7 @@ export function keyLabel(name: string, ascii: boolean): string {
 }
 
 /** Actions whose hint is never dropped from a narrow footer: the ways out and the way to more help. */
-const ESSENTIAL_HINTS: ReadonlySet<ActionId> = new Set(['help', 'quit', 'back', 'confirmYes', 'confirmNo', 'formBack', 'presetBack', 'usersBack', 'cancelText']);
+const ESSENTIAL_HINTS: ReadonlySet<ActionId> = new Set(['help', 'quit', 'back', 'confirmYes', 'confirmNo', 'formBack', 'presetBack', 'usersBack', 'cancelText', 'dismiss']);
 
 /**
  * "s stop  r resume  ? help" for the footer: bindings with a hint, first key of each, in table
@@ -333,6 +340,7 @@ const CONTEXT_TITLES: Record<KeyContext, string> = {
   'preset-list': 'Provider presets',
   'connection-test': 'Connection test',
   'users': 'Users',
+  'message': 'Messages',
 };
 
 /** Every binding, grouped by context in the order of the table: the help overlay draws exactly this. */

@@ -7,14 +7,30 @@ import {useInput, type Key} from 'ink';
 import {useAppShell} from './app-shell.js';
 import {keyName, resolveKey, type ActionId, type Screen} from './keymap.js';
 
+const CONTROL_CHARACTER_NAMES: Record<string, string> = {'\r': 'enter', '\n': 'enter', '\t': 'tab', ' ': 'space', '\u007F': 'backspace'};
+
+/**
+ * Names of the keys in one input event. Ink delivers keys that arrive in one read as a single
+ * string (tmux send-keys, key repeat over a slow SSH link: "jjj"); outside text fields each
+ * character is its own key press.
+ */
+export function keyNames(input: string, key: Key): string[] {
+  const single = keyName(input, key);
+  if (single !== undefined) return [single];
+  if (key.ctrl || key.meta || input.includes('\u001B')) return [];
+  return Array.from(input).map((char) => CONTROL_CHARACTER_NAMES[char] ?? char);
+}
+
 export function useKeys(screen: Screen, onAction: (action: ActionId) => void, options: {isActive?: boolean} = {}): void {
   const shell = useAppShell();
   const handler = useCallback(
     (input: string, key: Key) => {
-      const action = resolveKey(screen, keyName(input, key));
-      if (action === undefined) return;
-      if (action === 'repaint') shell.repaint();
-      else onAction(action);
+      for (const name of keyNames(input, key)) {
+        const action = resolveKey(screen, name);
+        if (action === undefined) continue;
+        if (action === 'repaint') shell.repaint();
+        else onAction(action);
+      }
     },
     [screen, onAction, shell],
   );

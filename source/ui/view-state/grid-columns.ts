@@ -44,7 +44,7 @@ const OPTIONAL: readonly ColumnSpec[] = [
   {id: 'bytes', title: 'Bytes', min: 11, max: 11, align: 'right'},
   {id: 'lastSynced', title: 'Synced', min: 8, max: 8, align: 'right'},
   {id: 'byteRate', title: 'Rate', min: 8, max: 8, align: 'right'},
-  {id: 'error', title: 'Last error', min: 16, max: 1000, align: 'left'},
+  {id: 'error', title: 'Last error', min: 20, max: 1000, align: 'left'},
 ];
 
 /** Display order, whichever columns made it in. */
@@ -71,8 +71,8 @@ export function gridColumns(width: number): Column[] {
   let spare = width - usedWidth(chosen, widths);
   const hasError = chosen.some((spec) => spec.id === 'error');
   const caps: [ColumnId, number][] = [
-    ['email', 30],
-    ['folder', 20],
+    ['email', 26],
+    ['folder', 16],
     ['error', Number.POSITIVE_INFINITY],
     ['progress', 22],
     ['email', 40],
