@@ -25,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'batch':
       return (await import('./headless/batch-command.js')).runBatchCommand(rest);
+    case 'test-endpoint':
+      return (await import('./headless/test-endpoint-command.js')).runTestEndpoint(rest);
     case 'check-csv':
       return (await import('./headless/check-csv-command.js')).runCheckCsv(rest);
     case '--version':

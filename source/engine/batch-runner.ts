@@ -384,7 +384,10 @@ export class BatchRunner implements BatchControl {
         const record = this.recordError(key, failure);
         if (mailbox.stats.appendCount > appendsBefore) attempt = 0;
         attempt++;
-        if (!failure.retryable || (failure.kind !== 'throttled' && attempt > MAX_ATTEMPTS_WITHOUT_PROGRESS)) {
+        // A refused connection or a missing greeting is what a restarting server looks like;
+        // a few tries tell that apart from a wrong host without stalling a bad batch for long.
+        const transient = failure.retryable || ((failure.kind === 'connect' || failure.kind === 'greeting') && attempt <= 3);
+        if (!transient || (failure.kind !== 'throttled' && attempt > MAX_ATTEMPTS_WITHOUT_PROGRESS)) {
           this.fail(key, failure, record);
           return;
         }
