@@ -22,6 +22,13 @@ function version(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === '--ascii' || command === '--state-dir') {
+    const {runUi} = await import('./ui/run-ui.js');
+    const {defaultStateDir} = await import('./store/state-dir.js');
+    const stateDirIndex = argv.indexOf('--state-dir');
+    const stateDir = stateDirIndex >= 0 && argv[stateDirIndex + 1] ? argv[stateDirIndex + 1]! : defaultStateDir();
+    return runUi({stateDir, argv});
+  }
   switch (command) {
     case 'batch':
       return (await import('./headless/batch-command.js')).runBatchCommand(rest);
