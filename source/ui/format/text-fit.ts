@@ -20,5 +20,5 @@ export function fit(text: string, width: number, ellipsis: string, align: 'left'
 /** One line, control characters (server texts can hold CR/LF/tabs) flattened to spaces. */
 export function singleLine(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return text.replace(/[ ]*[\u0000-\u001f\u007f]+[ ]*/g, ' ').trim();
 }
