@@ -22,6 +22,7 @@ export interface DovecotConfigInput {
   mailGid: number;
   /** set when not running as root: every dovecot service then runs as this user */
   unprivilegedUser?: string;
+  unprivilegedGroup?: string;
   extraConfig?: string;
 }
 
@@ -59,7 +60,7 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     ? [
         `default_internal_user = ${input.unprivilegedUser}`,
         `default_login_user = ${input.unprivilegedUser}`,
-        `default_internal_group = ${input.unprivilegedUser}`,
+        ...(input.unprivilegedGroup ? [`default_internal_group = ${input.unprivilegedGroup}`] : []),
         'first_valid_uid = 1',
       ]
     : [];
@@ -139,10 +140,13 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     // connection storms fast (dovecot's "high-performance mode").
     '  service_count = 0',
     '  process_min_avail = 1',
+    // chroot needs root; without it the login process simply runs in place.
+    ...(input.unprivilegedUser ? ['  chroot ='] : []),
     '}',
     // Without the penalty socket dovecot skips its per-IP auth penalty (2 s growing to 15 s after
     // repeated failures), which would make every wrong-password test slow down the next login.
     'service anvil {',
+    ...(input.unprivilegedUser ? ['  chroot ='] : []),
     '  unix_listener anvil-auth-penalty {',
     '    mode = 0',
     '  }',

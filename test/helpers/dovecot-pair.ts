@@ -206,12 +206,22 @@ interface MailOwner {
   uid: number;
   gid: number;
   unprivilegedUser?: string;
+  unprivilegedGroup?: string;
+}
+
+function groupName(gid: number): string | undefined {
+  try {
+    return readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(gid))?.[0];
+  } catch {
+    return undefined;
+  }
 }
 
 function mailOwner(): MailOwner {
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0) {
-    return { uid, gid: process.getgid?.() ?? uid, unprivilegedUser: os.userInfo().username };
+    // Not root: every dovecot process runs as this user (dovecot cannot switch users anyway).
+    return { uid, gid: process.getgid?.() ?? uid, unprivilegedUser: os.userInfo().username, unprivilegedGroup: groupName(process.getgid?.() ?? uid) };
   }
   // Dovecot refuses to access mail as root, so mail belongs to "nobody" (a valid uid >= 500).
   try {
@@ -390,7 +400,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
         paths.config,
         renderDovecotConfig({
           dir, imapPort: imapPort!, imapsPort: imapsPort!, separator, prefix, specialUse,
-          mailUid: owner.uid, mailGid: owner.gid, unprivilegedUser: owner.unprivilegedUser,
+          mailUid: owner.uid, mailGid: owner.gid, unprivilegedUser: owner.unprivilegedUser, unprivilegedGroup: owner.unprivilegedGroup,
           extraConfig: options.extraConfig,
         }),
       );
