@@ -10,6 +10,7 @@
 // It prints `LISTENING <port>` on stdout, and stops by itself when its stdin closes (the bench
 // ended or died), on SIGTERM/SIGINT, or after --max-lifetime-s.
 
+import {spawn} from 'node:child_process';
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
@@ -196,5 +197,49 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((error: unknown) => {
     process.stderr.write(`delay proxy: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
+  });
+}
+
+export interface DelayProxyProcess {
+  port: number;
+  /** Ends the proxy (closing its stdin) and returns what it saw. */
+  stop(): Promise<DelayProxyStats | undefined>;
+}
+
+/** Starts the proxy as a child process; it also stops by itself if this process dies. */
+export function spawnDelayProxy(upstreamPort: number, delayMs: number, maxLifetimeS: number): Promise<DelayProxyProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), '--upstream-port', String(upstreamPort), '--delay-ms', String(delayMs), '--max-lifetime-s', String(maxLifetimeS)],
+    {stdio: ['pipe', 'pipe', 'inherit']},
+  );
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => (output += text));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<DelayProxyStats | undefined> => {
+    child.stdin.end();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(killer);
+    const line = /^STATS (.*)$/m.exec(output)?.[1];
+    return line ? (JSON.parse(line) as DelayProxyStats) : undefined;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('delay proxy did not start within 20 s'));
+    }, 20_000);
+    child.stdout.on('data', () => {
+      const port = /^LISTENING (\d+)$/m.exec(output)?.[1];
+      if (port) {
+        clearTimeout(timer);
+        resolve({port: Number(port), stop});
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`delay proxy exited during startup (code ${code})`));
+    });
   });
 }
