@@ -1,8 +1,8 @@
 // Cheap per-message metadata (no bodies) used to reconcile a folder with the target and to pair
-// messages for flag sync: UID, flags, internal date, size and the Message-ID header.
+// messages for flag sync: UID, flags, internal date, size and a digest of the identifying headers.
 
 import type {ImapFlow} from 'imapflow';
-import {messageIdFromHeaderBlock, type KeyedMessage} from './message-key.js';
+import {headerDigest, KEY_HEADERS, type KeyedMessage} from './message-key.js';
 
 export interface KeyedFlags extends KeyedMessage {
   flags: Set<string>;
@@ -14,7 +14,7 @@ export async function fetchKeys(client: ImapFlow, range: string): Promise<KeyedF
   if (!range) return result;
   for await (const message of client.fetch(
     range,
-    {uid: true, flags: true, internalDate: true, size: true, headers: ['message-id']},
+    {uid: true, flags: true, internalDate: true, size: true, headers: KEY_HEADERS},
     {uid: true},
   )) {
     result.push({
@@ -22,7 +22,7 @@ export async function fetchKeys(client: ImapFlow, range: string): Promise<KeyedF
       flags: message.flags ?? new Set(),
       internalDate: message.internalDate,
       size: message.size,
-      messageId: messageIdFromHeaderBlock(message.headers),
+      headerDigest: headerDigest(message.headers),
     });
   }
   return result;

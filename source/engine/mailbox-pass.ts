@@ -214,12 +214,12 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
     // Children follow a parent that had to take a fallback name.
     if (created !== entry.target) entries = retargetChildren(entries, entry.target, created, delimiter);
     const placed = {...entries[index]!, target: created};
-    if (placed.subscribe && !targetSubscribed.has(created)) {
-      try {
-        await target.mailboxSubscribe(created);
-      } catch (error) {
-        ctx.logger.warn('could not subscribe target folder', {folder: created, error: String(error)});
-      }
+    try {
+      if (placed.subscribe && !targetSubscribed.has(created)) await target.mailboxSubscribe(created);
+      // imapflow's mailboxCreate subscribes every folder it creates; the source decides.
+      else if (!placed.subscribe && entry.createOnTarget) await target.mailboxUnsubscribe(created);
+    } catch (error) {
+      ctx.logger.warn('could not carry the subscription over', {folder: created, error: String(error)});
     }
     if (!placed.selectable) continue;
     const status = sourceStatus.get(placed.source);

@@ -4,37 +4,51 @@
 // flag sync.
 //
 // Message-ID alone is not an identity: distinct messages share one (a sent copy and its bounce,
-// lists that rewrite, tools that reuse IDs) and many have none. The key is
-// (Message-ID or '', INTERNALDATE to the second, RFC822.SIZE): mailferry appends the bytes
-// unchanged and sets the internal date, so a copy has the same key as its original. Keys are
-// compared as multisets: if the source holds the same key twice and the target once, one more
-// copy is needed.
+// lists that rewrite, tools that reuse IDs) and many have none (cron mail, monitoring alerts).
+// The key is a digest of the identifying headers (Message-ID, Date, From, To, Subject) plus
+// INTERNALDATE to the second plus RFC822.SIZE: mailferry appends the bytes unchanged and sets the
+// internal date, so a copy has the same key as its original, while two alerts sent in the same
+// second with the same size still differ by subject. Keys are compared as multisets: if the
+// source holds the same key twice and the target once, one more copy is needed.
+
+import {createHash} from 'node:crypto';
+
+/** Headers fetched with BODY.PEEK[HEADER.FIELDS (...)] to build the key. */
+export const KEY_HEADERS = ['message-id', 'date', 'from', 'to', 'subject'];
 
 export interface KeyedMessage {
   uid: number;
-  messageId?: string | undefined;
+  /** Digest of KEY_HEADERS, from headerDigest(). */
+  headerDigest?: string | undefined;
   internalDate?: Date | string | undefined;
   size?: number | undefined;
 }
 
 export function messageKey(message: KeyedMessage): string {
-  const id = normalizeMessageId(message.messageId);
   const date = message.internalDate === undefined ? '' : Math.floor(new Date(message.internalDate).getTime() / 1000);
-  return `${id}\u0000${date}\u0000${message.size ?? ''}`;
+  return `${message.headerDigest ?? ''}\u0000${date}\u0000${message.size ?? ''}`;
 }
 
-export function normalizeMessageId(raw: string | undefined): string {
-  if (!raw) return '';
-  return raw.trim().replace(/\s+/g, '').toLowerCase();
-}
-
-/** Parses the Message-ID out of a `BODY[HEADER.FIELDS (MESSAGE-ID)]` response buffer. */
-export function messageIdFromHeaderBlock(headers: Buffer | undefined): string | undefined {
-  if (!headers || headers.length === 0) return undefined;
-  // Unfold continuation lines (RFC 5322 section 2.2.3) before matching.
-  const text = headers.toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
-  const match = /^message-id:\s*(.*)$/im.exec(text);
-  return match?.[1]?.trim() || undefined;
+/**
+ * Digest of a `BODY[HEADER.FIELDS (...)]` response: header lines unfolded (RFC 5322 section
+ * 2.2.3), names lower-cased, values with runs of white space collapsed, sorted so the server's
+ * order does not matter.
+ */
+export function headerDigest(headers: Buffer | undefined): string {
+  if (!headers || headers.length === 0) return '';
+  const lines = headers
+    .toString('latin1')
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => {
+      const colon = line.indexOf(':');
+      if (colon <= 0) return '';
+      return `${line.slice(0, colon).trim().toLowerCase()}:${line.slice(colon + 1).trim().replace(/\s+/g, ' ')}`;
+    })
+    .filter(Boolean)
+    .sort();
+  if (lines.length === 0) return '';
+  return createHash('sha1').update(lines.join('\n'), 'latin1').digest('base64url').slice(0, 16);
 }
 
 /**
