@@ -2,10 +2,13 @@
 // kill it with SIGKILL, signal it, run a second command beside it and read its exit code.
 // The TypeScript runs through tsx, so the tests always exercise the current source (no stale dist/).
 
-import {spawn, type ChildProcess} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import {existsSync, readFileSync} from 'node:fs';
+import {copyFile, mkdtemp, rm, symlink} from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {promisify} from 'node:util';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(REPO, 'source', 'cli.tsx');
@@ -22,6 +25,8 @@ export interface MailferryOptions {
   env?: Record<string, string>;
   /** The child is killed with SIGKILL and the promise rejects after this long (default 60 s). */
   timeoutMs?: number;
+  /** A compiled cli.js to run instead of the TypeScript source (see buildMailferry). */
+  compiledCli?: string;
 }
 
 // Children a test forgot (or never reached) to reap must not outlive the test process.
@@ -55,7 +60,8 @@ export class MailferryProcess {
   constructor(args: readonly string[], options: MailferryOptions = {}) {
     installExitHook();
     this.args = args;
-    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const entry = options.compiledCli ? [options.compiledCli] : ['--import', 'tsx', CLI];
+    this.child = spawn(process.execPath, [...entry, ...args], {
       cwd: REPO,
       env: {...process.env, NO_COLOR: '1', ...options.env},
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,4 +167,39 @@ export async function runMailferry(args: readonly string[], options: MailferryOp
 /** A result as text for assertion messages. */
 export function describeResult(result: MailferryResult): string {
   return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
+}
+
+export interface CompiledMailferry {
+  /** Pass as MailferryOptions.compiledCli. */
+  cli: string;
+  /** What tsc reported (type errors in files being edited do not stop the emit). */
+  diagnostics: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Compiles source/ with tsc into a private temp directory (never the shared dist/, which other
+ * people build too). For measurements where the tsx loader's own memory would blur the figure.
+ */
+export async function buildMailferry(): Promise<CompiledMailferry> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-build-'));
+  // Imports of npm packages resolve through node_modules next to the compiled files.
+  await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  await copyFile(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
+  let diagnostics = '';
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(REPO, 'tsconfig.json'), '--outDir', path.join(dir, 'dist'), '--sourceMap', 'false'],
+      {cwd: REPO, maxBuffer: 16 * 1024 * 1024},
+    );
+  } catch (error) {
+    diagnostics = String((error as {stdout?: string}).stdout ?? error);
+  }
+  const cli = path.join(dir, 'dist', 'cli.js');
+  if (!existsSync(cli)) {
+    await rm(dir, {recursive: true, force: true});
+    throw new Error(`tsc emitted no cli.js:\n${diagnostics}`);
+  }
+  return {cli, diagnostics, remove: () => rm(dir, {recursive: true, force: true})};
 }
