@@ -13,6 +13,7 @@ import type {FolderCheckpoint} from '../store/state-schema.js';
 import type {FolderPlanEntry} from './folder-mapping.js';
 import {fetchKeys} from './folder-keys.js';
 import {syncFlagChanges} from './flag-sync.js';
+import {noteBodyReleased} from './large-body-gc.js';
 import {headerValue} from './message-headers.js';
 import {messageKey} from './message-key.js';
 import {splitFlags} from './message-flags.js';
@@ -310,6 +311,10 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
       ctx.bytes.release(budgetTotal);
       throw error;
     }
+
+    // The parser's chunk buffers behind these bodies are garbage now; collect them before the
+    // APPENDs make their own copies.
+    noteBodyReleased(bytes);
 
     // Hand the budget out per message so each release matches one APPEND result.
     let budgetLeft = budgetTotal;

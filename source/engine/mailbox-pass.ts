@@ -10,6 +10,7 @@ import {translateError} from '../imap/error-translation.js';
 import type {Logger} from '../log/logger.js';
 import type {MailboxState} from '../store/state-schema.js';
 import {AppendPool, type AppendJob, type AppendResult} from './append-workers.js';
+import {noteBodyReleased} from './large-body-gc.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
 import {syncFolder, type FolderPassResult, type FolderTask} from './folder-copy.js';
@@ -94,6 +95,8 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
       onResult: (job, result) => {
         budgets.bytes.release(job.budgetBytes);
         appendResults.get(job.sourceFolder)?.(job, result);
+        // The pool drops its reference to the job right after this callback.
+        setImmediate(() => noteBodyReleased(job.size));
       },
     });
     pool.addWorker(target);
