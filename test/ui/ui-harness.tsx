@@ -1,7 +1,7 @@
 // Renders a UI tree the way run-ui does (display options, pinned terminal size, app shell) into
 // ink-testing-library, and offers key presses by name plus waiting for a frame to show something.
 
-import React from 'react';
+import React, {useLayoutEffect, useState} from 'react';
 import {render} from 'ink-testing-library';
 import {AppShellContext, type AppShell} from '../../source/ui/app-shell.js';
 import {DisplayContext} from '../../source/ui/display-options.js';
@@ -34,6 +34,24 @@ export interface RecordingShell extends AppShell {
   repaints: number;
 }
 
+/**
+ * Renders nothing; lets the harness wait until React has processed every key written so far:
+ * a state change here is committed no earlier than the updates the keys caused.
+ */
+interface ProbeHandle {
+  bump?: () => void;
+  committed?: () => void;
+}
+
+function Probe({handle}: {handle: ProbeHandle}): null {
+  const [count, setCount] = useState(0);
+  handle.bump = () => setCount((value) => value + 1);
+  useLayoutEffect(() => {
+    handle.committed?.();
+  }, [count, handle]);
+  return null;
+}
+
 export function renderUi(node: React.ReactElement, options: {columns?: number; rows?: number; ascii?: boolean; color?: boolean} = {}) {
   const shell: RecordingShell = {
     exits: [],
@@ -45,17 +63,37 @@ export function renderUi(node: React.ReactElement, options: {columns?: number; r
       shell.exits.push(code);
     },
   };
+  const probe: ProbeHandle = {};
   const size = {columns: options.columns ?? 80, rows: options.rows ?? 24};
   const display = {glyphs: options.ascii ? ASCII_GLYPHS : UNICODE_GLYPHS, color: options.color ?? false};
   const instance = render(
     <AppShellContext.Provider value={shell}>
       <DisplayContext.Provider value={display}>
-        <TerminalSizeContext.Provider value={size}>{node}</TerminalSizeContext.Provider>
+        <TerminalSizeContext.Provider value={size}>
+          {node}
+          <Probe handle={probe} />
+        </TerminalSizeContext.Provider>
       </DisplayContext.Provider>
     </AppShellContext.Provider>,
   );
   const frame = () => (instance.lastFrame() ?? '').replace(ANSI, '');
   const settle = () => new Promise((resolve) => setTimeout(resolve, 15));
+  /** Until every key written so far has been handled, rendered, and its effects have run. */
+  const flush = async () => {
+    // A lone Esc is held back by Ink for one turn, in case more of a sequence follows.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => {
+      probe.committed = resolve;
+      probe.bump?.();
+    });
+    probe.committed = undefined;
+    // React runs passive effects (Ink re-subscribing input handlers) from a setImmediate after the
+    // commit; let a whole event-loop turn pass so the next key meets the new handlers, as it
+    // would coming from a real terminal read.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+  };
   return {
     ...instance,
     shell,
@@ -63,16 +101,17 @@ export function renderUi(node: React.ReactElement, options: {columns?: number; r
     lines: () => frame().split('\n'),
     settle,
     /** Press keys one at a time: names from KEYS, or literal characters. */
+    flush,
     async press(...keys: string[]) {
       for (const key of keys) {
         instance.stdin.write(KEYS[key] ?? key);
-        await settle();
+        await flush();
       }
     },
     async type(text: string) {
       for (const char of text) {
         instance.stdin.write(char);
-        await settle();
+        await flush();
       }
     },
     async waitFor(predicate: (frame: string) => boolean, what = 'the expected frame'): Promise<string> {

@@ -1,7 +1,7 @@
 // Starting mailferry when batches exist: one line per batch with its size, counts per status and
 // when it last changed. Enter opens (and continues) it; `r` opens and resumes what was stopped.
 
-import React, {useCallback, useState} from 'react';
+import React, {useCallback} from 'react';
 import {Box, Text} from 'ink';
 import {MAILBOX_STATUSES} from '../../engine/batch-model.js';
 import type {BatchListing} from '../../engine/batch-engine.js';
@@ -10,6 +10,7 @@ import {fit} from '../format/text-fit.js';
 import {formatClock} from '../format/units.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
+import {useSyncedState} from '../use-synced-state.js';
 import {moveIndex, windowAround} from '../view-state/list-window.js';
 import {STATUS_SHORT} from '../view-state/grid-view.js';
 import {Footer, type StatusMessage} from './Footer.js';
@@ -40,15 +41,15 @@ export function BatchPicker(props: BatchPickerProps): React.JSX.Element {
   const {batches, width, height} = props;
   const display = useDisplay();
   const {glyphs} = display;
-  const [cursor, setCursor] = useState(0);
-  const [scrollTop, setScrollTop] = useState(0);
+  const [position, setPosition, positionRef] = useSyncedState({cursor: 0, scrollTop: 0});
   const bodyHeight = Math.max(1, height - 4);
-  const window = windowAround(cursor, scrollTop, batches.length, bodyHeight);
+  const window = windowAround(position.cursor, position.scrollTop, batches.length, bodyHeight);
   const now = new Date();
 
   const onAction = useCallback(
     (action: ActionId) => {
-      const selected = batches[window.cursor];
+      const current = windowAround(positionRef.current.cursor, positionRef.current.scrollTop, batches.length, bodyHeight);
+      const selected = batches[current.cursor];
       switch (action) {
         case 'up':
         case 'down':
@@ -56,9 +57,8 @@ export function BatchPicker(props: BatchPickerProps): React.JSX.Element {
         case 'bottom':
         case 'pageUp':
         case 'pageDown': {
-          const next = moveIndex(window.cursor, action, batches.length, bodyHeight);
-          setCursor(next);
-          setScrollTop(windowAround(next, window.start, batches.length, bodyHeight).start);
+          const next = moveIndex(current.cursor, action, batches.length, bodyHeight);
+          setPosition({cursor: next, scrollTop: windowAround(next, current.start, batches.length, bodyHeight).start});
           return;
         }
         case 'openBatch':
@@ -82,7 +82,7 @@ export function BatchPicker(props: BatchPickerProps): React.JSX.Element {
           return;
       }
     },
-    [batches, window, bodyHeight, props],
+    [batches, positionRef, setPosition, bodyHeight, props],
   );
   useKeys('picker', onAction, {isActive: props.isActive});
 

@@ -2,7 +2,7 @@
 // mailbox detail, the error log, the help and yes/no questions. It only renders snapshots and
 // sends commands to the BatchControl; there is no migration logic here.
 
-import React, {useCallback, useEffect, useMemo, useReducer, useRef, useState} from 'react';
+import React, {useCallback, useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchControl} from '../../engine/batch-control.js';
 import {ACTIVE_STATUSES} from '../../engine/batch-model.js';
@@ -15,6 +15,7 @@ import type {ActionId} from '../keymap.js';
 import {useTerminalSize} from '../terminal-size.js';
 import {useBatchSnapshot} from '../use-batch-snapshot.js';
 import {useKeys} from '../use-keys.js';
+import {useSyncedState} from '../use-synced-state.js';
 import {pushEntry, type LogEntry} from '../view-state/error-log.js';
 import {gridColumns} from '../view-state/grid-columns.js';
 import {
@@ -24,10 +25,11 @@ import {
   arrangeRows,
   gridReducer,
   gridWindow,
+  selectedIndex,
   type GridAction,
-  type GridContext,
   type GridView,
 } from '../view-state/grid-view.js';
+import type {MailboxSnapshot} from '../../engine/batch-snapshot.js';
 import {BatchHeader} from './BatchHeader.js';
 import {ConfirmDialog, type Question} from './ConfirmDialog.js';
 import {Footer, type StatusMessage} from './Footer.js';
@@ -56,8 +58,25 @@ function describeTargets(targets: readonly string[]): string {
   return targets.length === 1 ? (targets[0] ?? '') : plural(targets.length, 'mailbox');
 }
 
-function viewReducer(state: GridView, message: {action: GridAction; context: GridContext}): GridView {
-  return gridReducer(state, message.action, message.context);
+interface Arrangement {
+  readonly mailboxes: readonly MailboxSnapshot[];
+  readonly filter: string;
+  readonly sortKey: GridView['sortKey'];
+  readonly descending: boolean;
+  readonly rows: MailboxSnapshot[];
+  readonly order: string[];
+}
+
+/** Filter and sort once per snapshot and view, shared by the render and the key handlers. */
+function useArrangement(): (mailboxes: readonly MailboxSnapshot[], view: Pick<GridView, 'filter' | 'sortKey' | 'descending'>) => Arrangement {
+  const cache = useRef<Arrangement | undefined>(undefined);
+  return useCallback((mailboxes, view) => {
+    const hit = cache.current;
+    if (hit && hit.mailboxes === mailboxes && hit.filter === view.filter && hit.sortKey === view.sortKey && hit.descending === view.descending) return hit;
+    const rows = arrangeRows(mailboxes, view);
+    cache.current = {mailboxes, filter: view.filter, sortKey: view.sortKey, descending: view.descending, rows, order: rows.map((row) => row.emailAddress)};
+    return cache.current;
+  }, []);
 }
 
 export interface BatchScreenProps {
@@ -75,10 +94,11 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
   const height = Math.max(8, rows - 1);
   const pageSize = Math.max(1, height - CHROME_LINES);
 
-  const [view, dispatchView] = useReducer(viewReducer, INITIAL_GRID_VIEW);
+  const [view, setView, viewRef] = useSyncedState<GridView>(INITIAL_GRID_VIEW);
   const [overlay, setOverlay] = useState<Overlay>({kind: 'none'});
   const [question, setQuestion] = useState<Question | undefined>();
-  const [filterDraft, setFilterDraft] = useState<string | undefined>();
+  const [filterDraft, setFilterDraft, filterDraftRef] = useSyncedState<string | undefined>(undefined);
+  const arrange = useArrangement();
   const [status, setStatus] = useState<StatusMessage | undefined>(initialStatus);
   const [closing, setClosing] = useState<string | undefined>();
   const ring = useRef<LogEntry[]>([]);
@@ -97,16 +117,19 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
   }, [control]);
 
   const filter = filterDraft ?? view.filter;
-  const arranged = useMemo(
-    () => arrangeRows(snapshot.mailboxes, {filter, sortKey: view.sortKey, descending: view.descending}),
-    [snapshot.mailboxes, filter, view.sortKey, view.descending],
-  );
-  const order = useMemo(() => arranged.map((mailbox) => mailbox.emailAddress), [arranged]);
+  const {rows: arranged, order} = arrange(snapshot.mailboxes, {filter, sortKey: view.sortKey, descending: view.descending});
   const window = gridWindow(view, order, pageSize);
   const columns = useMemo(() => gridColumns(width), [width]);
   const selected = arranged[window.cursor];
 
-  const dispatch = useCallback((action: GridAction) => dispatchView({action, context: {order, pageSize}}), [order, pageSize]);
+  // Key handlers read the newest view and snapshot, not the ones of the last render.
+  const pageSizeRef = useRef(pageSize);
+  pageSizeRef.current = pageSize;
+  const currentRows = useCallback(() => arrange(control.getSnapshot().mailboxes, viewRef.current), [arrange, control, viewRef]);
+  const dispatch = useCallback(
+    (action: GridAction) => setView((current) => gridReducer(current, action, {order: currentRows().order, pageSize: pageSizeRef.current})),
+    [setView, currentRows],
+  );
 
   const run = useCallback(
     (label: string, done: string, command: () => Promise<void> | void) => {
@@ -187,11 +210,14 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
           dispatch({type: 'reverseSort'});
           return;
         case 'filter':
-          setFilterDraft(view.filter);
+          setFilterDraft('');
           return;
-        case 'openDetail':
-          if (selected) setOverlay({kind: 'detail', emailAddress: selected.emailAddress});
+        case 'openDetail': {
+          const {rows} = currentRows();
+          const row = rows[selectedIndex(viewRef.current, rows.map((candidate) => candidate.emailAddress))];
+          if (row) setOverlay({kind: 'detail', emailAddress: row.emailAddress});
           return;
+        }
         case 'openLog':
           setOverlay({kind: 'log'});
           return;
@@ -201,21 +227,22 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
         case 'stop':
         case 'resume':
         case 'syncNow':
-          sendCommand(action, actionTargets(view, order));
+          sendCommand(action, actionTargets(viewRef.current, currentRows().order));
           return;
         case 'stopAll': {
-          const count = snapshot.mailboxes.length;
+          const count = control.getSnapshot().mailboxes.length;
           setQuestion({text: `Stop all ${plural(count, 'mailbox')}? They can be resumed later.`, onYes: () => run('Stopping all mailboxes', 'All mailboxes stopped.', () => control.stop())});
           return;
         }
         case 'resumeAll': {
-          const count = (snapshot.counts.Stopped ?? 0) + (snapshot.counts.Failed ?? 0);
+          const {counts} = control.getSnapshot();
+          const count = (counts.Stopped ?? 0) + (counts.Failed ?? 0);
           setQuestion({text: `Resume all ${plural(count, 'stopped or failed mailbox')}?`, onYes: () => run('Resuming all mailboxes', 'All stopped and failed mailboxes queued again.', () => control.resume())});
           return;
         }
         case 'complete':
           setQuestion({
-            text: `Complete batch ${snapshot.name}? Every mailbox gets one last sync, then syncing stops for good.`,
+            text: `Complete batch ${control.getSnapshot().name}? Every mailbox gets one last sync, then syncing stops for good.`,
             onYes: () => run('Completing the batch', 'Batch completed.', () => control.complete()),
           });
           return;
@@ -227,13 +254,13 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
           return;
       }
     },
-    [dispatch, view, order, selected, snapshot, sendCommand, run, control, askQuit, openHelp],
+    [dispatch, viewRef, currentRows, setFilterDraft, sendCommand, run, control, askQuit, openHelp],
   );
 
   const onFilterAction = useCallback(
     (action: ActionId) => {
       if (action === 'applyText') {
-        dispatch({type: 'setFilter', filter: filterDraft ?? ''});
+        dispatch({type: 'setFilter', filter: filterDraftRef.current ?? ''});
         setFilterDraft(undefined);
       } else if (action === 'cancelText') {
         setFilterDraft(undefined);
@@ -242,7 +269,7 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
         askQuit();
       }
     },
-    [dispatch, filterDraft, askQuit],
+    [dispatch, filterDraftRef, setFilterDraft, askQuit],
   );
 
   const onConfirmAction = useCallback(

@@ -27,7 +27,7 @@ export interface EndpointSetupProps {
   height: number;
   isActive: boolean;
   status?: StatusMessage | undefined;
-  onDraftChange(draft: EndpointDraft | undefined): void;
+  onDraftChange(next: EndpointDraft | undefined | ((current: EndpointDraft | undefined) => EndpointDraft | undefined)): void;
   onTest(draft: EndpointDraft): void;
   onBack(): void;
   onInterrupt(): void;
@@ -79,12 +79,12 @@ function PresetList(props: {role: EndpointRole; step: string; width: number; hei
 export function EndpointSetup(props: EndpointSetupProps): React.JSX.Element {
   const {role, draft} = props;
   const [problems, setProblems] = useState<Record<string, string>>({});
-  const [focus, setFocus] = useState<string | undefined>();
+  const [focus, setFocus] = useState<{id: string} | undefined>();
 
   const onChange = useCallback(
     (id: string, value: string) => {
       if (!draft) return;
-      props.onDraftChange(updateDraft(draft, id, value));
+      props.onDraftChange((current) => (current ? updateDraft(current, id, value) : current));
       if (problems[id]) {
         const {[id]: _fixed, ...rest} = problems;
         setProblems(rest);
@@ -104,7 +104,7 @@ export function EndpointSetup(props: EndpointSetupProps): React.JSX.Element {
       setProblems(found);
       const first = endpointFields(role, draft).find((field) => found[field.id] !== undefined);
       if (first) {
-        setFocus(first.id);
+        setFocus({id: first.id});
         return;
       }
       props.onTest(draft);
@@ -139,7 +139,7 @@ export function EndpointSetup(props: EndpointSetupProps): React.JSX.Element {
       width={props.width}
       height={props.height}
       isActive={props.isActive}
-      initialFocus={focus}
+      focusRequest={focus}
       onChange={onChange}
       onButton={onButton}
       onBack={() => props.onDraftChange(undefined)}

@@ -3,12 +3,13 @@
 // or Space change a choice, Esc (or the Back button) goes back. The focused field's help text and
 // its problem, if any, are shown under the form.
 
-import React, {useCallback, useEffect, useState} from 'react';
+import React, {useCallback, useEffect} from 'react';
 import {Box, Text} from 'ink';
 import {tint, useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
+import {useSyncedState} from '../use-synced-state.js';
 import {windowAround} from '../view-state/list-window.js';
 import {Footer, type StatusMessage} from './Footer.js';
 import {TextField} from './TextField.js';
@@ -27,8 +28,8 @@ export interface FormPanelProps {
   width: number;
   height: number;
   isActive: boolean;
-  /** Field to focus first (e.g. the first one with a problem). */
-  initialFocus?: string;
+  /** Move the focus to this field; a new object each time, so the same field can be asked for twice. */
+  focusRequest?: {readonly id: string} | undefined;
   onChange(id: string, value: string): void;
   onButton(id: string): void;
   onBack(): void;
@@ -39,24 +40,30 @@ export function FormPanel(props: FormPanelProps): React.JSX.Element {
   const {fields, values, width, height} = props;
   const display = useDisplay();
   const {glyphs} = display;
-  const [focusId, setFocusId] = useState<string>(props.initialFocus ?? fields[0]?.id ?? '');
+  const [focusId, setFocusId, focusRef] = useSyncedState<string>(props.focusRequest?.id ?? fields[0]?.id ?? '');
   const focusIndex = Math.max(0, fields.findIndex((field) => field.id === focusId));
   const focused = fields[focusIndex];
+  /** The focused field as of the keys typed so far (Tab then Enter may beat the next render). */
+  const focusedNow = useCallback(() => {
+    const index = Math.max(0, fields.findIndex((field) => field.id === focusRef.current));
+    return {index, field: fields[index]};
+  }, [fields, focusRef]);
 
   useEffect(() => {
-    if (props.initialFocus) setFocusId(props.initialFocus);
-  }, [props.initialFocus]);
+    if (props.focusRequest) setFocusId(props.focusRequest.id);
+  }, [props.focusRequest, setFocusId]);
 
   const move = useCallback(
     (step: number) => {
-      const next = fields[(focusIndex + step + fields.length) % fields.length];
+      const next = fields[(focusedNow().index + step + fields.length) % fields.length];
       if (next) setFocusId(next.id);
     },
-    [fields, focusIndex],
+    [fields, focusedNow, setFocusId],
   );
 
   const onAction = useCallback(
     (action: ActionId) => {
+      const focused = focusedNow().field;
       if (!focused) return;
       switch (action) {
         case 'nextField':
@@ -83,7 +90,7 @@ export function FormPanel(props: FormPanelProps): React.JSX.Element {
           return;
       }
     },
-    [focused, move, props, values],
+    [focusedNow, move, props, values],
   );
   useKeys(focused?.kind === 'choice' ? 'form-choice' : 'form-text', onAction, {isActive: props.isActive});
 
@@ -104,8 +111,9 @@ export function FormPanel(props: FormPanelProps): React.JSX.Element {
       </Text>
       {fields.slice(window.start, window.end).map((field) => {
         const isFocused = field.id === focused?.id;
-        const marker = isFocused ? glyphs.selected : ' ';
         const hasProblem = props.problems?.[field.id] !== undefined;
+        // Without colour a field with a problem still stands out.
+        const marker = isFocused ? glyphs.selected : hasProblem ? '!' : ' ';
         if (field.kind === 'button') {
           return (
             <Text key={field.id} wrap="truncate" inverse={isFocused} bold>

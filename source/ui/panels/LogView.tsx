@@ -1,7 +1,7 @@
 // Recent errors across the batch, newest first. The selected entry's hint (what to do next) is
 // shown in full at the bottom; Enter opens that mailbox's detail.
 
-import React, {useCallback, useMemo, useState} from 'react';
+import React, {useCallback, useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchSnapshot} from '../../engine/batch-snapshot.js';
 import {tint, useDisplay} from '../display-options.js';
@@ -9,6 +9,7 @@ import {fit, singleLine} from '../format/text-fit.js';
 import {formatClock} from '../format/units.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
+import {useSyncedState} from '../use-synced-state.js';
 import {collectLogEntries, type LogEntry} from '../view-state/error-log.js';
 import {moveIndex, windowAround} from '../view-state/list-window.js';
 import {Footer} from './Footer.js';
@@ -30,14 +31,14 @@ export function LogView(props: LogViewProps): React.JSX.Element {
   const display = useDisplay();
   const {glyphs} = display;
   const entries = useMemo(() => collectLogEntries(ring, snapshot.mailboxes), [ring, ring.length, snapshot]);
-  const [cursor, setCursor] = useState(0);
-  const [scrollTop, setScrollTop] = useState(0);
+  const [position, setPosition, positionRef] = useSyncedState({cursor: 0, scrollTop: 0});
   const bodyHeight = Math.max(1, height - 5);
-  const window = windowAround(cursor, scrollTop, entries.length, bodyHeight);
+  const window = windowAround(position.cursor, position.scrollTop, entries.length, bodyHeight);
   const now = new Date(snapshot.at);
 
   const onAction = useCallback(
     (action: ActionId) => {
+      const current = windowAround(positionRef.current.cursor, positionRef.current.scrollTop, entries.length, bodyHeight);
       switch (action) {
         case 'up':
         case 'down':
@@ -45,13 +46,12 @@ export function LogView(props: LogViewProps): React.JSX.Element {
         case 'bottom':
         case 'pageUp':
         case 'pageDown': {
-          const next = moveIndex(window.cursor, action, entries.length, bodyHeight);
-          setCursor(next);
-          setScrollTop(windowAround(next, window.start, entries.length, bodyHeight).start);
+          const next = moveIndex(current.cursor, action, entries.length, bodyHeight);
+          setPosition({cursor: next, scrollTop: windowAround(next, current.start, entries.length, bodyHeight).start});
           return;
         }
         case 'logOpenDetail': {
-          const entry = entries[window.cursor];
+          const entry = entries[current.cursor];
           if (entry) props.onOpenDetail(entry.emailAddress);
           return;
         }
@@ -68,7 +68,7 @@ export function LogView(props: LogViewProps): React.JSX.Element {
           return;
       }
     },
-    [props, window, entries, bodyHeight],
+    [props, positionRef, setPosition, entries, bodyHeight],
   );
   useKeys('log', onAction, {isActive: props.isActive});
 

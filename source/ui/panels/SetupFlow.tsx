@@ -96,6 +96,7 @@ export function SetupFlow(props: SetupFlowProps): React.JSX.Element {
   const [loaded, setLoaded] = useState<LoadedCsv | undefined>();
   const [settings, setSettings] = useState<SettingsDraft | undefined>();
   const [settingsIssues, setSettingsIssues] = useState<Record<string, string>>({});
+  const [settingsFocus, setSettingsFocus] = useState<{id: string} | undefined>();
   const [status, setStatus] = useState<StatusMessage | undefined>();
   const [help, setHelp] = useState(false);
 
@@ -130,7 +131,11 @@ export function SetupFlow(props: SetupFlowProps): React.JSX.Element {
     if (!settings || !sourceDraft || !targetDraft || !loaded) return;
     const issues = settingsProblems(settings, props.existingNames);
     setSettingsIssues(issues);
-    if (Object.keys(issues).length > 0) return;
+    const first = SETTINGS_FIELDS.find((field) => issues[field.id] !== undefined);
+    if (first) {
+      setSettingsFocus({id: first.id});
+      return;
+    }
     const chosen = settingsFromDraft(settings);
     const definition: BatchDefinition = {
       name: settings.name,
@@ -253,6 +258,7 @@ export function SetupFlow(props: SetupFlowProps): React.JSX.Element {
           fields={SETTINGS_FIELDS}
           values={settings as unknown as Record<string, string>}
           problems={settingsIssues}
+          focusRequest={settingsFocus}
           status={status}
           width={width}
           height={height}

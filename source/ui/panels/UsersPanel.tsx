@@ -2,7 +2,7 @@
 // problem with its line number, mark users and test their source and target logins, a few at a
 // time, with results filling in per row. The table is windowed, so 10,000 rows scroll freely.
 
-import React, {useCallback, useEffect, useMemo, useReducer, useRef, useState} from 'react';
+import React, {useCallback, useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import {resolve} from 'node:path';
 import type {BatchDefinition} from '../../engine/batch-model.js';
@@ -15,9 +15,10 @@ import {tint, useDisplay} from '../display-options.js';
 import {fit, singleLine} from '../format/text-fit.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
+import {useSyncedState} from '../use-synced-state.js';
 import type {LoginCheckResult, LoginCheckSide, UiServices} from '../ui-services.js';
 import {scrollBy} from '../view-state/list-window.js';
-import {filterUsers, INITIAL_USERS_VIEW, usersReducer, usersTargets, usersWindow, type UsersAction, type UsersContext, type UsersView} from '../view-state/users-view.js';
+import {filterUsers, INITIAL_USERS_VIEW, usersReducer, usersTargets, usersWindow, type UsersAction, type UsersView} from '../view-state/users-view.js';
 import {Footer, type StatusMessage} from './Footer.js';
 import {FormPanel} from './FormPanel.js';
 import {TextField} from './TextField.js';
@@ -50,10 +51,6 @@ export interface UsersPanelProps {
   onInterrupt(): void;
 }
 
-function viewReducer(state: UsersView, message: {action: UsersAction; context: UsersContext}): UsersView {
-  return usersReducer(state, message.action, message.context);
-}
-
 function sideText(side: LoginCheckSide, glyphs: {ok: string; failed: string}): string {
   return side.ok ? `${glyphs.ok} ${side.ms}ms` : `${glyphs.failed} ${singleLine(side.error ?? 'failed')}`;
 }
@@ -71,15 +68,17 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
   const display = useDisplay();
   const {glyphs} = display;
   const [mode, setMode] = useState<Mode>(loaded ? 'table' : 'path');
-  const [pathDraft, setPathDraft] = useState(loaded?.path ?? props.initialPath ?? '');
-  const [filterDraft, setFilterDraft] = useState('');
+  const [pathDraft, setPathDraft, pathDraftRef] = useSyncedState(loaded?.path ?? props.initialPath ?? '');
+  const [filterDraft, setFilterDraft, filterDraftRef] = useSyncedState('');
   const [status, setStatus] = useState<StatusMessage | undefined>();
-  const [view, dispatchView] = useReducer(viewReducer, INITIAL_USERS_VIEW);
+  const [view, setView, viewRef] = useSyncedState<UsersView>(INITIAL_USERS_VIEW);
   const [logins, setLogins] = useState<ReadonlyMap<number, LoginState>>(new Map());
   const [problemsTop, setProblemsTop] = useState(0);
   const [addValues, setAddValues] = useState<Record<string, string>>({});
   const [addProblems, setAddProblems] = useState<Record<string, string>>({});
   const running = useRef(0);
+  /** Lines of the current "test logins" round, for the summary when it is done. */
+  const round = useRef<number[]>([]);
 
   const rows = loaded?.result.rows ?? [];
   const problems = loaded?.result.problems ?? [];
@@ -91,7 +90,16 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
   // Title, summary, problems (+1 "more" line), column titles, status line, footer (2).
   const tableHeight = Math.max(1, height - 6 - problemLines - (problems.length > problemLines ? 1 : 0));
   const window = usersWindow(view, order, tableHeight);
-  const dispatch = useCallback((action: UsersAction) => dispatchView({action, context: {order, pageSize: tableHeight}}), [order, tableHeight]);
+  // Key handlers work on the newest rows and view, which may be ahead of the last render.
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  const tableHeightRef = useRef(tableHeight);
+  tableHeightRef.current = tableHeight;
+  const currentOrder = useCallback(() => filterUsers(rowsRef.current, viewRef.current.filter).map((row) => row.line), [viewRef]);
+  const dispatch = useCallback(
+    (action: UsersAction) => setView((current) => usersReducer(current, action, {order: currentOrder(), pageSize: tableHeightRef.current})),
+    [setView, currentOrder],
+  );
 
   const load = useCallback(
     async (path: string) => {
@@ -118,6 +126,12 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
 
   // The login test pool: picks queued rows while fewer than LOGIN_CHECK_PARALLELISM run.
   useEffect(() => {
+    if (round.current.length > 0 && round.current.every((line) => typeof logins.get(line) === 'object')) {
+      const results = round.current.map((line) => logins.get(line) as LoginCheckResult);
+      const failed = results.filter((result) => !result.source.ok || !result.target.ok).length;
+      setStatus({text: `Tested ${results.length} login${results.length === 1 ? '' : 's'}: ${failed === 0 ? 'all passed' : `${failed} failed`}.`, tone: failed === 0 ? 'ok' : 'error'});
+      round.current = [];
+    }
     for (const [line, state] of logins) {
       if (running.current >= LOGIN_CHECK_PARALLELISM) break;
       if (state !== 'queued') continue;
@@ -169,7 +183,7 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
           dispatch({type: 'unmarkAll'});
           return;
         case 'filter':
-          setFilterDraft(view.filter);
+          setFilterDraft('');
           setMode('filter');
           return;
         case 'editCsvPath':
@@ -184,8 +198,9 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
           setMode('add');
           return;
         case 'testLogins': {
-          const targets = usersTargets(view, order);
+          const targets = usersTargets(viewRef.current, currentOrder());
           if (targets.length === 0) return;
+          round.current = targets;
           setLogins((current) => {
             const next = new Map(current);
             for (const line of targets) if (next.get(line) !== 'running') next.set(line, 'queued');
@@ -212,7 +227,7 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
           return;
       }
     },
-    [mode, problems.length, height, props, dispatch, view, order, loaded, glyphs.ellipsis],
+    [mode, problems.length, height, props, dispatch, viewRef, currentOrder, loaded, glyphs.ellipsis],
   );
 
   const onTextAction = useCallback(
@@ -222,17 +237,17 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
         return;
       }
       if (mode === 'path') {
-        if (action === 'applyText' && pathDraft.trim()) void load(pathDraft);
+        if (action === 'applyText' && pathDraftRef.current.trim()) void load(pathDraftRef.current);
         else if (action === 'cancelText') {
           if (loaded) setMode('table');
           else props.onBack();
         }
       } else if (mode === 'filter') {
-        if (action === 'applyText') dispatch({type: 'setFilter', filter: filterDraft});
+        if (action === 'applyText') dispatch({type: 'setFilter', filter: filterDraftRef.current});
         if (action === 'applyText' || action === 'cancelText') setMode('table');
       }
     },
-    [mode, pathDraft, load, loaded, props, dispatch, filterDraft],
+    [mode, pathDraftRef, load, loaded, props, dispatch, filterDraftRef],
   );
 
   useKeys('users', onTableAction, {isActive: props.isActive && (mode === 'table' || mode === 'problems')});
