@@ -103,12 +103,15 @@ export function renderUi(node: React.ReactElement, options: {columns?: number; r
     /** Press keys one at a time: names from KEYS, or literal characters. */
     flush,
     async press(...keys: string[]) {
+      // A screen that just appeared subscribes to input in an effect; let that happen first.
+      await flush();
       for (const key of keys) {
         instance.stdin.write(KEYS[key] ?? key);
         await flush();
       }
     },
     async type(text: string) {
+      await flush();
       for (const char of text) {
         instance.stdin.write(char);
         await flush();
