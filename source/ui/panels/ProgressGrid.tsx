@@ -18,32 +18,47 @@ interface RowProps {
   at: string;
 }
 
+interface Segment {
+  text: string;
+  color?: string | undefined;
+}
+
+/**
+ * The row as few text runs as possible: uncoloured cells are joined into one string, so Ink has a
+ * handful of nodes per row to lay out instead of one per cell (it matters on big terminals).
+ */
+export function rowSegments(mailbox: MailboxSnapshot, columns: readonly Column[], context: Parameters<typeof cellText>[2], color: boolean): Segment[] {
+  const segments: Segment[] = [];
+  let plain = '';
+  columns.forEach((column, index) => {
+    const text = (index > 1 ? COLUMN_GAP : '') + cellText(column, mailbox, context);
+    const cellColor = !color ? undefined : column.id === 'status' ? STATUS_COLORS[mailbox.status] : column.id === 'error' && mailbox.lastError ? 'red' : undefined;
+    if (cellColor === undefined) {
+      plain += text;
+      return;
+    }
+    if (plain) segments.push({text: plain});
+    plain = '';
+    segments.push({text, color: cellColor});
+  });
+  if (plain) segments.push({text: plain});
+  return segments;
+}
+
 const GridRow = memo(function GridRow({mailbox, columns, selected, marked, at}: RowProps): React.JSX.Element {
   const display = useDisplay();
-  const context = {glyphs: display.glyphs, now: new Date(at), selected, marked};
+  const segments = rowSegments(mailbox, columns, {glyphs: display.glyphs, now: new Date(at), selected, marked}, display.color);
   return (
     <Text wrap="truncate" inverse={selected}>
-      {columns.map((column, index) => {
-        const text = cellText(column, mailbox, context);
-        const gap = index > 1 ? COLUMN_GAP : '';
-        if (column.id === 'status') {
-          return (
-            <Text key={column.id}>
-              {gap}
-              <Text color={tint(display, STATUS_COLORS[mailbox.status])}>{text}</Text>
-            </Text>
-          );
-        }
-        if (column.id === 'error' && mailbox.lastError) {
-          return (
-            <Text key={column.id}>
-              {gap}
-              <Text color={tint(display, 'red')}>{text}</Text>
-            </Text>
-          );
-        }
-        return <Text key={column.id}>{gap + text}</Text>;
-      })}
+      {segments.map((segment, index) =>
+        segment.color ? (
+          <Text key={index} color={tint(display, segment.color)}>
+            {segment.text}
+          </Text>
+        ) : (
+          segment.text
+        ),
+      )}
     </Text>
   );
 });
