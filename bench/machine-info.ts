@@ -23,6 +23,6 @@ export async function machineLines(): Promise<string[]> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return [
     `- Machine: ${os.availableParallelism()} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
-    `- Node ${process.version}; Dovecot ${await firstLine('dovecot', ['--version'])}; ${await firstLine('mbsync', ['--version'])}`,
+    `- Node ${process.version}; source and target servers: Dovecot ${await firstLine('dovecot', ['--version'])}`,
   ];
 }

@@ -4,13 +4,15 @@
 // drain/absorb ceiling and a memory run. Every run is verified. See bench/README.md.
 //
 //   npm run bench -- --preset quick|standard [--only mailferry,mbsync,doveadm,ceiling,memory]
-//                    [--seed N] [--repeat N] [--no-latency] [--timeout-s N] [--keep-work]
+//                    [--seed N] [--repeat N] [--no-latency] [--timeout-s N] [--keep-work] [--profile]
 
 import {execFileSync, spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
+import {dovecotPaths} from '../test/helpers/dovecot-config.js';
 import {startDovecot, type DovecotServer} from '../test/helpers/dovecot-pair.js';
+import {summarise} from './cpu-profile-summary.js';
 import {PASSWORD_ENV} from './ceiling.js';
 import {ensureCorpus, MEMORY_CORPUS, PRESETS, type Corpus, type CorpusMailbox, type PresetName} from './corpus.js';
 import {loadCorpus} from './corpus-loader.js';
@@ -40,10 +42,16 @@ interface Options {
   latency: boolean;
   timeoutS?: number;
   keepWork: boolean;
+  /** Run mailferry under --cpu-prof and summarise where its time went (slows it a little). */
+  profile: boolean;
+  profileRoot: string;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = {preset: 'quick', seed: 42, only: new Set(), repeat: 1, latency: true, keepWork: false};
+  const options: Options = {
+    preset: 'quick', seed: 42, only: new Set(), repeat: 1, latency: true, keepWork: false,
+    profile: false, profileRoot: join(WORK_DIR, `profiles-${process.pid}`),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -67,6 +75,7 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--no-latency') options.latency = false;
     else if (arg === '--timeout-s') options.timeoutS = Number(value());
     else if (arg === '--keep-work') options.keepWork = true;
+    else if (arg === '--profile') options.profile = true;
     else throw new Error(`unknown option ${arg}; see bench/README.md`);
   }
   return options;
@@ -162,6 +171,15 @@ async function verifyRun(target: DovecotServer, scenario: Scenario): Promise<str
   return problems;
 }
 
+/** IMAP logins a server has logged so far: the connections a tool opened, for the notes. */
+function loginCount(server: DovecotServer): number {
+  try {
+    return readFileSync(dovecotPaths(server.dir).log, 'latin1').match(/imap-login: Login: /g)?.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 function rowFrom(scenario: Scenario, mode: string, measured: Measured, moved: boolean, problems: string[], extraNotes: string[]): ResultRow {
   const failure = describeFailure(measured);
   const {messages, bytes} = totals(scenario.mailboxes);
@@ -208,9 +226,12 @@ async function runOnce(scenario: Scenario, options: Options, runDir: string): Pr
       targetServer: target,
       workDir,
       timeoutMs: timeoutFor(scenario.mailboxes, options),
+      ...(options.profile && scenario.tool.name === 'mailferry' ? {profileDir: join(options.profileRoot, workDir.split('/').pop()!)} : {}),
     };
+    const sourceLoginsBefore = loginCount(source);
     const measured = await scenario.tool.fullSync(spec);
-    const notes: string[] = [];
+    const notes = [`IMAP logins: ${loginCount(source) - sourceLoginsBefore} on the source, ${loginCount(target)} on the target`];
+    if (spec.profileDir) notes.push(...profileNotes(spec.profileDir));
     if (proxy) {
       proxies.delete(proxy);
       const stats = await proxy.stop();
@@ -230,6 +251,16 @@ async function runOnce(scenario: Scenario, options: Options, runDir: string): Pr
     }
     await stopServer(target);
   }
+}
+
+/** Prints the summary of the profile a profiled run left, and names it in the notes. */
+function profileNotes(dir: string): string[] {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
+  return files.map((file) => {
+    const path = join(dir, file);
+    log(summarise(JSON.parse(readFileSync(path, 'utf8')), 15).replace(/^/gm, '      '));
+    return `CPU profile: ${path}`;
+  });
 }
 
 /** Runs a scenario `repeat` times and keeps the fastest verified attempt (the least disturbed by

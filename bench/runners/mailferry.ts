@@ -55,7 +55,8 @@ async function createBatch(spec: RunSpec): Promise<void> {
 }
 
 function run(spec: RunSpec, action: 'start' | 'sync-now', label: string): Promise<Measured> {
-  return runMeasured(process.execPath, [MAILFERRY_BIN, 'batch', action, BATCH, '--state-dir', stateDir(spec)], {
+  const profile = spec.profileDir ? ['--cpu-prof', '--cpu-prof-dir', spec.profileDir, '--cpu-prof-name', `${action}.cpuprofile`] : [];
+  return runMeasured(process.execPath, [...profile, MAILFERRY_BIN, 'batch', action, BATCH, '--state-dir', stateDir(spec)], {
     label,
     timeoutMs: spec.timeoutMs,
     env: environment(spec),

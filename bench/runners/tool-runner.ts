@@ -27,6 +27,8 @@ export interface RunSpec {
   /** Private directory of this scenario: configs and sync state, kept for the no-change rerun. */
   workDir: string;
   timeoutMs: number;
+  /** When set, a Node tool writes V8 CPU profiles (--cpu-prof) here. */
+  profileDir?: string;
 }
 
 export interface ToolRunner {

@@ -1,0 +1,71 @@
+// Where a Node process spent its time, from a V8 .cpuprofile (node --cpu-prof): self time per
+// package / file and the hottest functions, plus the idle share (waiting on the network rather
+// than computing). `npm run bench -- --profile` writes mailferry's profiles and prints this.
+//
+//   node --import tsx bench/cpu-profile-summary.ts FILE.cpuprofile [--top 25]
+
+import {readFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+
+interface ProfileNode {
+  id: number;
+  callFrame: {functionName: string; url: string; lineNumber: number};
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+/** Groups a frame: a package under node_modules, a node: builtin, a file of ours, or V8's own. */
+function category(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const nodeModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nodeModules) return nodeModules[1]!;
+  if (url.startsWith('node:')) return url;
+  const ours = /\/(dist|source|bench)\/(.+)$/.exec(url);
+  return ours ? `${ours[1]}/${ours[2]}` : url;
+}
+
+export function summarise(profile: CpuProfile, top = 25): string {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfMicros = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...selfMicros.values()].reduce((sum, t) => sum + t, 0);
+  const categories = new Map<string, number>();
+  const functions = new Map<string, number>();
+  for (const [id, micros] of selfMicros) {
+    const frame = byId.get(id)!.callFrame;
+    const group = category(frame.url, frame.functionName);
+    categories.set(group, (categories.get(group) ?? 0) + micros);
+    const name = `${frame.functionName || '(anonymous)'} ${frame.url ? `${category(frame.url, '')}:${frame.lineNumber + 1}` : ''}`.trim();
+    functions.set(name, (functions.get(name) ?? 0) + micros);
+  }
+  const share = (micros: number) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${(micros / 1e6).toFixed(2).padStart(7)} s`;
+  const sorted = (map: Map<string, number>) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+  const idle = categories.get('(idle)') ?? 0;
+  return [
+    `profile: ${(total / 1e6).toFixed(2)} s sampled, ${((1 - idle / total) * 100).toFixed(0)}% busy (the rest idle, waiting on I/O)`,
+    '',
+    'self time by package / file:',
+    ...sorted(categories).map(([name, micros]) => `  ${share(micros)}  ${name}`),
+    '',
+    'hottest functions (self time):',
+    ...sorted(functions).map(([name, micros]) => `  ${share(micros)}  ${name}`),
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const file = process.argv[2];
+  if (!file) {
+    process.stderr.write('usage: cpu-profile-summary.ts FILE.cpuprofile [--top N]\n');
+    process.exit(2);
+  }
+  const topIndex = process.argv.indexOf('--top');
+  const top = topIndex > 0 ? Number(process.argv[topIndex + 1]) : 25;
+  process.stdout.write(`${summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top)}\n`);
+}
