@@ -3,27 +3,14 @@
 
 import {createBatch, listBatches, openBatch, removeBatch} from '../engine/batch-engine.js';
 import {loadMigrationCsv} from '../engine/migration-csv.js';
-import {sourceIdentity, targetIdentity} from '../engine/row-credentials.js';
+import {checkUserLogins, type LoginCheck} from '../engine/login-check.js';
 import {readSecret} from '../engine/secret-source.js';
 import {testConnection} from '../imap/connection-test.js';
-import type {EndpointConfig, LoginIdentity} from '../imap/endpoint.js';
-import type {EndpointRole} from '../imap/imap-error.js';
-import {formatError, MigrationError} from '../imap/imap-error.js';
+import {formatError} from '../imap/imap-error.js';
 import type {LoginCheckSide, UiServices} from './ui-services.js';
 
-async function checkOne(endpoint: EndpointConfig, role: EndpointRole, identity: () => LoginIdentity): Promise<LoginCheckSide> {
-  const started = Date.now();
-  let who: LoginIdentity;
-  try {
-    who = identity();
-  } catch (error) {
-    return {ok: false, ms: 0, error: error instanceof MigrationError ? formatError(error) : String(error)};
-  }
-  const result = await testConnection(endpoint, who, {role});
-  const failed = result.steps.find((step) => step.status === 'failed');
-  const ms = Date.now() - started;
-  if (result.ok || !failed) return {ok: true, ms};
-  return {ok: false, ms, error: [failed.diagnosis ?? failed.label, failed.hint].filter(Boolean).join(' ')};
+function side(check: LoginCheck): LoginCheckSide {
+  return check.ok ? {ok: true, ms: check.ms} : {ok: false, ms: check.ms, ...(check.error ? {error: formatError(check.error)} : {error: 'login failed'})};
 }
 
 export function engineServices(): UiServices {
@@ -43,11 +30,8 @@ export function engineServices(): UiServices {
     testConnection: (endpoint, identity, options) => testConnection(endpoint, identity, options),
     loadMigrationCsv,
     async checkLogins(definition, row, secrets) {
-      const [source, target] = await Promise.all([
-        checkOne(definition.source, 'source', () => sourceIdentity(row, definition.sourceCredentials, secrets)),
-        checkOne(definition.target, 'target', () => targetIdentity(row, definition.targetCredentials, secrets)),
-      ]);
-      return {emailAddress: row.emailAddress, source, target};
+      const result = await checkUserLogins(definition, row, secrets);
+      return {emailAddress: result.emailAddress, source: side(result.source), target: side(result.target)};
     },
   };
 }

@@ -131,3 +131,15 @@ describe('display choices', () => {
     assert.equal(colorAllowed({TERM: 'dumb'}), false);
   });
 });
+
+describe('wrapping', () => {
+  it('wraps at spaces with an indent, cuts long words, and stops at maxLines with an ellipsis', async () => {
+    const {wrapText} = await import('../../source/ui/format/text-fit.js');
+    assert.deepEqual(wrapText('short', 20), ['short']);
+    assert.deepEqual(wrapText('the quick brown fox jumps over', 12, {indent: '  '}), ['the quick', '  brown fox', '  jumps over']);
+    assert.deepEqual(wrapText('abcdefghijklmnop', 6), ['abcdef', 'ghijkl', 'mnop']);
+    const limited = wrapText('one two three four five six seven', 10, {maxLines: 2, ellipsis: '~'});
+    assert.equal(limited.length, 2);
+    assert.ok(limited[1]!.endsWith('~') && limited[1]!.length <= 10, limited[1]);
+  });
+});

@@ -22,3 +22,33 @@ export function singleLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[ ]*[\u0000-\u001f\u007f]+[ ]*/g, ' ').trim();
 }
+
+/**
+ * Soft-wraps one line at spaces into lines of at most `width` characters; continuation lines get
+ * `indent`. A word longer than a line is cut hard. At most `maxLines` lines, the last one ending
+ * in an ellipsis when text was left over.
+ */
+export function wrapText(text: string, width: number, options: {indent?: string; maxLines?: number; ellipsis?: string} = {}): string[] {
+  const indent = options.indent ?? '';
+  const maxLines = options.maxLines ?? Number.POSITIVE_INFINITY;
+  const ellipsis = options.ellipsis ?? '…';
+  if (width <= indent.length + 1) return [truncate(text, width, ellipsis)];
+  const lines: string[] = [];
+  let rest = text;
+  let prefix = '';
+  while (rest.length > 0 && lines.length < maxLines) {
+    const room = width - prefix.length;
+    if (Array.from(rest).length <= room) {
+      lines.push(prefix + rest);
+      rest = '';
+      break;
+    }
+    let cut = rest.lastIndexOf(' ', room);
+    if (cut <= 0) cut = room;
+    lines.push(prefix + rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+    prefix = indent;
+  }
+  if (rest.length > 0 && lines.length > 0) lines[lines.length - 1] = truncate(`${lines[lines.length - 1]!} ${rest}`, width, ellipsis);
+  return lines;
+}

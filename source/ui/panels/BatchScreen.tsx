@@ -41,6 +41,8 @@ import {TextField} from './TextField.js';
 
 type Overlay = {kind: 'none'} | {kind: 'detail'; emailAddress: string} | {kind: 'log'} | {kind: 'help'; from: string; back: Overlay};
 
+const STATUS_FADE_MS = 8000;
+
 /** Header (3) + column titles (1) + footer (2) around the rows. */
 const CHROME_LINES = 6;
 
@@ -102,6 +104,14 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
   const [status, setStatus] = useState<StatusMessage | undefined>(initialStatus);
   const [closing, setClosing] = useState<string | undefined>();
   const ring = useRef<LogEntry[]>([]);
+
+  // Outcomes ("Stopped 3 mailboxes.") fade after a while so the line shows the selection again;
+  // errors stay until the next key.
+  useEffect(() => {
+    if (!status || status.tone === 'error' || status.tone === 'warn') return undefined;
+    const timer = setTimeout(() => setStatus((current) => (current === status ? undefined : current)), STATUS_FADE_MS);
+    return () => clearTimeout(timer);
+  }, [status]);
 
   useEffect(() => {
     const offError = control.on('error', ({emailAddress, error}) => {

@@ -42,9 +42,10 @@ export function testLines(
   const lines: Line[] = [];
   const marker = {ok: glyphs.ok, failed: glyphs.failed, running: glyphs.running, skipped: glyphs.skipped};
   const color = {ok: 'green', failed: 'red', running: 'cyan', skipped: 'gray'};
+  const labelWidth = Math.min(34, Math.max(16, ...steps.map((step) => step.label.length)));
   for (const step of steps) {
     const ms = step.status === 'running' ? '' : `${step.ms} ms`;
-    lines.push({text: `${marker[step.status].padEnd(2)} ${step.label.padEnd(22)} ${ms.padStart(8)}  ${singleLine(step.detail ?? '')}`, color: color[step.status]});
+    lines.push({text: `${marker[step.status].padEnd(2)} ${step.label.padEnd(labelWidth)} ${ms.padStart(8)}  ${singleLine(step.detail ?? '')}`, color: color[step.status]});
     if (step.status === 'failed') {
       if (step.diagnosis) lines.push({text: `     ${singleLine(step.diagnosis)}`, color: 'red', bold: true});
       if (step.serverText) lines.push({text: `     server said: ${singleLine(step.serverText)}`});
@@ -136,7 +137,7 @@ export function ConnectionTest(props: ConnectionTestProps): React.JSX.Element {
   }, [run, endpoint, identity, role, services]);
 
   const lines = testLines(steps, result, failure, glyphs);
-  const bodyHeight = Math.max(1, height - 5);
+  const bodyHeight = Math.max(1, height - 4);
   const top = Math.min(scrollTop, Math.max(0, lines.length - bodyHeight));
   const finished = result !== undefined || failure !== undefined;
 

@@ -79,7 +79,8 @@ function PresetList(props: {role: EndpointRole; step: string; width: number; hei
 export function EndpointSetup(props: EndpointSetupProps): React.JSX.Element {
   const {role, draft} = props;
   const [problems, setProblems] = useState<Record<string, string>>({});
-  const [focus, setFocus] = useState<{id: string} | undefined>();
+  // Prefilled (mailferry demo): the admin only has to press Enter to test.
+  const [focus, setFocus] = useState<{id: string} | undefined>(() => (props.draft && props.prefill?.host ? {id: 'test'} : undefined));
 
   const onChange = useCallback(
     (id: string, value: string) => {

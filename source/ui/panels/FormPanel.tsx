@@ -94,7 +94,7 @@ export function FormPanel(props: FormPanelProps): React.JSX.Element {
   );
   useKeys(focused?.kind === 'choice' ? 'form-choice' : 'form-text', onAction, {isActive: props.isActive});
 
-  const labelWidth = Math.min(30, Math.max(...fields.map((field) => (field.kind === 'button' ? 0 : field.label.length))) + 1);
+  const labelWidth = Math.min(34, Math.max(...fields.map((field) => (field.kind === 'button' ? 0 : field.label.length))) + 1);
   const notes = props.notes ?? [];
   const problem = focused ? props.problems?.[focused.id] : undefined;
   const problemCount = Object.keys(props.problems ?? {}).length;

@@ -5,7 +5,7 @@ import React, {useCallback, useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchSnapshot} from '../../engine/batch-snapshot.js';
 import {tint, useDisplay} from '../display-options.js';
-import {fit, singleLine} from '../format/text-fit.js';
+import {fit, singleLine, wrapText} from '../format/text-fit.js';
 import {formatClock} from '../format/units.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
@@ -32,7 +32,7 @@ export function LogView(props: LogViewProps): React.JSX.Element {
   const {glyphs} = display;
   const entries = useMemo(() => collectLogEntries(ring, snapshot.mailboxes), [ring, ring.length, snapshot]);
   const [position, setPosition, positionRef] = useSyncedState({cursor: 0, scrollTop: 0});
-  const bodyHeight = Math.max(1, height - 5);
+  const bodyHeight = Math.max(1, height - 6);
   const window = windowAround(position.cursor, position.scrollTop, entries.length, bodyHeight);
   const now = new Date(snapshot.at);
 
@@ -96,7 +96,11 @@ export function LogView(props: LogViewProps): React.JSX.Element {
       <Text wrap="truncate" dimColor={display.color}>
         {fit(selected?.error.serverText ? `server said: ${singleLine(selected.error.serverText)}` : '', width, glyphs.ellipsis)}
       </Text>
-      <Text wrap="truncate">{fit(selected ? `${glyphs.arrow} ${singleLine(selected.error.hint)}` : '', width, glyphs.ellipsis)}</Text>
+      {[0, 1].map((index) => (
+        <Text key={index} wrap="truncate">
+          {fit(selected ? (wrapText(`${glyphs.arrow} ${singleLine(selected.error.hint)}`, width, {indent: '  ', maxLines: 2, ellipsis: glyphs.ellipsis})[index] ?? '') : '', width, glyphs.ellipsis)}
+        </Text>
+      ))}
       <Footer screen="log" width={width} />
     </Box>
   );

@@ -392,6 +392,12 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
 
   const filterLine =
     mode === 'filter' ? undefined : view.filter ? `filter "${view.filter}": ${shown.length} of ${rows.length}${view.marks.size ? `  ${view.marks.size} marked` : ''}` : view.marks.size ? `${view.marks.size} marked` : undefined;
+  // The table cuts a failed login's reason short; the selected row's reason is shown in full here.
+  const selectedLogin = logins.get(shown[window.cursor]?.line ?? -1);
+  const selectedFailure =
+    typeof selectedLogin === 'object' && (!selectedLogin.source.ok || !selectedLogin.target.ok)
+      ? `${selectedLogin.emailAddress}: ${[!selectedLogin.source.ok ? `source: ${selectedLogin.source.error ?? 'failed'}` : '', !selectedLogin.target.ok ? `target: ${selectedLogin.target.error ?? 'failed'}` : ''].filter(Boolean).join('; ')}`
+      : undefined;
   return (
     <Box flexDirection="column" height={height} flexShrink={0}>
       <Text wrap="truncate" bold inverse>
@@ -412,7 +418,11 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
       ) : mode === 'path' ? (
         <Footer screen="users-text" width={width} status={status ?? {text: 'Type the path of the migration CSV and press Enter.', tone: 'info'}} />
       ) : (
-        <Footer screen="users" width={width} status={status ?? (filterLine ? {text: filterLine, tone: 'info'} : undefined)} />
+        <Footer
+          screen="users"
+          width={width}
+          status={status ?? (selectedFailure ? {text: selectedFailure, tone: 'error'} : filterLine ? {text: filterLine, tone: 'info'} : undefined)}
+        />
       )}
     </Box>
   );

@@ -4,7 +4,7 @@
 import type {ErrorRecord, ItemRecord} from '../../engine/batch-model.js';
 import type {MailboxDetail, MailboxSnapshot} from '../../engine/batch-snapshot.js';
 import type {Glyphs} from '../glyphs.js';
-import {fit, singleLine, truncate} from '../format/text-fit.js';
+import {fit, singleLine, truncate, wrapText} from '../format/text-fit.js';
 import {formatAge, formatByteRate, formatBytes, formatClock, formatCount, formatDuration, formatMessageRate} from '../format/units.js';
 
 export type LineTone = 'heading' | 'error' | 'warn' | 'dim' | 'ok' | 'plain';
@@ -20,19 +20,24 @@ export interface DetailDocument {
   readonly sections: readonly number[];
 }
 
-function itemLine(item: ItemRecord, width: number, glyphs: Glyphs): string {
+/** Long reasons and hints are what the admin opened the detail for: wrap them, up to 3 lines. */
+function wrapped(text: string, tone: LineTone, width: number, glyphs: Glyphs, indent: string): DetailLine[] {
+  return wrapText(text, width, {indent, maxLines: 3, ellipsis: glyphs.ellipsis}).map((line) => ({text: line, tone}));
+}
+
+function itemLines(item: ItemRecord, tone: LineTone, width: number, glyphs: Glyphs): DetailLine[] {
   const count = item.count && item.count > 1 ? ` (${formatCount(item.count)} messages)` : '';
   const subject = item.subject ? ` "${singleLine(item.subject)}"` : '';
   const where = `${item.folder} uid ${item.uid} ${formatBytes(item.size)}`;
-  return truncate(`  ${where}${count}: ${singleLine(item.reason)}${subject}`, width, glyphs.ellipsis);
+  return wrapped(`  ${where}${count}: ${singleLine(item.reason)}${subject}`, tone, width, glyphs, '      ');
 }
 
 function errorLines(error: ErrorRecord, now: Date, width: number, glyphs: Glyphs): DetailLine[] {
   const where = [error.endpoint, error.folder].filter(Boolean).join(' / ');
   const server = error.serverText ? ` (server said: ${singleLine(error.serverText)})` : '';
   return [
-    {text: truncate(`  ${formatClock(error.at, now)} ${where ? `${where}: ` : ''}${singleLine(error.message)}${server}`, width, glyphs.ellipsis), tone: 'error'},
-    {text: truncate(`    ${glyphs.arrow} ${singleLine(error.hint)}`, width, glyphs.ellipsis), tone: 'dim'},
+    ...wrapped(`  ${formatClock(error.at, now)} ${where ? `${where}: ` : ''}${singleLine(error.message)}${server}`, 'error', width, glyphs, '        '),
+    ...wrapped(`    ${glyphs.arrow} ${singleLine(error.hint)}`, 'dim', width, glyphs, '      '),
   ];
 }
 
@@ -94,11 +99,11 @@ export function detailDocument(
 
   section(`Skipped items (${detail.skipped.length})`);
   if (detail.skipped.length === 0) push('  none', 'dim');
-  for (const item of detail.skipped) push(itemLine(item, width, glyphs), 'warn');
+  for (const item of detail.skipped) lines.push(...itemLines(item, 'warn', width, glyphs));
 
   section(`Failed items (${detail.failed.length})`);
   if (detail.failed.length === 0) push('  none', 'dim');
-  for (const item of detail.failed) push(itemLine(item, width, glyphs), 'error');
+  for (const item of detail.failed) lines.push(...itemLines(item, 'error', width, glyphs));
 
   section(`Recent errors (${detail.errors.length})`);
   if (detail.errors.length === 0) push('  none', 'dim');
