@@ -22,7 +22,14 @@ function version(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--ascii' || command === '--state-dir') {
+  const opensUi = command === undefined || command === '--ascii' || command === '--no-color' || command === '--state-dir';
+  if (opensUi || command === 'demo') {
+    // React's development build is several times slower per frame and keeps profiling data;
+    // it must be chosen before React is first loaded.
+    process.env['NODE_ENV'] ??= 'production';
+  }
+  if (command === 'demo') return (await import('./headless/demo-command.js')).runDemo(rest);
+  if (opensUi) {
     const {runUi} = await import('./ui/run-ui.js');
     const {defaultStateDir} = await import('./store/state-dir.js');
     const stateDirIndex = argv.indexOf('--state-dir');
