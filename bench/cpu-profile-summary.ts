@@ -2,7 +2,7 @@
 // package / file and the hottest functions, plus the idle share (waiting on the network rather
 // than computing). `npm run bench -- --profile` writes mailferry's profiles and prints this.
 //
-//   node --import tsx bench/cpu-profile-summary.ts FILE.cpuprofile [--top 25]
+//   node --import tsx bench/cpu-profile-summary.ts FILE.cpuprofile [--top 25] [--callers FUNCTION]
 
 import {readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
@@ -59,13 +59,42 @@ export function summarise(profile: CpuProfile, top = 25): string {
   ].join('\n');
 }
 
+/** Self time of functions named `name`, by the chain of callers above them (`depth` frames). */
+export function callers(profile: CpuProfile, name: string, depth = 4, top = 15): string {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const chains = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    if (byId.get(id)!.callFrame.functionName !== name) return;
+    const micros = profile.timeDeltas[i] ?? 0;
+    total += micros;
+    const frames: string[] = [];
+    for (let up = parent.get(id); up !== undefined && frames.length < depth; up = parent.get(up)) {
+      const frame = byId.get(up)!.callFrame;
+      frames.push(`${frame.functionName || '(anonymous)'}${frame.url ? ` ${category(frame.url, '')}:${frame.lineNumber + 1}` : ''}`);
+    }
+    const chain = frames.join(' < ');
+    chains.set(chain, (chains.get(chain) ?? 0) + micros);
+  });
+  return [
+    `${name}: ${(total / 1e6).toFixed(2)} s self time, called from:`,
+    ...[...chains.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([chain, micros]) => `  ${(micros / 1e6).toFixed(2).padStart(6)} s  ${chain}`),
+  ].join('\n');
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (!file) {
-    process.stderr.write('usage: cpu-profile-summary.ts FILE.cpuprofile [--top N]\n');
+    process.stderr.write('usage: cpu-profile-summary.ts FILE.cpuprofile [--top N] [--callers FUNCTION]\n');
     process.exit(2);
   }
-  const topIndex = process.argv.indexOf('--top');
-  const top = topIndex > 0 ? Number(process.argv[topIndex + 1]) : 25;
-  process.stdout.write(`${summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top)}\n`);
+  const option = (flag: string) => {
+    const index = process.argv.indexOf(flag);
+    return index > 0 ? process.argv[index + 1] : undefined;
+  };
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const name = option('--callers');
+  process.stdout.write(`${name ? callers(profile, name) : summarise(profile, Number(option('--top') ?? 25))}\n`);
 }

@@ -174,7 +174,7 @@ async function verifyRun(target: DovecotServer, scenario: Scenario): Promise<str
 /** IMAP logins a server has logged so far: the connections a tool opened, for the notes. */
 function loginCount(server: DovecotServer): number {
   try {
-    return readFileSync(dovecotPaths(server.dir).log, 'latin1').match(/imap-login: Login: /g)?.length ?? 0;
+    return readFileSync(dovecotPaths(server.dir).log, 'latin1').match(/imap-login: (?:Info: )?Login: /g)?.length ?? 0;
   } catch {
     return 0;
   }
@@ -420,12 +420,15 @@ async function main(): Promise<void> {
     {title: 'mailferry benchmark results', preamble, rows, ceiling, footnotes: FOOTNOTES},
     evaluateTargets(rows, MEMORY_MODE, MEMORY_LIMIT_BYTES),
   );
-  writeFileSync(join(BENCH_DIR, 'RESULTS.md'), report);
+  // Only the whole matrix replaces RESULTS.md; a filtered run must not overwrite it with a part.
+  const complete = options.only.size === 0 && options.latency && !options.profile;
+  const reportPath = complete ? join(BENCH_DIR, 'RESULTS.md') : join(WORK_DIR, `RESULTS-partial-${started.toISOString().replace(/[:.]/g, '-')}.md`);
+  writeFileSync(reportPath, report);
   log('');
   log(resultsTable(rows));
   log('');
   log(report.slice(report.indexOf('## Ceiling') >= 0 ? report.indexOf('## Ceiling') : report.indexOf('## Targets')));
-  log(`written to ${join(BENCH_DIR, 'RESULTS.md')}`);
+  log(`written to ${reportPath}${complete ? '' : ' (a filtered or profiled run does not replace bench/RESULTS.md)'}`);
   if (rows.some((row) => !row.verified)) process.exitCode = 1;
 }
 
