@@ -34,16 +34,17 @@ export interface MeasureOptions {
 }
 
 const TAIL_BYTES = 8192;
-const running = new Set<number>();
+const running = new Map<number, string>();
 
 /** Kills every measured child still running (Ctrl-C, or the bench failing half-way). */
 export function killAllMeasured(): void {
-  for (const pid of running) {
+  for (const [pid, statsDir] of running) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
       // already gone
     }
+    rmSync(statsDir, {recursive: true, force: true});
   }
   running.clear();
 }
@@ -59,7 +60,7 @@ export function runMeasured(command: string, args: string[], options: MeasureOpt
     env: options.env ?? process.env,
     cwd: options.cwd,
   });
-  if (child.pid) running.add(child.pid);
+  if (child.pid) running.set(child.pid, statsDir);
   let tail = '';
   const collect = (chunk: Buffer) => {
     const text = chunk.toString('utf8');

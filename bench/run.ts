@@ -112,6 +112,8 @@ function ensureMailferryBuilt(): void {
 
 const servers = new Set<DovecotServer>();
 const proxies = new Set<DelayProxyProcess>();
+/** Per-run configs and sync state (they hold the run's passwords): removed on exit and Ctrl-C. */
+const disposableDirs = new Set<string>();
 
 async function startServer(role: 'source' | 'target'): Promise<DovecotServer> {
   const server = await startDovecot({role});
@@ -130,6 +132,7 @@ function installSignalHandlers(): void {
       log(`\n${signal}: stopping every tool, proxy and Dovecot the bench started`);
       killAllMeasured();
       for (const proxy of proxies) void proxy.stop();
+      for (const dir of disposableDirs) rmSync(dir, {recursive: true, force: true});
       // dovecot-pair.ts kills its instances and removes their directories on exit.
       process.exit(130);
     });
@@ -349,6 +352,7 @@ async function main(): Promise<void> {
   const memoryCorpus = wants('memory') ? ensureCorpus(MEMORY_CORPUS, options.seed, WORK_DIR, log) : undefined;
   const runDir = join(WORK_DIR, `runs-${process.pid}`);
   mkdirSync(runDir, {recursive: true, mode: 0o700});
+  if (!options.keepWork) disposableDirs.add(runDir);
 
   log('starting the source Dovecot and loading the corpus ...');
   sourceServer = await startServer('source');
