@@ -1,0 +1,225 @@
+// The full-screen UI end to end: the compiled mailferry runs in a real terminal (tmux, on a
+// private socket) against a real Dovecot pair. It sets up both endpoints, tests them, loads a
+// CSV, starts the batch, stops one mailbox and resumes it, quits while mailboxes run, starts
+// again, types the admin password the batch never stored, and watches the batch reach Synced.
+// Every check reads the screen with `tmux capture-pane`.
+
+import {after, before, describe, it} from 'node:test';
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import path from 'node:path';
+import {promisify} from 'node:util';
+import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
+import {buildMailferry, type CompiledMailferry} from '../helpers/mailferry-process.js';
+import {makeWorkDir, removeWorkDir, writeMigrationCsv} from '../helpers/batch-fixture.js';
+import {readMailbox, realisticMailbox, seedMailbox} from '../helpers/seed-mailbox.js';
+import {messageCount} from '../helpers/compare-mailboxes.js';
+
+const run = promisify(execFile);
+const SOCKET = `mailferry-e2e-${process.pid}`;
+const SESSION = 'mf';
+const USERS = {alice: 'tui-alice-pw1', bob: 'tui-bob-pw2', carol: 'tui-carol-pw3'} as const;
+const email = (user: string) => `${user}@example.test`;
+
+/** The environment of the tmux server and so of mailferry: no CI markers (Ink stops redrawing in CI). */
+function terminalEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key === 'CI' || key === 'CONTINUOUS_INTEGRATION' || key.startsWith('CI_') || key === 'NO_COLOR' || key === 'TMUX') continue;
+    env[key] = value;
+  }
+  return {...env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', TERM: 'xterm-256color'};
+}
+
+async function tmux(...args: string[]): Promise<string> {
+  const {stdout} = await run('tmux', ['-L', SOCKET, ...args], {env: terminalEnv()});
+  return stdout;
+}
+
+const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
+
+async function waitForScreen(predicate: (text: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  for (;;) {
+    text = await screen();
+    if (predicate(text)) return text;
+    if (Date.now() > deadline) throw new Error(`the screen never showed ${what}; it shows:\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/** Named keys (Enter, Tab, Up, BSpace, ...) one by one, each given a moment to arrive on its own. */
+async function keys(...names: string[]): Promise<void> {
+  for (const name of names) {
+    await tmux('send-keys', '-t', SESSION, name);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+  }
+}
+
+async function type(text: string): Promise<void> {
+  await tmux('send-keys', '-t', SESSION, '-l', text);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+}
+
+/** Moves the form focus with Tab/Up/Down until the focused line (marked "> ") shows `label`. */
+async function focus(label: RegExp, key: 'Tab' | 'Up' | 'Down' = 'Tab'): Promise<void> {
+  for (let step = 0; step < 16; step++) {
+    const text = await screen();
+    if (text.split('\n').some((line) => line.startsWith('>') && label.test(line))) return;
+    await keys(key);
+  }
+  throw new Error(`could not move the focus to ${label}; the screen shows:\n${await screen()}`);
+}
+
+function rowOf(text: string, user: string): string {
+  return text.split('\n').find((line) => line.includes(email(user))) ?? '';
+}
+
+let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
+let build: CompiledMailferry | undefined;
+let work: string | undefined;
+
+describe('full-screen UI in tmux', {timeout: 300_000}, () => {
+  before(async () => {
+    [pair, build, work] = await Promise.all([
+      startDovecotPair({source: {users: {...USERS}}, target: {users: {...USERS}}}),
+      buildMailferry(),
+      makeWorkDir('tui-e2e'),
+    ]);
+    // alice has the most mail, so she is still copying when she is stopped.
+    await seedMailbox(pair.source, 'alice', realisticMailbox({seed: 11, scale: 'medium'}));
+    await seedMailbox(pair.source, 'bob', realisticMailbox({seed: 12}));
+    await seedMailbox(pair.source, 'carol', realisticMailbox({seed: 13}));
+    await writeMigrationCsv(path.join(work, 'users.csv'), Object.entries(USERS).map(([user, password]) => ({email: email(user), user, password})));
+  });
+
+  after(async () => {
+    await tmux('kill-server').catch(() => undefined);
+    await pair?.stop();
+    await build?.remove();
+    await removeWorkDir(work);
+  });
+
+  async function launch(width: number, height: number): Promise<void> {
+    await tmux('kill-session', '-t', SESSION).catch(() => undefined);
+    const command = `node ${build!.cli} --state-dir ${path.join(work!, 'state')}; echo "mailferry exited $?"; sleep 3600`;
+    await tmux('new-session', '-d', '-s', SESSION, '-x', String(width), '-y', String(height), command);
+  }
+
+  it('sets up, runs, stops and resumes a mailbox, quits, and resumes the batch to Synced after a restart', async () => {
+    const {source, target} = pair!;
+    await launch(100, 30);
+
+    // Source endpoint: "Other" preset, loopback plain IMAP, a test login.
+    await waitForScreen((text) => text.includes('Step 1/6') && text.includes('choose a provider'), 'the provider presets');
+    await keys('4');
+    await waitForScreen((text) => /> Host/.test(text), 'the source fields');
+    await type('127.0.0.1');
+    await focus(/Port/);
+    await keys('BSpace', 'BSpace', 'BSpace');
+    await type(String(source.imapPort));
+    await focus(/Security/);
+    await keys('Right', 'Right');
+    await waitForScreen((text) => /Security\s+tls\s+starttls\s+\[none\]/.test(text), 'security none');
+    await focus(/Test login user/);
+    await type('alice');
+    await focus(/Test login password/);
+    await type(USERS.alice);
+    await focus(/\[ Test connection \]/, 'Down');
+    await keys('Enter');
+    let text = await waitForScreen((current) => current.includes('The server answers'), 'a passing source test');
+    assert.match(text, /Step 2\/6\s+Testing the source: 127\.0\.0\.1:\d+ none as alice/);
+    assert.match(text, /Login as alice/);
+    await keys('Enter');
+
+    // Target endpoint: the Dovecot master user through a login pattern.
+    await waitForScreen((current) => current.includes('Step 3/6') && current.includes('choose a provider'), 'the target presets');
+    await keys('4');
+    await waitForScreen((current) => /> Host/.test(current), 'the target fields');
+    await type('127.0.0.1');
+    await focus(/Port/);
+    await keys('BSpace', 'BSpace', 'BSpace');
+    await type(String(target.imapPort));
+    await focus(/Security/);
+    await keys('Right', 'Right');
+    await focus(/Log in with/);
+    await keys('Right', 'Right');
+    await waitForScreen((current) => /\[login pattern\]/.test(current), 'the login pattern mode');
+    await focus(/Login pattern/);
+    for (let index = 0; index < '{email}*admin'.length; index++) await keys('BSpace');
+    await type('{localpart}*admin');
+    await focus(/Admin password/);
+    await type(target.masterPassword);
+    await focus(/Test as mailbox/);
+    await type('alice@example.test');
+    await focus(/\[ Test connection \]/, 'Down');
+    await keys('Enter');
+    text = await waitForScreen((current) => current.includes('Step 4/6') && current.includes('The server answers'), 'a passing target test');
+    assert.match(text, /Login as alice\*admin/);
+    assert.ok(!text.includes(target.masterPassword), 'the admin password is never on screen');
+    await keys('Enter');
+
+    // Users: load the CSV, test the logins of all three.
+    await waitForScreen((current) => current.includes('Step 5/6') && current.includes('CSV file:'), 'the CSV path field');
+    await type(path.join(work!, 'users.csv'));
+    await keys('Enter');
+    await waitForScreen((current) => current.includes('3 users, 0 errors'), 'the loaded CSV');
+    await keys('a', 't');
+    text = await waitForScreen((current) => current.includes('Tested 3 logins: all passed.'), 'the login tests', 60_000);
+    assert.match(rowOf(text, 'carol'), /✓ \d+ms\s+✓ \d+ms/);
+    await keys('Enter');
+
+    // Settings: name the batch, one migration at a time, create and start.
+    await waitForScreen((current) => current.includes('Step 6/6') && /> Batch name/.test(current), 'the batch settings');
+    for (let index = 0; index < 24; index++) await keys('BSpace');
+    await type('e2e');
+    await focus(/Max concurrent migrations/);
+    await keys('BSpace', 'BSpace');
+    await type('1');
+    await focus(/\[ Create the batch and start \]/, 'Up');
+    await keys('Enter');
+    text = await waitForScreen((current) => current.includes('batch e2e') && /alice@example\.test\s+Syncing/.test(current), 'alice syncing in the grid', 60_000);
+    assert.match(rowOf(text, 'bob'), /Queued/);
+
+    // Stop the running mailbox, see it stopped, resume it.
+    await keys('g', 's');
+    text = await waitForScreen((current) => /alice@example\.test\s+Stopped/.test(current), 'alice stopped', 60_000);
+    await keys('r');
+    await waitForScreen((current) => !/alice@example\.test\s+Stopped/.test(current), 'alice resumed');
+
+    // Quit while mailboxes run: asked first, then state is saved and mailferry ends.
+    await waitForScreen((current) => /(Syncing|Starting)/.test(current), 'a mailbox at work');
+    await keys('q');
+    text = await waitForScreen((current) => /\d+ mailbox(es)? (is|are) running; they will stop and resume next time\. Quit\? y\/n/.test(current), 'the quit question');
+    await keys('y');
+    await waitForScreen((current) => current.includes('mailferry exited 0'), 'mailferry to exit', 60_000);
+
+    // Start again: the batch is offered, the admin password asked for, the batch resumes.
+    await launch(100, 30);
+    text = await waitForScreen((current) => current.includes('1 batch') && current.includes('e2e'), 'the batch picker');
+    await keys('Enter');
+    await waitForScreen((current) => current.includes('Batch e2e needs the target admin password'), 'the admin password prompt');
+    await type(target.masterPassword);
+    await keys('Enter', 'Enter');
+    await waitForScreen((current) => current.includes('batch e2e'), 'the grid after a restart');
+    text = await waitForScreen((current) => ['alice', 'bob', 'carol'].every((user) => /Synced/.test(rowOf(current, user))), 'all three mailboxes Synced', 120_000);
+    assert.match(text.split('\n')[1] ?? '', /Synced 3/);
+
+    // A resize redraws the whole screen at the new size, without wrapped lines.
+    await tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24');
+    text = await waitForScreen((current) => current.split('\n')[3]?.startsWith('  Mailbox') === true && !current.includes('Msg/s'), 'the 80-column layout');
+    const lines = text.split('\n');
+    assert.match(lines[0] ?? '', /^mailferry {2}batch e2e/);
+    for (const line of lines) assert.ok(line.length <= 80, `a line wider than 80 columns: ${line}`);
+
+    await keys('q');
+    await waitForScreen((current) => current.includes('mailferry exited 0'), 'mailferry to exit after the last run', 60_000);
+
+    // The target holds every message of the source.
+    for (const user of ['alice', 'bob', 'carol']) {
+      const [from, to] = await Promise.all([readMailbox(source, user), readMailbox(target, user)]);
+      assert.equal(messageCount(to), messageCount(from), `${user}: messages on the target`);
+    }
+  });
+});
