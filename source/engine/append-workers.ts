@@ -8,8 +8,12 @@
 // pool: the pass is aborted and retried or failed by the mailbox runner, and the folder's
 // in-progress mark makes the retry check the target before copying again.
 
-import type {ImapFlow} from 'imapflow';
 import type {MigrationError} from '../imap/imap-error.js';
+
+/** What the pool needs of a target connection: imapflow's client and PipelinedAppender both fit. */
+export interface AppendConnection {
+  append(path: string, content: Buffer, flags: string[], date?: Date): Promise<{uid?: number | undefined} | false>;
+}
 
 export interface AppendJob {
   /** Source folder path: which checkpoint the result belongs to. */
@@ -43,7 +47,7 @@ export function isItemError(error: MigrationError): boolean {
 
 export class AppendPool {
   private readonly queue: AppendJob[] = [];
-  private readonly clients: ImapFlow[] = [];
+  private lanes = 0;
   private inFlight = 0;
   private fatal: MigrationError | undefined;
   private closed = false;
@@ -57,22 +61,29 @@ export class AppendPool {
     this.queueLimit = options.queueLimit ?? 8;
   }
 
-  get workerCount(): number {
-    return this.clients.length;
+  /** APPENDs that can be in flight at once over all connections. */
+  get laneCount(): number {
+    return this.lanes;
   }
 
   get failure(): MigrationError | undefined {
     return this.fatal;
   }
 
-  addWorker(client: ImapFlow): void {
-    this.clients.push(client);
-    this.loops.push(this.workerLoop(client));
+  /**
+   * `lanes` APPENDs may be in flight on this connection at once: 1 for imapflow (one command at a
+   * time), more for a pipelining connection.
+   */
+  addConnection(connection: AppendConnection, lanes = 1): void {
+    for (let lane = 0; lane < lanes; lane++) {
+      this.lanes++;
+      this.loops.push(this.workerLoop(connection));
+    }
   }
 
   /** Waits for queue space; rejects once the pool has failed so the producer stops fetching. */
   async push(job: AppendJob): Promise<void> {
-    while (!this.fatal && !this.closed && this.queue.length >= this.queueLimit + this.clients.length) {
+    while (!this.fatal && !this.closed && this.queue.length >= this.queueLimit + this.lanes) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
     if (this.fatal) throw this.fatal;
@@ -111,7 +122,7 @@ export class AppendPool {
     for (const resolve of waiters.splice(0)) resolve();
   }
 
-  private async workerLoop(client: ImapFlow): Promise<void> {
+  private async workerLoop(client: AppendConnection): Promise<void> {
     while (!this.closed && !this.fatal) {
       const job = this.queue.shift();
       if (!job) {

@@ -25,7 +25,7 @@ import {RateTracker} from './rate-tracker.js';
 import type {ResolvedSecrets} from './row-credentials.js';
 import {buildBatchSnapshot, buildMailboxSnapshot} from './snapshot-builder.js';
 
-export const DEFAULT_IN_FLIGHT_BYTES = 48 * 1024 * 1024;
+export const DEFAULT_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 const PUBLISH_INTERVAL_MS = 200;
 const MAX_ATTEMPTS_WITHOUT_PROGRESS = 8;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;

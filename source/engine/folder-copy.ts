@@ -23,6 +23,8 @@ import {UidSet} from './uid-set.js';
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Messages larger than this are fetched alone, in slices of this size. */
+const SLICE_BYTES = 2 * 1024 * 1024;
 
 export interface FolderStatusHint {
   uidValidity?: bigint | undefined;
@@ -277,10 +279,12 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
         index++;
         continue;
       }
-      if (toFetch.length > 0 && bytes + size > chunkBytes) break;
+      if (toFetch.length > 0 && (bytes + size > chunkBytes || size > SLICE_BYTES)) break;
       toFetch.push(uid);
       bytes += size;
       index++;
+      // A large message travels alone, fetched in slices (see fetchLargeBody).
+      if (size > SLICE_BYTES) break;
     }
     if (oversize.length > 0) await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
 
@@ -294,11 +298,17 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
 
     // Taken as one unit before the FETCH: a mailbox never holds part of the budget while
     // waiting for more of it, so mailboxes cannot deadlock each other.
-    const budgetTotal = ctx.bytes.clamp(bytes);
+    const copies = ctx.bodyCopies();
+    const budgetTotal = ctx.bytes.clamp(bytes * copies);
     await ctx.bytes.acquire(budgetTotal, ctx.signal);
     const fetched = new Map<number, FetchMessageObject>();
     try {
       await guard(ctx, 'source', folder, async () => {
+        if (toFetch.length === 1 && (sizes.get(toFetch[0]!) ?? 0) > SLICE_BYTES) {
+          const message = await fetchLargeBody(ctx, toFetch[0]!, sizes.get(toFetch[0]!)!);
+          if (message) fetched.set(message.uid, message);
+          return;
+        }
         for await (const message of ctx.source.fetch(
           toFetch.join(','),
           {uid: true, flags: true, internalDate: true, size: true, source: true},
@@ -319,7 +329,7 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
     // Hand the budget out per message so each release matches one APPEND result.
     let budgetLeft = budgetTotal;
     for (const uid of toFetch) {
-      const share = Math.min(budgetLeft, ctx.bytes.clamp(sizes.get(uid) ?? 0));
+      const share = Math.min(budgetLeft, ctx.bytes.clamp((sizes.get(uid) ?? 0) * copies));
       budgetLeft -= share;
       const message = fetched.get(uid);
       fetched.delete(uid);
@@ -357,6 +367,37 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
   ctx.appendResults.delete(folder);
   if (droppedKeywords.size > 0) noteDroppedKeywords(ctx, entry.target, droppedKeywords);
   return ctx.state.stats.appendCount - appendsBefore;
+}
+
+/**
+ * imapflow collects a fetched literal as a list of socket chunks and then concatenates them, so a
+ * 30 MB body briefly costs 60 MB. Fetching it in slices (BODY.PEEK[]<offset.length>) into one
+ * buffer of the final size costs the body plus one slice.
+ */
+async function fetchLargeBody(ctx: PassContext, uid: number, listedSize: number): Promise<FetchMessageObject | undefined> {
+  let meta: FetchMessageObject | undefined;
+  for await (const message of ctx.source.fetch(String(uid), {uid: true, flags: true, internalDate: true, size: true}, {uid: true})) {
+    meta = message;
+  }
+  if (!meta) return undefined;
+  let body = Buffer.allocUnsafe(meta.size ?? listedSize);
+  let offset = 0;
+  for (;;) {
+    let received = 0;
+    for await (const message of ctx.source.fetch(String(uid), {uid: true, source: {start: offset, maxLength: SLICE_BYTES}}, {uid: true})) {
+      const slice = message.source;
+      if (!slice || slice.length === 0) continue;
+      // RFC822.SIZE is not exact on every server (some report an estimate): grow if needed.
+      if (offset + slice.length > body.length) body = Buffer.concat([body.subarray(0, offset), Buffer.allocUnsafe(offset + slice.length - offset)]);
+      slice.copy(body, offset);
+      offset += slice.length;
+      // The slice and imapflow's chunks behind it (twice its size) are garbage from here on.
+      noteBodyReleased(slice.length * 2);
+      received += slice.length;
+    }
+    if (received < SLICE_BYTES) break;
+  }
+  return {...meta, source: body.subarray(0, offset)};
 }
 
 async function recordOversize(

@@ -8,8 +8,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-const LARGE_BODY_BYTES = 4 * 1024 * 1024;
-const COLLECT_EVERY_BYTES = 24 * 1024 * 1024;
+const LARGE_BODY_BYTES = 1024 * 1024;
+const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
 
 let collect: (() => void) | undefined;
 let released = 0;

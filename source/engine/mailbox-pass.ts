@@ -9,7 +9,8 @@ import {MigrationError} from '../imap/imap-error.js';
 import {translateError} from '../imap/error-translation.js';
 import type {Logger} from '../log/logger.js';
 import type {MailboxState} from '../store/state-schema.js';
-import {AppendPool, type AppendJob, type AppendResult} from './append-workers.js';
+import {PipelinedAppender} from '../imap/pipelined-appender.js';
+import {AppendPool, type AppendConnection, type AppendJob, type AppendResult} from './append-workers.js';
 import {noteBodyReleased} from './large-body-gc.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
@@ -18,6 +19,9 @@ import {fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry,
 import type {MigrationRow} from './migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
+
+/** APPENDs in flight on one pipelining connection; bytes are bounded by the body budget anyway. */
+const PIPELINE_DEPTH = 16;
 
 export interface EngineBudgets {
   bytes: AsyncSemaphore;
@@ -61,12 +65,16 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     });
   };
 
-  const held: {role: EndpointRole; client?: ImapFlow}[] = [];
-  const take = async (role: EndpointRole, wait: boolean): Promise<ImapFlow | undefined> => {
-    const budget = role === 'source' ? budgets.sourceConnections : budgets.targetConnections;
-    if (wait) await budget.acquire(1, signal);
-    else if (!budget.tryAcquire(1)) return undefined;
-    const slot: {role: EndpointRole; client?: ImapFlow} = {role};
+  interface Slot {
+    role: EndpointRole;
+    client?: ImapFlow;
+    appender?: PipelinedAppender;
+  }
+  const held: Slot[] = [];
+  const budgetOf = (role: EndpointRole) => (role === 'source' ? budgets.sourceConnections : budgets.targetConnections);
+  const take = async (role: EndpointRole): Promise<ImapFlow> => {
+    await budgetOf(role).acquire(1, signal);
+    const slot: Slot = {role};
     held.push(slot);
     slot.client = await connectClient({
       endpoint: role === 'source' ? batch.source : batch.target,
@@ -77,18 +85,40 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     });
     return slot.client;
   };
+  /** One more target connection for APPENDs if the budget has room now; never waits for one. */
+  const takeExtraTarget = async (pipelined: boolean): Promise<{connection: AppendConnection; lanes: number} | undefined> => {
+    if (!budgets.targetConnections.tryAcquire(1)) return undefined;
+    const slot: Slot = {role: 'target'};
+    held.push(slot);
+    if (pipelined) {
+      try {
+        const appender = await PipelinedAppender.connect(batch.target, targetId);
+        if (appender) {
+          slot.appender = appender;
+          return {connection: appender, lanes: PIPELINE_DEPTH};
+        }
+      } catch (error) {
+        throw translate('target', error);
+      }
+    }
+    slot.client = await connectClient({endpoint: batch.target, role: 'target', identity: targetId, logger, mailbox});
+    return {connection: slot.client, lanes: 1};
+  };
 
   // imapflow commands do not take an AbortSignal: closing the sockets is what makes a stop
   // immediate, even in the middle of a large FETCH or APPEND. Whatever was in flight is checked
   // on the target next time (the folder stays marked in progress).
   const onAbort = () => {
-    for (const slot of held) slot.client?.close();
+    for (const slot of held) {
+      slot.client?.close();
+      slot.appender?.close();
+    }
   };
   signal.addEventListener('abort', onAbort, {once: true});
   let pool: AppendPool | undefined;
   try {
-    const source = (await take('source', true))!;
-    const target = (await take('target', true))!;
+    const source = await take('source');
+    const target = await take('target');
     const appendResults = new Map<string, (job: AppendJob, result: AppendResult) => void>();
     pool = new AppendPool({
       translate: (error, job) => translate('target', error, job.targetPath),
@@ -99,9 +129,9 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
         setImmediate(() => noteBodyReleased(job.size));
       },
     });
-    pool.addWorker(target);
     const activePool = pool;
     let widened = false;
+    let copies = 3;
     const ctx: PassContext = {
       kind: input.kind,
       emailAddress: mailbox,
@@ -116,20 +146,30 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
       logger,
       report: input.report,
       translate,
+      bodyCopies: () => copies,
       widenPool: async () => {
         if (widened) return;
         widened = true;
-        while (activePool.workerCount < batch.settings.appendConnectionsPerMailbox) {
+        // LITERAL+ lets one connection carry many APPENDs at once (see pipelined-appender.ts).
+        // The control connection only appends when no pipelining connection could be opened:
+        // imapflow copies every body twice on APPEND, which would break the memory bound.
+        const pipelined = target.capabilities.has('LITERAL+');
+        let pipelinedLanes = 0;
+        const wanted = pipelined ? Math.max(1, batch.settings.appendConnectionsPerMailbox - 1) : batch.settings.appendConnectionsPerMailbox - 1;
+        for (let extraCount = 0; extraCount < wanted; extraCount++) {
           try {
-            const extra = await take('target', false);
+            const extra = await takeExtraTarget(pipelined);
             if (!extra) break;
-            activePool.addWorker(extra);
+            activePool.addConnection(extra.connection, extra.lanes);
+            if (extra.lanes > 1) pipelinedLanes += extra.lanes;
           } catch (error) {
             // An extra connection is an optimisation: the per-user limit may already be reached.
             logger.warn('could not open an extra target connection; continuing with fewer', {error: String(error)});
             break;
           }
         }
+        if (pipelinedLanes === 0) activePool.addConnection(target);
+        else copies = 1;
       },
     };
 
@@ -161,7 +201,8 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     await Promise.all(
       held.map(async (slot) => {
         if (slot.client) await closeClient(slot.client);
-        (slot.role === 'source' ? budgets.sourceConnections : budgets.targetConnections).release(1);
+        slot.appender?.close();
+        budgetOf(slot.role).release(1);
       }),
     );
   }

@@ -41,4 +41,9 @@ export interface PassContext {
   translate(role: EndpointRole, error: unknown, folder?: string): MigrationError;
   /** Opens more append connections when the budget allows; called when a folder has work. */
   widenPool(): Promise<void>;
+  /**
+   * Live copies of a body while it is appended: 1 over pipelining connections, 3 over imapflow
+   * (it concatenates the command and the trailing CRLF). The body budget is charged that much.
+   */
+  bodyCopies(): number;
 }

@@ -75,7 +75,9 @@ export const PRESETS: readonly ProviderPreset[] = [
       'Port 993 is implicit TLS; port 143 is STARTTLS or plain text.',
       'Dovecot master users log in as user*admin; Exchange accepts domain/admin/user; other servers may accept SASL PLAIN with an authorization identity.',
     ],
-    maxConnections: 40,
+    // Shared by every mailbox of a batch: 20 concurrent mailboxes use 1 source connection each
+    // and 1 control plus 2 APPEND connections each on the target.
+    maxConnections: 100,
   },
 ];
 
