@@ -1,20 +1,37 @@
-// ink-text-input with one fix: it inserts the letter of Ctrl and Alt combinations (Ctrl-L would
-// type "l"), which would corrupt a field whenever the admin uses a global key while typing. The
-// guard listens first (it mounts before the input and never re-subscribes) and tells the field to
-// drop the change that comes from such a key.
+// ink-text-input with two fixes, both for keys that arrive in unusual shapes:
+// - It types the letter of Ctrl and Alt combinations (Ctrl-L would type "l"), which would corrupt
+//   a field whenever the admin uses a global key while typing.
+// - Keys that arrive in one read (held Backspace over a slow SSH link, tmux send-keys) come as
+//   one string, and it would insert "\x7f\x7f" as text. Such runs are applied here instead.
+// The guard listens first (it mounts before the input and never re-subscribes) and tells the
+// field to drop the change ink-text-input makes for such a key.
 
 import React, {useCallback, useRef} from 'react';
 import {useInput, type Key} from 'ink';
 import TextInput from 'ink-text-input';
 
-function KeyGuard({onModifiedKey, isActive}: {onModifiedKey(): void; isActive: boolean}): null {
-  const handler = useCallback(
-    (_input: string, key: Key) => {
-      if (key.ctrl || (key.meta && !key.escape)) onModifiedKey();
-    },
-    [onModifiedKey],
-  );
-  useInput(handler, {isActive});
+const ERASE = new Set(['\u007F', '\b']);
+
+/**
+ * A run of keys applied at the end of the text (where the cursor nearly always is when keys
+ * pile up): Backspace erases, printable characters are typed, other control characters dropped.
+ * Undefined when ink-text-input handles the input well itself.
+ */
+export function applyKeyRun(value: string, input: string): string | undefined {
+  const chars = Array.from(input);
+  // eslint-disable-next-line no-control-regex
+  if (chars.length < 2 || !chars.some((char) => /[\u0000-\u001f\u007f]/.test(char)) || input.includes('\u001B')) return undefined;
+  const result = Array.from(value);
+  for (const char of chars) {
+    if (ERASE.has(char)) result.pop();
+    // eslint-disable-next-line no-control-regex
+    else if (!/[\u0000-\u001f\u007f]/.test(char)) result.push(char);
+  }
+  return result.join('');
+}
+
+function KeyGuard({onKey, isActive}: {onKey(input: string, key: Key): void; isActive: boolean}): null {
+  useInput(onKey, {isActive});
   return null;
 }
 
@@ -28,12 +45,17 @@ export interface TextFieldProps {
 
 export function TextField({value, onChange, focus, mask, placeholder}: TextFieldProps): React.JSX.Element {
   const suppress = useRef(false);
-  const onModifiedKey = useCallback(() => {
+  const latest = useRef({value, onChange});
+  latest.current = {value, onChange};
+  const onKey = useCallback((input: string, key: Key) => {
+    const run = key.ctrl || (key.meta && !key.escape) ? undefined : applyKeyRun(latest.current.value, input);
+    if (!(key.ctrl || (key.meta && !key.escape) || run !== undefined)) return;
     suppress.current = true;
     // Every listener for this key runs synchronously; lift the guard before the next key arrives.
     queueMicrotask(() => {
       suppress.current = false;
     });
+    if (run !== undefined && run !== latest.current.value) latest.current.onChange(run);
   }, []);
   const guardedChange = useCallback(
     (next: string) => {
@@ -44,7 +66,7 @@ export function TextField({value, onChange, focus, mask, placeholder}: TextField
   );
   return (
     <>
-      <KeyGuard onModifiedKey={onModifiedKey} isActive={focus} />
+      <KeyGuard onKey={onKey} isActive={focus} />
       <TextInput value={value} onChange={guardedChange} focus={focus} showCursor={focus} {...(mask ? {mask} : {})} {...(placeholder ? {placeholder} : {})} />
     </>
   );
