@@ -52,11 +52,11 @@ interface DemoUser {
 const DOMAIN = 'demo.example';
 
 export const DEMO_USERS: readonly DemoUser[] = [
-  ['alice', 420, 120, 90],
-  ['bob', 260, 80, 40],
-  ['carol', 640, 150, 200],
-  ['dave', 150, 30, 0],
-  ['erin', 330, 90, 60],
+  ['alice', 620, 180, 140],
+  ['bob', 390, 120, 60],
+  ['carol', 960, 220, 300],
+  ['dave', 220, 40, 0],
+  ['erin', 500, 130, 90],
   ['fay', 120, 20, 10],
 ].map(([login, inbox, sent, archive]) => {
   const name = String(login);
@@ -194,7 +194,8 @@ export async function runDemo(argv: string[], io: DemoIo = {stdin: process.stdin
         target: {preset: 'other', host: '127.0.0.1', port: String(target.port), security: 'none', maxConnections: '40', credentials: 'csv', testUser: alice.login, testPassword: alice.targetPassword},
         csvPath,
         batchName: 'demo',
-        settings: {maxMessageBytes: 1024 * 1024, incrementalIntervalMs: 5 * 60 * 1000},
+        // Two mailboxes at a time with one APPEND connection each: slow enough to watch the grid.
+        settings: {maxMessageBytes: 1024 * 1024, incrementalIntervalMs: 5 * 60 * 1000, maxConcurrentMigrations: 2, appendConnectionsPerMailbox: 1},
       },
     });
     cleanup();
