@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {closeClient, connectClient} from '../imap/client-factory.js';
 import {makeEndpoint} from '../imap/endpoint.js';
+import type {UiPrefill} from '../ui/ui-prefill.js';
 import {findDovecot, startDemoServer, stopDemoServer, type DemoServer} from './demo-servers.js';
 
 export const DEMO_HELP = `
@@ -127,6 +128,54 @@ function csvText(users: readonly DemoUser[]): string {
   return lines.join('\r\n') + '\r\n';
 }
 
+export interface PreparedDemo {
+  readonly servers: readonly [DemoServer, DemoServer];
+  readonly csvPath: string;
+  readonly messages: number;
+  readonly prefill: UiPrefill;
+}
+
+/**
+ * Starts both servers in `dir`, fills the source and writes the CSV. `onServer` is told of each
+ * server as soon as it runs, so the caller can stop it even if a later step fails.
+ */
+export async function prepareDemo(options: {binary: string; dir: string; onServer(server: DemoServer): void; progress?: (line: string) => void}): Promise<PreparedDemo> {
+  const {dir} = options;
+  const say = options.progress ?? (() => {});
+  say(`starting a source and a target Dovecot on 127.0.0.1 (in ${dir})`);
+  const users = (role: 'source' | 'target') => Object.fromEntries(DEMO_USERS.map((user) => [user.login, role === 'source' ? user.sourcePassword : user.targetPassword]));
+  const started = await Promise.allSettled([
+    startDemoServer({binary: options.binary, role: 'source', dir: path.join(dir, 'source'), users: users('source')}),
+    startDemoServer({binary: options.binary, role: 'target', dir: path.join(dir, 'target'), users: users('target')}),
+  ]);
+  for (const result of started) if (result.status === 'fulfilled') options.onServer(result.value);
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const source = (started[0] as PromiseFulfilledResult<DemoServer>).value;
+  const target = (started[1] as PromiseFulfilledResult<DemoServer>).value;
+  say(`filling ${DEMO_USERS.length} sample mailboxes on the source (127.0.0.1:${source.port})`);
+  const counts = await Promise.all(DEMO_USERS.map((user) => fillMailbox(source, user)));
+  const messages = counts.reduce((a, b) => a + b, 0);
+  const csvPath = path.join(dir, 'users.csv');
+  await writeFile(csvPath, csvText(DEMO_USERS), {mode: 0o600});
+  say(`${messages} messages ready; target on 127.0.0.1:${target.port}; CSV ${csvPath}`);
+  const alice = DEMO_USERS[0]!;
+  return {
+    servers: [source, target],
+    csvPath,
+    messages,
+    prefill: {
+      startWithSetup: true,
+      source: {preset: 'other', host: '127.0.0.1', port: String(source.port), security: 'none', maxConnections: '40', testUser: alice.login, testPassword: alice.sourcePassword},
+      target: {preset: 'other', host: '127.0.0.1', port: String(target.port), security: 'none', maxConnections: '40', credentials: 'csv', testUser: alice.login, testPassword: alice.targetPassword},
+      csvPath,
+      batchName: 'demo',
+      // Two mailboxes at a time with one APPEND connection each: slow enough to watch the grid.
+      settings: {maxMessageBytes: 1024 * 1024, incrementalIntervalMs: 5 * 60 * 1000, maxConcurrentMigrations: 2, appendConnectionsPerMailbox: 1},
+    },
+  };
+}
+
 export interface DemoIo {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
@@ -166,38 +215,23 @@ export async function runDemo(argv: string[], io: DemoIo = {stdin: process.stdin
   };
   // runUi ends the process itself on SIGTERM/SIGHUP (after saving the batch); 'exit' still runs.
   process.on('exit', cleanup);
+  // Until the UI takes over the signals, Ctrl-C (or a hangup) while the servers start and fill
+  // must still stop them; by default those signals end the process without 'exit' handlers.
+  const interrupted = (signal: NodeJS.Signals) => {
+    cleanup();
+    process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, interrupted);
   try {
-    io.stdout.write(`mailferry demo: starting a source and a target Dovecot on 127.0.0.1 (in ${dir})\n`);
-    const users = (role: 'source' | 'target') => Object.fromEntries(DEMO_USERS.map((user) => [user.login, role === 'source' ? user.sourcePassword : user.targetPassword]));
-    const started = await Promise.allSettled([
-      startDemoServer({binary, role: 'source', dir: path.join(dir, 'source'), users: users('source')}),
-      startDemoServer({binary, role: 'target', dir: path.join(dir, 'target'), users: users('target')}),
-    ]);
-    for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
-    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [source, target] = servers as [DemoServer, DemoServer];
-    io.stdout.write(`mailferry demo: filling ${DEMO_USERS.length} sample mailboxes on the source (127.0.0.1:${source.port})\n`);
-    const counts = await Promise.all(DEMO_USERS.map((user) => fillMailbox(source, user)));
-    const csvPath = path.join(dir, 'users.csv');
-    await writeFile(csvPath, csvText(DEMO_USERS), {mode: 0o600});
-    io.stdout.write(`mailferry demo: ${counts.reduce((a, b) => a + b, 0)} messages ready; target on 127.0.0.1:${target.port}; CSV ${csvPath}\n`);
-
+    let demo: PreparedDemo;
+    try {
+      demo = await prepareDemo({binary, dir, onServer: (server) => servers.push(server), progress: (line) => io.stdout.write(`mailferry demo: ${line}\n`)});
+    } finally {
+      for (const signal of signals) process.off(signal, interrupted);
+    }
     const {runUi} = await import('../ui/run-ui.js');
-    const alice = DEMO_USERS[0]!;
-    const code = await runUi({
-      stateDir: path.join(dir, 'state'),
-      argv,
-      prefill: {
-        startWithSetup: true,
-        source: {preset: 'other', host: '127.0.0.1', port: String(source.port), security: 'none', maxConnections: '40', testUser: alice.login, testPassword: alice.sourcePassword},
-        target: {preset: 'other', host: '127.0.0.1', port: String(target.port), security: 'none', maxConnections: '40', credentials: 'csv', testUser: alice.login, testPassword: alice.targetPassword},
-        csvPath,
-        batchName: 'demo',
-        // Two mailboxes at a time with one APPEND connection each: slow enough to watch the grid.
-        settings: {maxMessageBytes: 1024 * 1024, incrementalIntervalMs: 5 * 60 * 1000, maxConcurrentMigrations: 2, appendConnectionsPerMailbox: 1},
-      },
-    });
+    const code = await runUi({stateDir: path.join(dir, 'state'), argv, prefill: demo.prefill});
     cleanup();
     io.stdout.write(keep ? `mailferry demo: servers stopped; files kept in ${dir}\n` : 'mailferry demo: servers stopped and demo files removed.\n');
     return code;

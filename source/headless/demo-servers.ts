@@ -24,6 +24,16 @@ export function findDovecot(env: NodeJS.ProcessEnv = process.env): string | unde
   return dirs.filter((dir) => dir.startsWith('/')).map((dir) => path.join(dir, 'dovecot')).find((file) => existsSync(file));
 }
 
+/**
+ * util-linux `setpriv`, when present: started through it with --pdeathsig, a demo Dovecot gets
+ * SIGTERM from the kernel if mailferry dies without cleaning up (SIGKILL, a dropped terminal),
+ * so no server outlives the demo.
+ */
+function findSetpriv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [...(env['PATH'] ?? '').split(path.delimiter), '/usr/bin', '/bin'];
+  return dirs.filter((dir) => dir.startsWith('/')).map((dir) => path.join(dir, 'setpriv')).find((file) => existsSync(file));
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -145,7 +155,10 @@ export async function startDemoServer(options: {binary: string; role: 'source' |
   try {
     // -F keeps the master in the foreground as our child; its own process group lets the demo
     // stop it and all its workers with one signal.
-    child = spawn(options.binary, ['-F', '-c', path.join(dir, 'dovecot.conf')], {detached: true, stdio: ['ignore', errors, errors]});
+    const dovecot = [options.binary, '-F', '-c', path.join(dir, 'dovecot.conf')];
+    const setpriv = findSetpriv();
+    const [command, ...args] = setpriv ? [setpriv, '--pdeathsig', 'TERM', '--', ...dovecot] : dovecot;
+    child = spawn(command!, args, {detached: true, stdio: ['ignore', errors, errors]});
   } finally {
     closeSync(errors);
   }

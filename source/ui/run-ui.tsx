@@ -113,7 +113,7 @@ export async function runUi(options: RunUiOptions): Promise<number> {
 
   let control: BatchControl | undefined;
   let exitCode: number | undefined;
-  let shuttingDown = false;
+  let shuttingDown: Promise<void> | undefined;
   const screen = enterAlternateScreen(stdout);
   const restoreConsole = divertConsole(logger);
   // A dropped SSH session turns every write into EIO/EPIPE; that must not become a crash.
@@ -143,9 +143,11 @@ export async function runUi(options: RunUiOptions): Promise<number> {
   };
 
   /** Signals and crashes: leave the screen, stop the batch cleanly (bounded), then end the process. */
-  const shutdown = async (code: number, message?: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
+  const shutdown = (code: number, message?: string): Promise<void> => {
+    shuttingDown ??= stopEverything(code, message);
+    return shuttingDown;
+  };
+  const stopEverything = async (code: number, message?: string) => {
     try {
       instance.unmount();
     } catch {
@@ -189,6 +191,8 @@ export async function runUi(options: RunUiOptions): Promise<number> {
     stderr.write(`mailferry: the UI stopped: ${redact(error instanceof Error ? error.message : String(error))}\n`);
     return exitCode;
   }
+  // A signal also unmounts Ink; the shutdown then owns the end (it closes the batch and exits).
+  if (shuttingDown) await shuttingDown;
   cleanup();
   return exitCode ?? 0;
 }
