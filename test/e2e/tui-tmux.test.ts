@@ -7,6 +7,7 @@
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFile} from 'node:child_process';
+import {appendFile} from 'node:fs/promises';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
@@ -213,8 +214,25 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     assert.match(lines[0] ?? '', /^mailferry {2}batch e2e/);
     for (const line of lines) assert.ok(line.length <= 80, `a line wider than 80 columns: ${line}`);
 
+    // Ctrl-L repaints: output written over the UI by someone else is gone afterwards.
+    const tty = (await tmux('display-message', '-p', '-t', SESSION, '#{pane_tty}')).trim();
+    await appendFile(tty, '\r\nSTRAY OUTPUT FROM ANOTHER PROGRAM\r\n');
+    await waitForScreen((current) => current.includes('STRAY OUTPUT'), 'the stray output');
+    await keys('C-l');
+    text = await waitForScreen((current) => !current.includes('STRAY OUTPUT') && current.split('\n')[0]?.startsWith('mailferry  batch e2e') === true, 'a clean repaint');
+    assert.match(text, /alice@example\.test\s+Synced/);
+
     await keys('q');
     await waitForScreen((current) => current.includes('mailferry exited 0'), 'mailferry to exit after the last run', 60_000);
+
+    // SIGTERM (a shutdown, a killed tmux pane) leaves the alternate screen and saves state.
+    await launch(100, 30);
+    await waitForScreen((current) => current.includes('1 batch'), 'the batch picker again');
+    const shell = (await tmux('display-message', '-p', '-t', SESSION, '#{pane_pid}')).trim();
+    const {stdout: children} = await run('pgrep', ['-P', shell]);
+    process.kill(Number(children.trim().split('\n')[0]), 'SIGTERM');
+    text = await waitForScreen((current) => current.includes('mailferry exited 143'), 'mailferry to end on SIGTERM');
+    assert.ok(!text.includes('1 batch'), 'the alternate screen is left, the picker is gone');
 
     // The target holds every message of the source.
     for (const user of ['alice', 'bob', 'carol']) {
