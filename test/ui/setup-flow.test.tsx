@@ -239,6 +239,60 @@ describe('setup flow', () => {
     assert.equal(cancelled, 0);
   });
 
+  it('A adds a user by hand to the CSV and loads it again', async () => {
+    const {UsersPanel} = await import('../../source/ui/panels/UsersPanel.js');
+    const csvPath = join(dir, 'by-hand.csv');
+    const definition = {
+      source: {} as never,
+      target: {} as never,
+      sourceCredentials: {kind: 'csv' as const},
+      targetCredentials: {kind: 'authzid' as const, adminUser: 'admin', adminSecret: {from: 'prompt' as const}},
+    };
+    function Harness(): React.JSX.Element {
+      const [loaded, setLoaded] = React.useState<import('../../source/ui/panels/UsersPanel.js').LoadedCsv | undefined>();
+      return (
+        <UsersPanel
+          services={fakeServices({tests: [], logins: [], created: []})}
+          definition={definition}
+          secrets={{}}
+          loaded={loaded}
+          initialPath={csvPath}
+          step="Step 5/6"
+          width={90}
+          height={23}
+          isActive
+          onLoaded={setLoaded}
+          onContinue={() => {}}
+          onBack={() => {}}
+          onHelp={() => {}}
+          onInterrupt={() => {}}
+        />
+      );
+    }
+    const ui = renderUi(<Harness />, {columns: 90});
+    await ui.waitFor((text) => text.includes('CSV file:') && text.includes('by-hand.csv'));
+    await ui.press('esc');
+    await ui.press('A');
+    await ui.waitFor((text) => text.includes('Add a user by hand'));
+    assert.ok(!ui.frame().includes('TargetUserName'), 'no target columns when the target logs in as an admin');
+    await ui.type('kim@contoso.edu');
+    await ui.press('tab');
+    await ui.type('kim.lee');
+    await ui.press('tab');
+    await ui.type('Pw-kim-1234');
+    await ui.press('tab', 'enter');
+    let frame = await ui.waitFor((text) => text.includes('1 user, 0 errors'), 'the new CSV loaded');
+    assert.match(frame, /kim@contoso\.edu\s+kim\.lee/);
+    const loaded = await loadMigrationCsv(csvPath);
+    assert.deepEqual(loaded.rows.map((row) => [row.emailAddress, row.userName, row.password]), [['kim@contoso.edu', 'kim.lee', 'Pw-kim-1234']]);
+    await ui.press('A');
+    await ui.waitFor((text) => text.includes('Add a user by hand'));
+    await ui.type('not-an-address');
+    await ui.press('tab', 'tab', 'tab', 'enter');
+    frame = await ui.waitFor((text) => text.includes('Not an email address') || text.includes('need attention'), 'problems in the form');
+    assert.equal((await loadMigrationCsv(csvPath)).rows.length, 1, 'nothing written while the form has problems');
+  });
+
   it('Esc on the first preset list cancels the setup', async () => {
     let cancelled = 0;
     const ui = renderUi(

@@ -238,10 +238,8 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
       }
       if (mode === 'path') {
         if (action === 'applyText' && pathDraftRef.current.trim()) void load(pathDraftRef.current);
-        else if (action === 'cancelText') {
-          if (loaded) setMode('table');
-          else props.onBack();
-        }
+        // Without a file the empty table still offers A (add by hand) and Esc (back).
+        else if (action === 'cancelText') setMode('table');
       } else if (mode === 'filter') {
         if (action === 'applyText') dispatch({type: 'setFilter', filter: filterDraftRef.current});
         if (action === 'applyText' || action === 'cancelText') setMode('table');
@@ -319,7 +317,9 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
   const warnings = problems.length - errors;
   const summary = loaded
     ? `${rows.length} user${rows.length === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${loaded.result.hasTargetCredentials ? ', with target logins' : ''}  (${loaded.path})`
-    : 'No CSV loaded yet. Columns: EmailAddress, UserName, Password; optional UserRoot, TargetUserName, TargetPassword.';
+    : mode === 'path'
+      ? 'No CSV loaded yet. Columns: EmailAddress, UserName, Password; optional UserRoot, TargetUserName, TargetPassword.'
+      : 'No CSV loaded yet: p loads one by path, A adds users by hand (into a new CSV file).';
   const problemText = (index: number) => {
     const problem = problems[index];
     if (!problem) return '';
