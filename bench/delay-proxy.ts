@@ -26,6 +26,8 @@ export interface DelayProxyOptions {
 export interface DelayProxyStats {
   connections: number;
   maxConcurrentConnections: number;
+  /** Most bytes held for one direction of one connection (queued + not yet taken by the socket). */
+  peakBufferedBytes: number;
   bytesToUpstream: number;
   bytesToClient: number;
 }
@@ -47,7 +49,14 @@ const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
 type QueueItem = {due: number; chunk: Buffer} | {due: number; end: true};
 
 /** Copies `from` to `to`, every chunk (and the final FIN) delivered `delayMs` after it arrived. */
-function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number, maxBuffered: number, count: (n: number) => void): void {
+function delayedPipe(
+  from: net.Socket,
+  to: net.Socket,
+  delayMs: number,
+  maxBuffered: number,
+  count: (n: number) => void,
+  buffered: (n: number) => void,
+): void {
   const queue: QueueItem[] = [];
   let head = 0;
   let queuedBytes = 0;
@@ -88,6 +97,7 @@ function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number, maxBuffe
   from.on('data', (chunk: Buffer) => {
     queue.push({due: performance.now() + delayMs, chunk});
     queuedBytes += chunk.length;
+    buffered(queuedBytes + to.writableLength);
     if (overLimit()) from.pause();
     schedule();
   });
@@ -114,7 +124,10 @@ export function startDelayProxy(options: DelayProxyOptions): Promise<DelayProxy>
   }
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
   const sockets = new Set<net.Socket>();
-  const stats: DelayProxyStats = {connections: 0, maxConcurrentConnections: 0, bytesToUpstream: 0, bytesToClient: 0};
+  const stats: DelayProxyStats = {connections: 0, maxConcurrentConnections: 0, peakBufferedBytes: 0, bytesToUpstream: 0, bytesToClient: 0};
+  const buffered = (n: number) => {
+    if (n > stats.peakBufferedBytes) stats.peakBufferedBytes = n;
+  };
   let open = 0;
 
   const server = net.createServer({allowHalfOpen: true, noDelay: true}, (client) => {
@@ -135,8 +148,8 @@ export function startDelayProxy(options: DelayProxyOptions): Promise<DelayProxy>
     upstream.on('error', () => client.destroy());
     client.on('close', onClose(client, upstream));
     upstream.on('close', onClose(upstream, client));
-    delayedPipe(client, upstream, options.delayMs, maxBuffered, (n) => (stats.bytesToUpstream += n));
-    delayedPipe(upstream, client, options.delayMs, maxBuffered, (n) => (stats.bytesToClient += n));
+    delayedPipe(client, upstream, options.delayMs, maxBuffered, (n) => (stats.bytesToUpstream += n), buffered);
+    delayedPipe(upstream, client, options.delayMs, maxBuffered, (n) => (stats.bytesToClient += n), buffered);
   });
 
   return new Promise((resolve, reject) => {
