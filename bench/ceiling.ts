@@ -14,7 +14,7 @@ import {readFileSync} from 'node:fs';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {messagePath, type Corpus, type CorpusFolder, type CorpusMailbox, type CorpusManifest, type CorpusMessage} from './corpus.js';
-import {encodeModifiedUtf7} from './mutf7.js';
+import {encodeModifiedUtf7} from '../source/imap/modified-utf7.js';
 import {imapDateTime, quoteString, RawImap} from './raw-imap.js';
 import {eachLimited} from './runners/tool-runner.js';
 

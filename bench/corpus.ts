@@ -9,7 +9,7 @@
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, utimesSync, writeSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {buildMessage, makePools} from './message-builder.js';
-import {encodeModifiedUtf7} from './mutf7.js';
+import {encodeModifiedUtf7} from '../source/imap/modified-utf7.js';
 import {SeededRandom} from './seeded-random.js';
 
 export type PresetName = 'quick' | 'standard';
