@@ -124,15 +124,21 @@ type Flags = Record<string, unknown> & {
 };
 
 export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: process.stdout, stderr: process.stderr}): Promise<number> {
-  const cli = meow(HELP, {
-    argv,
-    importMeta: import.meta,
-    description: false,
-    autoHelp: false,
-    autoVersion: false,
-    allowUnknownFlags: true,
-    flags: FLAGS as never,
-  });
+  let cli;
+  try {
+    cli = meow(HELP, {
+      argv,
+      importMeta: import.meta,
+      description: false,
+      autoHelp: false,
+      autoVersion: false,
+      allowUnknownFlags: true,
+      flags: FLAGS as never,
+    });
+  } catch (error) {
+    // meow throws for a flag given twice ("The flag --targetSecurity can only be set once").
+    return usage(io, (error as Error).message.replace(/--([a-z]+[A-Z][A-Za-z]*)/g, (_m, name: string) => `--${kebab(name)}`));
+  }
   const flags = cli.flags as unknown as Flags;
   const [action, name, ...rest] = cli.input;
   if (flags['help'] || !action) {
@@ -141,7 +147,7 @@ export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: pro
   }
   const known = new Set([...Object.keys(FLAGS).map(kebab), 'h']);
   const unknown = Object.keys(cli.unnormalizedFlags).filter((flag) => !known.has(flag) && !known.has(kebab(flag)));
-  if (unknown.length > 0) return usage(io, `unknown option --${unknown.join(', --')} (mailferry batch --help lists them)`);
+  if (unknown.length > 0) return usage(io, `unknown option --${unknown.map(kebab).join(', --')} (mailferry batch --help lists them)`);
   if (rest.length > 0) return usage(io, `unexpected argument "${rest[0]}"`);
   const stateDir = resolve(flags.stateDir ?? defaultStateDir());
   const out = new Output(io, flags.json);
@@ -179,7 +185,7 @@ export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: pro
     if (error instanceof FlagError) return usage(io, error.message);
     if (error instanceof MigrationError) {
       out.error(error);
-      return /running|lock/i.test(error.message) && error.kind === 'config' ? EXIT.busy : EXIT.failed;
+      return /already being run by process/.test(error.message) ? EXIT.busy : EXIT.failed;
     }
     out.error(error);
     return EXIT.failed;
