@@ -64,10 +64,12 @@ describe('mailferry demo', () => {
     const alice = DEMO_USERS[0]!;
     const client = await connectClient({endpoint: makeEndpoint({host: '127.0.0.1', port: source.port, security: 'none'}), role: 'source', identity: {user: alice.login, password: alice.sourcePassword}});
     try {
-      const status = await client.status('INBOX', {messages: true});
-      assert.equal(status.messages, alice.inbox);
-      const archive = await client.status('Archive/2024', {messages: true});
-      assert.equal(archive.messages, alice.archive);
+      const count = async (folder: string) => {
+        const status = await client.status(folder, {messages: true});
+        return status === false ? undefined : status.messages;
+      };
+      assert.equal(await count('INBOX'), alice.inbox);
+      assert.equal(await count('Archive/2024'), alice.archive);
     } finally {
       await closeClient(client);
     }
