@@ -42,6 +42,18 @@ import {TextField} from './TextField.js';
 type Overlay = {kind: 'none'} | {kind: 'detail'; emailAddress: string} | {kind: 'log'} | {kind: 'help'; from: string; back: Overlay};
 
 const STATUS_FADE_MS = 8000;
+/** "last synced 3m ago" keeps counting while an idle batch publishes no snapshots. */
+const CLOCK_TICK_MS = 15_000;
+
+function useClock(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), CLOCK_TICK_MS);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
 
 /** Header (3) + column titles (1) + footer (2) around the rows. */
 const CHROME_LINES = 6;
@@ -96,6 +108,7 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
   const height = Math.max(8, rows - 1);
   const pageSize = Math.max(1, height - CHROME_LINES);
 
+  const clock = useClock();
   const [view, setView, viewRef] = useSyncedState<GridView>(INITIAL_GRID_VIEW);
   const [overlay, setOverlay] = useState<Overlay>({kind: 'none'});
   const [question, setQuestion] = useState<Question | undefined>();
@@ -368,7 +381,7 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
           columns={columns}
           marks={view.marks}
           height={pageSize}
-          at={snapshot.at}
+          at={new Date(Math.max(Date.parse(snapshot.at) || 0, clock)).toISOString()}
           emptyText={snapshot.mailboxes.length === 0 ? 'This batch has no mailboxes.' : `No mailbox matches "${filter}" (Esc or x clears the filter).`}
         />
       </Box>
