@@ -180,13 +180,14 @@ export class PipelinedAppender {
   }
 
   private async saslInitial(mechanism: string, payload: string): Promise<void> {
-    if (this.capabilities.has('SASL-IR')) {
-      await this.failAsAuth(this.command(`AUTHENTICATE ${mechanism} ${payload}`));
-      return;
-    }
+    let payloadSent = this.capabilities.has('SASL-IR');
+    const command = payloadSent ? `AUTHENTICATE ${mechanism} ${payload}` : `AUTHENTICATE ${mechanism}`;
     await this.failAsAuth(
-      this.send(`AUTHENTICATE ${mechanism}`, undefined, () => {
-        this.socket.write(`${payload}\r\n`);
+      this.send(command, undefined, () => {
+        // The first "+" asks for the initial response; a later one carries the server's error
+        // (XOAUTH2/OAUTHBEARER, RFC 7628) and waits for an empty answer before the tagged NO.
+        this.socket.write(payloadSent ? '\r\n' : `${payload}\r\n`);
+        payloadSent = true;
       }),
     );
   }
@@ -348,10 +349,11 @@ function openSocket(endpoint: EndpointConfig): Promise<net.Socket | tls.TLSSocke
 
 function wrapTls(plain: net.Socket, endpoint: EndpointConfig): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(Object.assign(error, {tlsFailed: true}));
     const secure = tls.connect({socket: plain, ...tlsOptions(endpoint)}, () => {
-      secure.off('error', reject);
+      secure.off('error', onError);
       resolve(secure);
     });
-    secure.once('error', (error) => reject(Object.assign(error, {tlsFailed: true})));
+    secure.once('error', onError);
   });
 }
