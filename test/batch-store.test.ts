@@ -211,10 +211,10 @@ describe('BatchStore flushing', () => {
     const store = await BatchStore.create(stateDir, batchState('wave1'), {flushIntervalMs: 30});
     const writes = countWrites(store);
     for (let i = 1; i <= 100; i++) {
-      store.state.mailboxes['bob@example.com']!.stats.itemsDone = i;
+      store.state.mailboxes['bob@example.com']!.stats.appendCount = i;
       store.markDirty();
     }
-    await waitFor(() => readState(store.file).mailboxes['bob@example.com']!.stats.itemsDone === 100, 'the flush');
+    await waitFor(() => readState(store.file).mailboxes['bob@example.com']!.stats.appendCount === 100, 'the flush');
     assert.equal(writes.count, 1);
     await store.close();
     assert.equal(writes.count, 1, 'close() wrote although nothing changed');
@@ -225,19 +225,19 @@ describe('BatchStore flushing', () => {
     const store = await BatchStore.create(stateDir, batchState('wave1'), {flushIntervalMs: 5});
     const stats = store.state.mailboxes['bob@example.com']!.stats;
     for (let i = 1; i <= 300; i++) {
-      stats.itemsDone = i;
+      stats.appendCount = i;
       store.markDirty();
       if (i % 50 === 0) {
         const flushing = store.flushNow();
-        stats.itemsDone = i + 0.5; // changed while the write is on its way
+        stats.appendCount = i + 0.5; // changed while the write is on its way
         store.markDirty();
         await flushing;
       }
       if (i % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    stats.itemsDone = 301;
+    stats.appendCount = 301;
     store.markDirty();
-    await waitFor(() => readState(store.file).mailboxes['bob@example.com']!.stats.itemsDone === 301, 'the last change on disk');
+    await waitFor(() => readState(store.file).mailboxes['bob@example.com']!.stats.appendCount === 301, 'the last change on disk');
     await store.close();
   });
 
@@ -423,7 +423,7 @@ describe('state file secrets', () => {
   const allowed: [string, (state: BatchState) => void][] = [
     ['a password equal to the user name', (state) => void (state.mailboxes['bob@example.com']!.identity.userName = password)],
     ['a numeric password inside a longer number or text', (state) => {
-      state.mailboxes['bob@example.com']!.stats.bytesDone = 202501019;
+      state.mailboxes['bob@example.com']!.stats.flagUpdates = 202501019;
       state.mailboxes['bob@example.com']!.skipped.push({folder: 'INBOX', uid: 1, size: 1, subject: 'Invoice 20250101-7', reason: 'too large'});
     }],
     ['a SecretSource naming an environment variable', (state) => void (state.batch.sourceCredentials = {kind: 'authzid', adminUser: 'admin', adminSecret: {from: 'env', name: 'SRC_PASS'}})],
@@ -442,7 +442,7 @@ describe('state schema', () => {
     const state = newMailboxState({emailAddress: 'a@b.c', userName: 'a'});
     assert.equal(state.status, 'Queued');
     assert.deepEqual([state.errors, state.skipped, state.failed, state.folders], [[], [], [], {}]);
-    assert.equal(state.stats.itemsDone, 0);
+    assert.equal(state.stats.appendCount, 0);
     assert.equal(state.skippedOverflow + state.failedOverflow, 0);
   });
 
@@ -484,14 +484,14 @@ describe('state schema', () => {
     const bob = mailboxes['bob@example.com']!;
     delete bob['droppedKeywords'];
     delete bob['failedOverflow'];
-    bob['stats'] = {itemsDone: 5};
+    bob['stats'] = {appendCount: 5};
     bob['folders'] = {INBOX: {target: 'INBOX', sourceUidValidity: '7', done: '1:5'}};
     const state = upgradeState(raw, '/w.json');
     const mailbox = state.mailboxes['bob@example.com']!;
     assert.deepEqual(mailbox.droppedKeywords, []);
     assert.equal(mailbox.failedOverflow, 0);
-    assert.equal(mailbox.stats.itemsDone, 5);
+    assert.equal(mailbox.stats.appendCount, 5);
     assert.equal(mailbox.stats.passes, 0);
-    assert.deepEqual(mailbox.folders['INBOX'], {target: 'INBOX', sourceUidValidity: '7', done: '1:5', maybeCopied: '', total: 0, doneCount: 0, skipped: 0, failed: 0, bytesDone: 0, bytesTotal: 0});
+    assert.deepEqual(mailbox.folders['INBOX'], {target: 'INBOX', sourceUidValidity: '7', done: '1:5', total: 0, doneCount: 0, skipped: 0, failed: 0, bytesDone: 0, bytesTotal: 0});
   });
 });

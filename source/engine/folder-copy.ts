@@ -52,7 +52,6 @@ export function newCheckpoint(target: string, sourceUidValidity: string): Folder
     target,
     sourceUidValidity,
     done: '',
-    maybeCopied: '',
     total: 0,
     doneCount: 0,
     skipped: 0,

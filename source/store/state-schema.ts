@@ -18,8 +18,6 @@ export interface FolderCheckpoint {
   targetUidValidity?: string;
   /** UidSet serialized: source UIDs ended (copied, skipped or failed). */
   done: string;
-  /** UidSet serialized: source UIDs whose APPEND was sent but not confirmed-and-checkpointed. */
-  maybeCopied: string;
   /** Source HIGHESTMODSEQ at the end of the last completed pass. */
   highestModseq?: string;
   /** Source UIDNEXT at the end of the last completed pass. */
@@ -36,13 +34,8 @@ export interface FolderCheckpoint {
   lastPassAt?: string;
 }
 
+/** Item and byte counts are not here: they are derived from the folder checkpoints (mailbox-totals.ts). */
 export interface MailboxStats {
-  itemsDone: number;
-  itemsTotal: number;
-  itemsSkipped: number;
-  itemsFailed: number;
-  bytesDone: number;
-  bytesTotal: number;
   startedAt?: string;
   initialSyncMs?: number;
   lastSyncedAt?: string;
@@ -112,7 +105,7 @@ export function newBatchState(batch: BatchDefinition, identities: readonly Mailb
 }
 
 function newMailboxStats(): MailboxStats {
-  return {itemsDone: 0, itemsTotal: 0, itemsSkipped: 0, itemsFailed: 0, bytesDone: 0, bytesTotal: 0, passes: 0, appendCount: 0, flagUpdates: 0};
+  return {passes: 0, appendCount: 0, flagUpdates: 0};
 }
 
 /** Appends unless the list is full; false means the item was dropped (the caller counts overflow). */
@@ -175,7 +168,6 @@ export function upgradeState(raw: unknown, file: string): BatchState {
       if (!isObject(checkpoint) || typeof checkpoint['done'] !== 'string' || typeof checkpoint['sourceUidValidity'] !== 'string') {
         throw bad(`mailbox ${JSON.stringify(key)} has an invalid checkpoint for folder ${JSON.stringify(path)}`);
       }
-      if (typeof checkpoint['maybeCopied'] !== 'string') checkpoint['maybeCopied'] = '';
       for (const field of ['total', 'doneCount', 'skipped', 'failed', 'bytesDone', 'bytesTotal']) {
         if (typeof checkpoint[field] !== 'number') checkpoint[field] = 0;
       }
