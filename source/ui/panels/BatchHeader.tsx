@@ -90,7 +90,7 @@ export function BatchHeader({snapshot, width}: {snapshot: BatchSnapshot; width: 
           </Text>
         ))}
       </Text>
-      <Text wrap="truncate">{throughputLine(snapshot, width, glyphs)}</Text>
+      <Text wrap="truncate">{throughputLine(snapshot, width, glyphs).trimEnd()}</Text>
     </Box>
   );
 }

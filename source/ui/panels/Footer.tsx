@@ -4,7 +4,7 @@
 import React from 'react';
 import {Box, Text} from 'ink';
 import {tint, useDisplay} from '../display-options.js';
-import {fit} from '../format/text-fit.js';
+import {truncate} from '../format/text-fit.js';
 import {footerHints, type Screen} from '../keymap.js';
 
 export type Tone = 'info' | 'ok' | 'warn' | 'error';
@@ -22,10 +22,10 @@ export function Footer({screen, width, status, extraHints}: {screen: Screen; wid
   return (
     <Box flexDirection="column" height={2} flexShrink={0}>
       <Text wrap="truncate" color={tint(display, status ? TONE_COLORS[status.tone] : undefined)}>
-        {fit(status?.text ?? '', width, display.glyphs.ellipsis)}
+        {truncate(status?.text ?? '', width, display.glyphs.ellipsis) || ' '}
       </Text>
       <Text wrap="truncate" dimColor={display.color}>
-        {fit(extraHints ? `${extraHints}  ${hints}` : hints, width, display.glyphs.ellipsis)}
+        {truncate(extraHints ? `${extraHints}  ${hints}` : hints, width, display.glyphs.ellipsis)}
       </Text>
     </Box>
   );

@@ -41,6 +41,9 @@ export function rowSegments(mailbox: MailboxSnapshot, columns: readonly Column[]
     plain = '';
     segments.push({text, color: cellColor});
   });
+  // Trailing blanks cost Ink work per character on wide terminals; only the selected row keeps
+  // them, so its inverse bar spans the whole width.
+  if (!context.selected) plain = plain.trimEnd();
   if (plain) segments.push({text: plain});
   return segments;
 }
