@@ -126,8 +126,8 @@ export function App({stateDir, services, batchName, prefill, onControl}: AppProp
   const onMessage = useCallback(
     (action: ActionId) => {
       if (route.kind !== 'failed') return;
-      if (action === 'interrupt' || (action === 'dismiss' && route.back === 'quit')) shell.exit(1);
-      else if (action === 'dismiss') {
+      if (action === 'interrupt' || action === 'quit') shell.exit(1);
+      else if (action === 'dismiss' && route.back !== 'quit') {
         if (route.back === 'setup') setRoute({kind: 'setup'});
         else void showPicker();
       }
@@ -160,7 +160,7 @@ export function App({stateDir, services, batchName, prefill, onControl}: AppProp
             {route.text}
           </Text>
           <Box flexGrow={1} />
-          <Footer screen="message" width={width} status={{text: route.back === 'quit' ? 'Enter quits.' : 'Enter goes back.', tone: 'info'}} />
+          <Footer screen="message" width={width} status={{text: route.back === 'quit' ? 'q quits.' : 'Enter goes back; q quits.', tone: 'info'}} />
         </Box>
       );
       break;

@@ -199,7 +199,8 @@ export const BINDINGS: readonly Binding[] = [
   {action: 'choicePrevious', context: 'form-choice', keys: ['left', 'h'], help: 'Previous choice'},
 
   {action: 'choosePreset', context: 'preset-list', keys: ['enter'], hint: 'choose', help: 'Use this provider preset (↑/↓ or j/k move, 1-9 pick)'},
-  {action: 'presetBack', context: 'preset-list', keys: ['esc', 'q'], hint: 'back', help: 'Back (quit on the first step)'},
+  {action: 'presetBack', context: 'preset-list', keys: ['esc', 'b'], hint: 'back', help: 'Back one step (on the first step: to the batch list, if there is one)'},
+  {action: 'quit', context: 'preset-list', keys: ['q'], hint: 'leave', help: 'Leave the setup: to the batch list, or quit when there is none'},
 
   {action: 'testContinue', context: 'connection-test', keys: ['enter'], hint: 'continue', help: 'Continue to the next step'},
   {action: 'retest', context: 'connection-test', keys: ['t'], hint: 'test again', help: 'Run the connection test again'},
@@ -218,7 +219,8 @@ export const BINDINGS: readonly Binding[] = [
   {action: 'usersBack', context: 'users', keys: ['esc', 'b'], hint: 'back', help: 'Back to the target endpoint'},
   {action: 'help', context: 'users', keys: ['?'], hint: 'help', help: 'Show all keys'},
 
-  {action: 'dismiss', context: 'message', keys: ['enter', 'q', 'esc'], hint: 'back', help: 'Back from an error message'},
+  {action: 'dismiss', context: 'message', keys: ['enter', 'esc', 'b'], hint: 'back', help: 'Back from an error message'},
+  {action: 'quit', context: 'message', keys: ['q'], hint: 'quit', help: 'Quit'},
 ];
 
 /** Ink's (input, key) pair as one name, matching the strings in BINDINGS. Undefined for pastes. */

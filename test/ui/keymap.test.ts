@@ -35,7 +35,10 @@ describe('keymap', () => {
   it('binds no F-keys and gives every Esc action a non-Esc key too', () => {
     for (const binding of BINDINGS) {
       assert.ok(!binding.keys.some((name) => /^f\d+$/i.test(name)), `${binding.action} uses an F-key`);
-      if (binding.keys.includes('esc')) assert.ok(binding.keys.some((name) => name !== 'esc'), `${binding.action} in ${binding.context} is Esc only`);
+      if (binding.keys.includes('esc')) {
+        assert.ok(binding.keys.some((name) => name !== 'esc'), `${binding.action} in ${binding.context} is Esc only`);
+        assert.ok(binding.action !== 'quit' && binding.action !== 'interrupt', `Esc quits in ${binding.context}`);
+      }
     }
   });
 

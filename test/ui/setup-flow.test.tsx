@@ -293,14 +293,23 @@ describe('setup flow', () => {
     assert.equal((await loadMigrationCsv(csvPath)).rows.length, 1, 'nothing written while the form has problems');
   });
 
-  it('Esc on the first preset list cancels the setup', async () => {
+  it('on the first preset list q leaves the setup; Esc never quits, it only goes back to existing batches', async () => {
     let cancelled = 0;
-    const ui = renderUi(
-      <SetupFlow stateDir={dir} services={fakeServices({tests: [], logins: [], created: []})} existingNames={[]} width={80} height={23} isActive onCreated={() => {}} onCancel={() => cancelled++} onInterrupt={() => {}} />,
-    );
-    await ui.waitFor((text) => text.includes('choose a provider'));
-    await ui.press('q');
+    const setup = (existingNames: string[]) =>
+      renderUi(
+        <SetupFlow stateDir={dir} services={fakeServices({tests: [], logins: [], created: []})} existingNames={existingNames} width={80} height={23} isActive onCreated={() => {}} onCancel={() => cancelled++} onInterrupt={() => {}} />,
+      );
+    const first = setup([]);
+    await first.waitFor((text) => text.includes('choose a provider'));
+    await first.press('esc');
+    assert.equal(cancelled, 0, 'Esc does not leave when there is no batch list to go back to');
+    await first.press('q');
     assert.equal(cancelled, 1);
+    first.unmount();
+    const second = setup(['autumn']);
+    await second.waitFor((text) => text.includes('choose a provider'));
+    await second.press('esc');
+    assert.equal(cancelled, 2, 'Esc goes back to the batch list');
   });
 
   it('starts on the fields when the endpoints are prefilled, fitting 80x24', async () => {

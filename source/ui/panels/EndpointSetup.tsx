@@ -30,10 +30,23 @@ export interface EndpointSetupProps {
   onDraftChange(next: EndpointDraft | undefined | ((current: EndpointDraft | undefined) => EndpointDraft | undefined)): void;
   onTest(draft: EndpointDraft): void;
   onBack(): void;
+  /** Leave the whole setup (q on the preset list). */
+  onQuit(): void;
   onInterrupt(): void;
 }
 
-function PresetList(props: {role: EndpointRole; step: string; width: number; height: number; isActive: boolean; initial: string | undefined; onChoose(preset: ProviderPreset): void; onBack(): void; onInterrupt(): void}): React.JSX.Element {
+function PresetList(props: {
+  role: EndpointRole;
+  step: string;
+  width: number;
+  height: number;
+  isActive: boolean;
+  initial: string | undefined;
+  onChoose(preset: ProviderPreset): void;
+  onBack(): void;
+  onQuit(): void;
+  onInterrupt(): void;
+}): React.JSX.Element {
   const display = useDisplay();
   const items = useMemo(() => PRESETS.map((preset) => ({key: preset.id, label: preset.label, value: preset.id})), []);
   const initialIndex = Math.max(0, PRESETS.findIndex((preset) => preset.id === props.initial));
@@ -41,6 +54,7 @@ function PresetList(props: {role: EndpointRole; step: string; width: number; hei
   const onAction = useCallback(
     (action: ActionId) => {
       if (action === 'presetBack') props.onBack();
+      else if (action === 'quit') props.onQuit();
       else if (action === 'interrupt') props.onInterrupt();
     },
     [props],
@@ -124,6 +138,7 @@ export function EndpointSetup(props: EndpointSetupProps): React.JSX.Element {
         initial={props.prefill?.preset}
         onChoose={(preset) => props.onDraftChange(draftFromPreset(preset, {...(props.prefill?.preset === preset.id || preset.id === 'other' ? props.prefill : {}), preset: preset.id}))}
         onBack={props.onBack}
+        onQuit={props.onQuit}
         onInterrupt={props.onInterrupt}
       />
     );

@@ -185,7 +185,12 @@ export function SetupFlow(props: SetupFlowProps): React.JSX.Element {
             setTestRun(testRunFor(tested));
             setStep(role === 'source' ? 'source-test' : 'target-test');
           }}
-          onBack={() => (role === 'source' ? props.onCancel() : setStep('source'))}
+          // Esc never quits: on the first step it only leads back to the batch list, if there is one.
+          onBack={() => {
+            if (role === 'target') setStep('source');
+            else if (props.existingNames.length > 0) props.onCancel();
+          }}
+          onQuit={props.onCancel}
           onInterrupt={props.onInterrupt}
         />
       );
