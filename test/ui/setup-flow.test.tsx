@@ -312,6 +312,21 @@ describe('setup flow', () => {
     assert.equal(cancelled, 2, 'Esc goes back to the batch list');
   });
 
+  it('draws only ASCII in ASCII mode, presets and fields included', async () => {
+    const ui = renderUi(
+      <SetupFlow stateDir={dir} services={fakeServices({tests: [], logins: [], created: []})} existingNames={[]} width={80} height={23} isActive onCreated={() => {}} onCancel={() => {}} onInterrupt={() => {}} />,
+      {ascii: true},
+    );
+    let frame = await ui.waitFor((text) => text.includes('choose a provider'));
+    assert.deepEqual(frame.match(/[^\x20-\x7e\n]/g), null, 'the preset list is ASCII');
+    assert.match(frame, /^> Gmail/m);
+    await ui.press('4');
+    frame = await ui.waitFor((text) => text.includes('Host'));
+    await ui.press('up', 'up', 'enter');
+    frame = await ui.waitFor((text) => text.includes('Type the server name'));
+    assert.deepEqual(frame.match(/[^\x20-\x7e\n]/g), null, 'the form is ASCII');
+  });
+
   it('starts on the fields when the endpoints are prefilled, fitting 80x24', async () => {
     const ui = renderUi(
       <SetupFlow

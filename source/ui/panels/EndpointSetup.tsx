@@ -7,13 +7,28 @@ import {Box, Text} from 'ink';
 import SelectInput from 'ink-select-input';
 import type {EndpointRole} from '../../imap/imap-error.js';
 import {PRESETS, presetById, type ProviderPreset} from '../../imap/presets.js';
-import {useDisplay} from '../display-options.js';
+import {tint, useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
 import {draftFromPreset, draftProblems, draftValues, endpointFields, updateDraft, type EndpointDraft, type EndpointPrefill} from '../view-state/endpoint-draft.js';
 import {Footer, type StatusMessage} from './Footer.js';
 import {FormPanel} from './FormPanel.js';
+
+/** The list's own indicator and colours, replaced so ASCII mode and NO_COLOR hold here too. */
+function PresetIndicator({isSelected = false}: {isSelected?: boolean}): React.JSX.Element {
+  const {glyphs} = useDisplay();
+  return <Text>{isSelected ? `${glyphs.selected} ` : '  '}</Text>;
+}
+
+function PresetItem({isSelected = false, label}: {isSelected?: boolean; label: string}): React.JSX.Element {
+  const display = useDisplay();
+  return (
+    <Text color={tint(display, isSelected ? 'cyan' : undefined)} inverse={isSelected && !display.color}>
+      {label}
+    </Text>
+  );
+}
 
 const ROLE_TITLE: Record<EndpointRole, string> = {source: 'Source server (where the mail is now)', target: 'Target server (where the mail goes)'};
 
@@ -72,6 +87,8 @@ function PresetList(props: {
         items={items}
         initialIndex={initialIndex}
         isFocused={props.isActive}
+        indicatorComponent={PresetIndicator}
+        itemComponent={PresetItem}
         onHighlight={(item) => setHighlighted(item.value)}
         onSelect={(item) => {
           const chosen = presetById(item.value);

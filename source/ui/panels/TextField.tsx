@@ -9,6 +9,7 @@
 import React, {useCallback, useRef} from 'react';
 import {useInput, type Key} from 'ink';
 import TextInput from 'ink-text-input';
+import {useDisplay} from '../display-options.js';
 
 const ERASE = new Set(['\u007F', '\b']);
 
@@ -44,6 +45,9 @@ export interface TextFieldProps {
 }
 
 export function TextField({value, onChange, focus, mask, placeholder}: TextFieldProps): React.JSX.Element {
+  // ink-text-input draws its placeholder in grey, a colour: under NO_COLOR it is left out.
+  const {color} = useDisplay();
+  const shownPlaceholder = color ? placeholder : undefined;
   const suppress = useRef(false);
   const latest = useRef({value, onChange});
   latest.current = {value, onChange};
@@ -67,7 +71,7 @@ export function TextField({value, onChange, focus, mask, placeholder}: TextField
   return (
     <>
       <KeyGuard onKey={onKey} isActive={focus} />
-      <TextInput value={value} onChange={guardedChange} focus={focus} showCursor={focus} {...(mask ? {mask} : {})} {...(placeholder ? {placeholder} : {})} />
+      <TextInput value={value} onChange={guardedChange} focus={focus} showCursor={focus} {...(mask ? {mask} : {})} {...(shownPlaceholder ? {placeholder: shownPlaceholder} : {})} />
     </>
   );
 }
