@@ -101,14 +101,18 @@ export class AppendPool {
   }
 
   /** Stops the workers; queued jobs are dropped (their UIDs were never checkpointed as done). */
+  /**
+   * Stops the workers once their APPENDs in flight have answered (close the connections first to
+   * make that quick); returns every job that got no result, so the caller can give back its budget.
+   */
   async close(): Promise<AppendJob[]> {
     this.closed = true;
-    const dropped = this.queue.splice(0);
     this.wake(this.workWaiters);
     this.wake(this.spaceWaiters);
     this.wake(this.idleWaiters);
+    // A worker whose APPEND fails while closing puts its job back; collect after they are done.
     await Promise.allSettled(this.loops);
-    return dropped;
+    return this.queue.splice(0);
   }
 
   private fail(error: MigrationError): void {

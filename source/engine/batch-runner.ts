@@ -160,6 +160,7 @@ export class BatchRunner implements BatchControl {
       }
     }
     await Promise.all(waits);
+    this.publish();
     await this.options.store.flushNow();
   }
 
@@ -286,6 +287,8 @@ export class BatchRunner implements BatchControl {
     this.armDueTimer();
     if (this.isIdle()) {
       this.maybeMarkCompleted();
+      // Whoever waits for idle reads the snapshot next: make it the final picture.
+      if (this.idleWaiters.length > 0) this.publish();
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }

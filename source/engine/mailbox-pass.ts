@@ -195,16 +195,18 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     return summary;
   } finally {
     signal.removeEventListener('abort', onAbort);
+    // Connections first: that makes APPENDs still in flight answer (or fail) at once, so the
+    // pool can account for every job's budget.
+    await Promise.all(
+      held.map(async (slot) => {
+        slot.appender?.close();
+        if (slot.client) await closeClient(slot.client);
+      }),
+    );
     if (pool) {
       for (const job of await pool.close()) budgets.bytes.release(job.budgetBytes);
     }
-    await Promise.all(
-      held.map(async (slot) => {
-        if (slot.client) await closeClient(slot.client);
-        slot.appender?.close();
-        budgetOf(slot.role).release(1);
-      }),
-    );
+    for (const slot of held) budgetOf(slot.role).release(1);
   }
 }
 
