@@ -246,6 +246,12 @@ function settingsFromFlags(flags: Flags): BatchSettings {
 
 async function create(out: Output, stateDir: string, name: string, flags: Flags): Promise<number> {
   if (!flags.csv) throw new FlagError('batch create needs --csv FILE (EmailAddress,UserName,Password per row)');
+  // Flags first: a usage mistake is reported as one (exit 2) whatever the CSV holds.
+  const source = endpointFromFlags(flags, 'source');
+  const target = endpointFromFlags(flags, 'target');
+  const sourceCredentials = sourceCredentialsFromFlags(flags);
+  const targetCredentials = targetCredentialsFromFlags(flags);
+  const settings = settingsFromFlags(flags);
   const csv = await loadMigrationCsv(flags.csv);
   const errors = csv.problems.filter((problem) => problem.severity === 'error');
   if (!csv.usable) {
@@ -257,11 +263,11 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
     name,
     createdAt: new Date().toISOString(),
     csvPath: resolve(flags.csv),
-    source: endpointFromFlags(flags, 'source'),
-    target: endpointFromFlags(flags, 'target'),
-    sourceCredentials: sourceCredentialsFromFlags(flags),
-    targetCredentials: targetCredentialsFromFlags(flags),
-    settings: settingsFromFlags(flags),
+    source,
+    target,
+    sourceCredentials,
+    targetCredentials,
+    settings,
   };
   if (definition.targetCredentials.kind === 'csv' && !csv.hasTargetCredentials) {
     throw new FlagError('the CSV has no TargetUserName/TargetPassword columns: choose --target-auth authzid or login-pattern, or add the columns');
