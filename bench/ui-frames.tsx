@@ -155,7 +155,7 @@ async function measure(label: string, options: {columns: number; rows: number; k
       return chunk;
     };
     input.emit('readable');
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   inkRenderTimes.length = 0;
   // Snapshots are built up front: their cost belongs to the engine, not to the UI.
@@ -199,7 +199,7 @@ console.log(`progress grid, ${MAILBOXES} mailboxes, ${UPDATES} snapshot updates 
 console.log(`node ${process.version}, ${process.platform} ${process.arch}, NODE_ENV=${process.env['NODE_ENV']}, load average ${(await import('node:os')).loadavg().map((value) => value.toFixed(1)).join(' ')}`);
 await measure('80x24, CSV order', {columns: 80, rows: 24, incremental: false});
 await measure('80x24, sorted by status', {columns: 80, rows: 24, keys: ['o', 'o'], incremental: false});
-await measure('80x24, filtered "sync"', {columns: 80, rows: 24, keys: ['/', 's', 'y', 'n', 'c', '\r'], incremental: false});
+await measure('80x24, filtered "sync"', {columns: 80, rows: 24, keys: ['/', 'sync', '\r'], incremental: false});
 await measure('200x60, CSV order', {columns: 200, rows: 60, incremental: false});
 await measure('80x24, incremental rendering (bytes sent)', {columns: 80, rows: 24, incremental: true});
 await measure('200x60, incremental rendering (bytes sent)', {columns: 200, rows: 60, incremental: true});
