@@ -28,7 +28,10 @@ async function main(argv: string[]): Promise<number> {
     // it must be chosen before React is first loaded.
     process.env['NODE_ENV'] ??= 'production';
   }
-  if (command === 'demo') return (await import('./headless/demo-command.js')).runDemo(rest);
+  if (command === 'demo') {
+    const {runUi} = await import('./ui/run-ui.js');
+    return (await import('./headless/demo-command.js')).runDemo(rest, runUi);
+  }
   if (opensUi) {
     const {runUi} = await import('./ui/run-ui.js');
     const {defaultStateDir} = await import('./store/state-dir.js');

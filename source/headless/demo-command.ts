@@ -182,7 +182,14 @@ export interface DemoIo {
   stderr: NodeJS.WriteStream;
 }
 
-export async function runDemo(argv: string[], io: DemoIo = {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr}): Promise<number> {
+/** The full-screen UI, handed in by the CLI: headless code never loads React or Ink itself. */
+export type OpenUi = (options: {stateDir: string; argv: readonly string[]; prefill: UiPrefill}) => Promise<number>;
+
+export async function runDemo(
+  argv: string[],
+  openUi: OpenUi,
+  io: DemoIo = {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr},
+): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout.write(DEMO_HELP);
     return 0;
@@ -230,8 +237,7 @@ export async function runDemo(argv: string[], io: DemoIo = {stdin: process.stdin
     } finally {
       for (const signal of signals) process.off(signal, interrupted);
     }
-    const {runUi} = await import('../ui/run-ui.js');
-    const code = await runUi({stateDir: path.join(dir, 'state'), argv, prefill: demo.prefill});
+    const code = await openUi({stateDir: path.join(dir, 'state'), argv, prefill: demo.prefill});
     cleanup();
     io.stdout.write(keep ? `mailferry demo: servers stopped; files kept in ${dir}\n` : 'mailferry demo: servers stopped and demo files removed.\n');
     return code;

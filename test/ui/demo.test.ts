@@ -88,12 +88,15 @@ describe('mailferry demo', () => {
   });
 
   it('refuses without a terminal, and on unknown options', async () => {
+    const refuse = async () => {
+      throw new Error('the UI must not open');
+    };
     const out = stream(false);
     const err = stream(false);
-    assert.equal(await runDemo([], {stdin: out.stream, stdout: out.stream, stderr: err.stream}), 2);
+    assert.equal(await runDemo([], refuse, {stdin: out.stream, stdout: out.stream, stderr: err.stream}), 2);
     assert.match(err.text(), /needs an interactive terminal/);
     const err2 = stream(false);
-    assert.equal(await runDemo(['--bogus'], {stdin: out.stream, stdout: out.stream, stderr: err2.stream}), 2);
+    assert.equal(await runDemo(['--bogus'], refuse, {stdin: out.stream, stdout: out.stream, stderr: err2.stream}), 2);
     assert.match(err2.text(), /unknown option --bogus/);
   });
 });
