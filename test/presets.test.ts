@@ -7,7 +7,7 @@ const expected = [
   {id: 'gmail', host: 'imap.gmail.com', port: 993, security: 'tls', oauth2: 'recommended', maxConnections: 15, hint: /app password/},
   {id: 'microsoft365', host: 'outlook.office365.com', port: 993, security: 'tls', oauth2: 'required', maxConnections: 20, hint: /OAuth2/},
   {id: 'yahoo', host: 'imap.mail.yahoo.com', port: 993, security: 'tls', oauth2: 'none', maxConnections: 5, hint: /app password/},
-  {id: 'other', host: '', port: 993, security: 'tls', oauth2: 'none', maxConnections: 40, hint: /993/},
+  {id: 'other', host: '', port: 993, security: 'tls', oauth2: 'none', maxConnections: 100, hint: /993/},
 ] as const;
 
 for (const row of expected) {
@@ -46,7 +46,7 @@ test('endpointFromPreset fills the endpoint and keeps overrides', () => {
   assert.equal(other.host, 'mail.example.test');
   assert.equal(other.port, 143);
   assert.equal(other.security, 'starttls');
-  assert.equal(other.maxConnections, 40, 'an undefined override keeps the preset value');
+  assert.equal(other.maxConnections, 100, 'an undefined override keeps the preset value');
 });
 
 test('summarizeCapabilities reports presence, values and reasons', () => {
