@@ -150,9 +150,14 @@ export function ceilingShare(rows: ResultRow[], ceiling: CeilingRow[]): string |
   if (!ours || !rate || !drain || !absorb) return undefined;
   const limit = rateOf(drain) < rateOf(absorb) ? drain : absorb;
   const bytesShare = ours.bytes / ours.wallSeconds / (limit.bytes / limit.seconds);
+  const above = rows.filter((row) => row.mode === 'parallel' && row.latency === 'loopback' && (messagesPerSecond(row) ?? 0) > rateOf(limit));
   return (
     `mailferry (parallel, loopback) moves ${rate.toFixed(0)} msg/s = **${((rate / rateOf(limit)) * 100).toFixed(0)}% of the ceiling** ` +
-    `(${limit.kind}, ${limit.connections}: ${rateOf(limit).toFixed(0)} msg/s; ${(bytesShare * 100).toFixed(0)}% by bytes).`
+    `(${limit.kind}, ${limit.connections}: ${rateOf(limit).toFixed(0)} msg/s; ${(bytesShare * 100).toFixed(0)}% by bytes).` +
+    (above.length
+      ? ` ${above.map((row) => row.tool).join(' and ')} ran faster than this ceiling: the machine was busier while the ceiling was measured` +
+        ' (see the load average), so read the share as an upper bound.'
+      : '')
   );
 }
 

@@ -335,6 +335,17 @@ async function runCeiling(corpus: Corpus, options: Options): Promise<CeilingRow[
   return rows;
 }
 
+/** The fastest measurement of each ceiling kind and connection count. */
+function bestCeilings(rows: CeilingRow[]): CeilingRow[] {
+  const best = new Map<string, CeilingRow>();
+  for (const row of rows) {
+    const key = `${row.kind} ${row.connections}`;
+    const seen = best.get(key);
+    if (!seen || row.seconds < seen.seconds) best.set(key, row);
+  }
+  return [...best.values()];
+}
+
 // --- the whole run ---------------------------------------------------------------------------
 
 let sourceServer: DovecotServer | undefined;
@@ -384,6 +395,11 @@ async function main(): Promise<void> {
         }
       }
     }
+    // The machine's load drifts over a long run: measure the ceiling again at the end and keep
+    // the best of each, so the share is not taken against a ceiling from a busier moment.
+    if (wants('ceiling') && options.repeat > 1) {
+      for (let attempt = 2; attempt <= options.repeat; attempt++) ceiling = bestCeilings([...ceiling, ...(await runCeiling(corpus, options))]);
+    }
     if (memoryCorpus) {
       versions.set('mailferry', await mailferryRunner.version());
       rows.push(
@@ -418,7 +434,9 @@ async function main(): Promise<void> {
     ...[...versions.values()].map((v) => `- ${v}`),
     `- Load average (1/5/15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. ` +
       'Other work on this machine shows up as noise; compare ratios from the same run.',
-    ...(options.repeat > 1 ? [`- Each scenario ran ${options.repeat} times; the fastest verified attempt is shown.`] : []),
+    ...(options.repeat > 1
+      ? [`- Each scenario ran ${options.repeat} times; the fastest verified attempt is shown. The ceiling was measured at the start and again at the end; the best of each is shown.`]
+      : []),
   ];
   const report = renderReport(
     {title: 'mailferry benchmark results', preamble, rows, ceiling, footnotes: FOOTNOTES},
