@@ -10,15 +10,18 @@ import vm from 'node:vm';
 
 const LARGE_BODY_BYTES = 1024 * 1024;
 const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+const MAJOR_EVERY_BYTES = 32 * 1024 * 1024;
 
-let collect: (() => void) | undefined;
+type Collect = (options?: {type?: 'minor' | 'major'}) => void;
+let collect: Collect | undefined;
 let released = 0;
+let sinceMajor = 0;
 
-function collector(): (() => void) | undefined {
+function collector(): Collect {
   if (collect === undefined) {
     try {
       v8.setFlagsFromString('--expose_gc');
-      collect = vm.runInNewContext('gc') as () => void;
+      collect = vm.runInNewContext('gc') as Collect;
     } catch {
       collect = () => {};
     }
@@ -26,11 +29,21 @@ function collector(): (() => void) | undefined {
   return collect;
 }
 
-/** Call when a message body of `bytes` is no longer referenced. */
+/**
+ * Call when a message body of `bytes` is no longer referenced. Most dead bodies are young (a
+ * slice, a body appended within milliseconds), so a cheap minor collection frees them; a major
+ * one now and then catches bodies that lived long enough to be promoted.
+ */
 export function noteBodyReleased(bytes: number): void {
   if (bytes < LARGE_BODY_BYTES) return;
   released += bytes;
   if (released < COLLECT_EVERY_BYTES) return;
+  sinceMajor += released;
   released = 0;
-  collector()?.();
+  if (sinceMajor >= MAJOR_EVERY_BYTES) {
+    sinceMajor = 0;
+    collector()({type: 'major'});
+  } else {
+    collector()({type: 'minor'});
+  }
 }
