@@ -128,33 +128,41 @@ export class AppendPool {
 
   private async workerLoop(client: AppendConnection): Promise<void> {
     while (!this.closed && !this.fatal) {
-      const job = this.queue.shift();
-      if (!job) {
+      if (this.queue.length === 0) {
         await new Promise<void>((resolve) => this.workWaiters.push(resolve));
         continue;
       }
-      this.inFlight++;
-      this.wake(this.spaceWaiters);
-      let result: AppendResult;
-      try {
-        const response = await client.append(job.targetPath, job.source, job.flags, job.internalDate);
-        if (response === false) throw new Error('APPEND returned no response (connection closed)');
-        result = response.uid === undefined ? {ok: true} : {ok: true, targetUid: response.uid};
-      } catch (error) {
-        const translated = this.options.translate(error, job);
-        if (!isItemError(translated)) {
-          this.inFlight--;
-          // The message may or may not have reached the target; the caller's folder
-          // in-progress mark makes the retry look before copying it again.
-          this.queue.unshift(job);
-          this.fail(translated);
-          return;
-        }
-        result = {ok: false, error: translated};
-      }
-      this.inFlight--;
-      this.options.onResult(job, result);
-      if (this.queue.length === 0 && this.inFlight === 0) this.wake(this.idleWaiters);
+      // The job never lives in this frame: a suspended async frame keeps its stale values, so a
+      // lane idling here would otherwise hold its last message body (V8 does not clear them).
+      if (!(await this.runNext(client))) return;
     }
+  }
+
+  /** Appends the next queued job; false when the pool failed because of it. */
+  private async runNext(client: AppendConnection): Promise<boolean> {
+    const job = this.queue.shift()!;
+    this.inFlight++;
+    this.wake(this.spaceWaiters);
+    let result: AppendResult;
+    try {
+      const response = await client.append(job.targetPath, job.source, job.flags, job.internalDate);
+      if (response === false) throw new Error('APPEND returned no response (connection closed)');
+      result = response.uid === undefined ? {ok: true} : {ok: true, targetUid: response.uid};
+    } catch (error) {
+      const translated = this.options.translate(error, job);
+      if (!isItemError(translated)) {
+        this.inFlight--;
+        // The message may or may not have reached the target; the caller's folder
+        // in-progress mark makes the retry look before copying it again.
+        this.queue.unshift(job);
+        this.fail(translated);
+        return false;
+      }
+      result = {ok: false, error: translated};
+    }
+    this.inFlight--;
+    this.options.onResult(job, result);
+    if (this.queue.length === 0 && this.inFlight === 0) this.wake(this.idleWaiters);
+    return true;
   }
 }

@@ -295,77 +295,95 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
       continue;
     }
 
-    // Taken as one unit before the FETCH: a mailbox never holds part of the budget while
-    // waiting for more of it, so mailboxes cannot deadlock each other.
-    const copies = ctx.bodyCopies();
-    const budgetTotal = ctx.bytes.clamp(bytes * copies);
-    await ctx.bytes.acquire(budgetTotal, ctx.signal);
-    const fetched = new Map<number, FetchMessageObject>();
-    try {
-      await guard(ctx, 'source', folder, async () => {
-        if (toFetch.length === 1 && (sizes.get(toFetch[0]!) ?? 0) > SLICE_BYTES) {
-          const message = await fetchLargeBody(ctx, toFetch[0]!, sizes.get(toFetch[0]!)!);
-          if (message) fetched.set(message.uid, message);
-          return;
-        }
-        for await (const message of ctx.source.fetch(
-          toFetch.join(','),
-          {uid: true, flags: true, internalDate: true, size: true, source: true},
-          {uid: true},
-        )) {
-          fetched.set(message.uid, message);
-        }
-      });
-    } catch (error) {
-      ctx.bytes.release(budgetTotal);
-      throw error;
-    }
-
-    // The parser's chunk buffers behind these bodies are garbage now; collect them before the
-    // APPENDs make their own copies.
-    noteBodyReleased(bytes);
-
-    // Hand the budget out per message so each release matches one APPEND result.
-    let budgetLeft = budgetTotal;
-    for (const uid of toFetch) {
-      const share = Math.min(budgetLeft, ctx.bytes.clamp((sizes.get(uid) ?? 0) * copies));
-      budgetLeft -= share;
-      const message = fetched.get(uid);
-      fetched.delete(uid);
-      if (!message?.source) {
-        // Expunged on the source between listing and fetching: nothing left to copy.
-        ctx.bytes.release(share);
-        endItem(uid);
-        checkpoint.total = Math.max(0, checkpoint.total - 1);
-        checkpoint.bytesTotal = Math.max(0, checkpoint.bytesTotal - (sizes.get(uid) ?? 0));
-        continue;
-      }
-      const flags = splitFlags(message.flags ?? [], input.permanentFlags);
-      for (const keyword of flags.dropped) droppedKeywords.add(keyword);
-      const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
-      try {
-        await ctx.pool.push({
-          sourceFolder: folder,
-          targetPath: entry.target,
-          uid,
-          size: message.source.length,
-          budgetBytes: share,
-          flags: flags.keep,
-          source: message.source,
-          ...(internalDate ? {internalDate} : {}),
-        });
-      } catch (error) {
-        ctx.bytes.release(share + budgetLeft);
-        throw error;
-      }
-    }
-    if (budgetLeft > 0) ctx.bytes.release(budgetLeft);
+    await copyChunk(ctx, input, toFetch, bytes, droppedKeywords, endItem);
     itemsDone += toFetch.length;
   }
   await ctx.pool.drain();
   ctx.appendResults.delete(folder);
   if (droppedKeywords.size > 0) noteDroppedKeywords(ctx, entry.target, droppedKeywords);
   return ctx.state.stats.appendCount - appendsBefore;
+}
+
+/**
+ * Fetches one chunk of bodies and hands them to the APPEND pool. A function of its own on purpose:
+ * a suspended async frame keeps its last values alive (V8 does not clear stale registers), so
+ * a loop that awaited the next chunk's budget inside copyPending held the previous chunk's last
+ * body, up to 30 MB per mailbox, outside the budget. Returning ends the frame and frees them.
+ */
+async function copyChunk(
+  ctx: PassContext,
+  input: CopyInput,
+  toFetch: number[],
+  bytes: number,
+  droppedKeywords: Set<string>,
+  endItem: (uid: number) => void,
+): Promise<void> {
+  const {folder, entry, checkpoint, sizes} = input;
+  // Taken as one unit before the FETCH: a mailbox never holds part of the budget while
+  // waiting for more of it, so mailboxes cannot deadlock each other.
+  const copies = ctx.bodyCopies();
+  const budgetTotal = ctx.bytes.clamp(bytes * copies);
+  await ctx.bytes.acquire(budgetTotal, ctx.signal);
+  const fetched = new Map<number, FetchMessageObject>();
+  try {
+    await guard(ctx, 'source', folder, async () => {
+      if (toFetch.length === 1 && (sizes.get(toFetch[0]!) ?? 0) > SLICE_BYTES) {
+        const message = await fetchLargeBody(ctx, toFetch[0]!, sizes.get(toFetch[0]!)!);
+        if (message) fetched.set(message.uid, message);
+        return;
+      }
+      for await (const message of ctx.source.fetch(
+        toFetch.join(','),
+        {uid: true, flags: true, internalDate: true, size: true, source: true},
+        {uid: true},
+      )) {
+        fetched.set(message.uid, message);
+      }
+    });
+  } catch (error) {
+    ctx.bytes.release(budgetTotal);
+    throw error;
+  }
+
+  // The parser's chunk buffers behind these bodies are garbage now; collect them before the
+  // APPENDs make their own copies.
+  noteBodyReleased(bytes);
+
+  // Hand the budget out per message so each release matches one APPEND result.
+  let budgetLeft = budgetTotal;
+  for (const uid of toFetch) {
+    const share = Math.min(budgetLeft, ctx.bytes.clamp((sizes.get(uid) ?? 0) * copies));
+    budgetLeft -= share;
+    const message = fetched.get(uid);
+    fetched.delete(uid);
+    if (!message?.source) {
+      // Expunged on the source between listing and fetching: nothing left to copy.
+      ctx.bytes.release(share);
+      endItem(uid);
+      checkpoint.total = Math.max(0, checkpoint.total - 1);
+      checkpoint.bytesTotal = Math.max(0, checkpoint.bytesTotal - (sizes.get(uid) ?? 0));
+      continue;
+    }
+    const flags = splitFlags(message.flags ?? [], input.permanentFlags);
+    for (const keyword of flags.dropped) droppedKeywords.add(keyword);
+    const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
+    try {
+      await ctx.pool.push({
+        sourceFolder: folder,
+        targetPath: entry.target,
+        uid,
+        size: message.source.length,
+        budgetBytes: share,
+        flags: flags.keep,
+        source: message.source,
+        ...(internalDate ? {internalDate} : {}),
+      });
+    } catch (error) {
+      ctx.bytes.release(share + budgetLeft);
+      throw error;
+    }
+  }
+  if (budgetLeft > 0) ctx.bytes.release(budgetLeft);
 }
 
 /**

@@ -8,20 +8,17 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-const LARGE_BODY_BYTES = 1024 * 1024;
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
-const MAJOR_EVERY_BYTES = 32 * 1024 * 1024;
+const LARGE_BODY_BYTES = 4 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
 
-type Collect = (options?: {type?: 'minor' | 'major'}) => void;
-let collect: Collect | undefined;
+let collect: (() => void) | undefined;
 let released = 0;
-let sinceMajor = 0;
 
-function collector(): Collect {
+function collector(): () => void {
   if (collect === undefined) {
     try {
       v8.setFlagsFromString('--expose_gc');
-      collect = vm.runInNewContext('gc') as Collect;
+      collect = vm.runInNewContext('gc') as () => void;
     } catch {
       collect = () => {};
     }
@@ -30,20 +27,14 @@ function collector(): Collect {
 }
 
 /**
- * Call when a message body of `bytes` is no longer referenced. Most dead bodies are young (a
- * slice, a body appended within milliseconds), so a cheap minor collection frees them; a major
- * one now and then catches bodies that lived long enough to be promoted.
+ * Call when a message body of `bytes` is no longer referenced. Only large bodies count: small
+ * ones are collected soon enough by V8 itself, and each forced collection costs tens of
+ * milliseconds of CPU that the copy needs.
  */
 export function noteBodyReleased(bytes: number): void {
   if (bytes < LARGE_BODY_BYTES) return;
   released += bytes;
   if (released < COLLECT_EVERY_BYTES) return;
-  sinceMajor += released;
   released = 0;
-  if (sinceMajor >= MAJOR_EVERY_BYTES) {
-    sinceMajor = 0;
-    collector()({type: 'major'});
-  } else {
-    collector()({type: 'minor'});
-  }
+  collector()();
 }
