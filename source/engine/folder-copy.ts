@@ -23,8 +23,8 @@ import {UidSet} from './uid-set.js';
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
 const CHUNK_BYTES = 4 * 1024 * 1024;
-/** Messages larger than this are fetched alone, in slices of this size. */
-const SLICE_BYTES = 2 * 1024 * 1024;
+/** Messages larger than this are fetched alone, in slices of this size (one round trip each). */
+const SLICE_BYTES = 8 * 1024 * 1024;
 
 export interface FolderStatusHint {
   uidValidity?: bigint | undefined;
@@ -393,28 +393,31 @@ async function copyChunk(
  */
 async function fetchLargeBody(ctx: PassContext, uid: number, listedSize: number): Promise<FetchMessageObject | undefined> {
   let meta: FetchMessageObject | undefined;
-  for await (const message of ctx.source.fetch(String(uid), {uid: true, flags: true, internalDate: true, size: true}, {uid: true})) {
-    meta = message;
-  }
-  if (!meta) return undefined;
-  let body = Buffer.allocUnsafe(meta.size ?? listedSize);
+  let body = Buffer.allocUnsafe(listedSize);
   let offset = 0;
   for (;;) {
     let received = 0;
-    for await (const message of ctx.source.fetch(String(uid), {uid: true, source: {start: offset, maxLength: SLICE_BYTES}}, {uid: true})) {
+    // The first slice brings the flags and the internal date along: one round trip less.
+    const query = offset === 0
+      ? {uid: true, flags: true, internalDate: true, size: true, source: {start: 0, maxLength: SLICE_BYTES}}
+      : {uid: true, source: {start: offset, maxLength: SLICE_BYTES}};
+    for await (const message of ctx.source.fetch(String(uid), query, {uid: true})) {
+      if (offset === 0) meta = message;
       const slice = message.source;
       if (!slice || slice.length === 0) continue;
       // RFC822.SIZE is not exact on every server (some report an estimate): grow if needed.
-      if (offset + slice.length > body.length) body = Buffer.concat([body.subarray(0, offset), Buffer.allocUnsafe(offset + slice.length - offset)]);
+      if (offset + slice.length > body.length) body = Buffer.concat([body.subarray(0, offset), Buffer.allocUnsafe(Math.max(slice.length, body.length - offset))]);
       slice.copy(body, offset);
       offset += slice.length;
       // The slice and imapflow's chunks behind it (twice its size) are garbage from here on.
       noteBodyReleased(slice.length * 2);
       received += slice.length;
     }
+    if (!meta) return undefined; // expunged meanwhile
     if (received < SLICE_BYTES) break;
   }
-  return {...meta, source: body.subarray(0, offset)};
+  const {source: _firstSlice, ...rest} = meta;
+  return {...rest, source: body.subarray(0, offset)};
 }
 
 async function recordOversize(
