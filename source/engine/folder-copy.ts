@@ -193,9 +193,12 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
 
   if (pendingUids.length > 0) {
     checkpoint.inProgress = true;
-    await ctx.report.flushNow();
+    // The mark must be on disk before the first APPEND, not before the first FETCH: the write
+    // (with its fsyncs) runs while the pool widens and the first bodies arrive.
+    const marked = ctx.report.flushNow();
+    marked.catch(() => {});
     await ctx.widenPool();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags});
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked});
   }
 
   checkpoint.done = done.toString();
@@ -228,6 +231,8 @@ interface CopyInput {
   pendingUids: number[];
   sizes: Map<number, number>;
   permanentFlags: Set<string> | undefined;
+  /** Resolves once the folder's in-progress mark is on disk; no APPEND may start before. */
+  marked: Promise<void>;
 }
 
 async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> {
@@ -368,6 +373,7 @@ async function copyChunk(
     for (const keyword of flags.dropped) droppedKeywords.add(keyword);
     const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
     try {
+      await input.marked;
       await ctx.pool.push({
         sourceFolder: folder,
         targetPath: entry.target,
