@@ -38,6 +38,7 @@ import {LogView} from './LogView.js';
 import {MailboxDetail} from './MailboxDetail.js';
 import {ProgressGrid} from './ProgressGrid.js';
 import {TextField} from './TextField.js';
+import {markedListActionFor} from '../view-state/marked-list.js';
 
 type Overlay = {kind: 'none'} | {kind: 'detail'; emailAddress: string} | {kind: 'log'} | {kind: 'help'; from: string; back: Overlay};
 
@@ -205,24 +206,12 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
   const onGridAction = useCallback(
     (action: ActionId) => {
       setStatus(undefined);
+      const listAction = markedListActionFor(action);
+      if (listAction) {
+        dispatch(listAction);
+        return;
+      }
       switch (action) {
-        case 'up':
-        case 'down':
-        case 'top':
-        case 'bottom':
-        case 'pageUp':
-        case 'pageDown':
-          dispatch({type: 'move', movement: action});
-          return;
-        case 'toggleMark':
-          dispatch({type: 'toggleMark'});
-          return;
-        case 'markAll':
-          dispatch({type: 'markAll'});
-          return;
-        case 'unmarkAll':
-          dispatch({type: 'unmarkAll'});
-          return;
         case 'clear':
           dispatch({type: 'clear'});
           return;

@@ -22,6 +22,7 @@ import {filterUsers, INITIAL_USERS_VIEW, usersReducer, usersTargets, usersWindow
 import {Footer, type StatusMessage} from './Footer.js';
 import {FormPanel} from './FormPanel.js';
 import {TextField} from './TextField.js';
+import {markedListActionFor} from '../view-state/marked-list.js';
 
 /** Login tests run a few at a time: enough to be quick, few enough not to trip server rate limits. */
 export const LOGIN_CHECK_PARALLELISM = 4;
@@ -164,24 +165,12 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
         return;
       }
       setStatus(undefined);
+      const listAction = markedListActionFor(action);
+      if (listAction) {
+        dispatch(listAction);
+        return;
+      }
       switch (action) {
-        case 'up':
-        case 'down':
-        case 'top':
-        case 'bottom':
-        case 'pageUp':
-        case 'pageDown':
-          dispatch({type: 'move', movement: action});
-          return;
-        case 'toggleMark':
-          dispatch({type: 'toggleMark'});
-          return;
-        case 'markAll':
-          dispatch({type: 'markAll'});
-          return;
-        case 'unmarkAll':
-          dispatch({type: 'unmarkAll'});
-          return;
         case 'filter':
           setFilterDraft('');
           setMode('filter');

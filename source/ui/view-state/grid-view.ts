@@ -5,7 +5,8 @@
 
 import type {MailboxStatus} from '../../engine/batch-model.js';
 import type {MailboxSnapshot} from '../../engine/batch-snapshot.js';
-import {moveIndex, scrollToShow, windowAround, type ListWindow, type Movement} from './list-window.js';
+import {scrollToShow, type ListWindow} from './list-window.js';
+import {listCursor, listWindow, markedListReducer, type MarkedList, type MarkedListAction} from './marked-list.js';
 
 export const SORT_KEYS = ['csv', 'email', 'status', 'progress', 'rate', 'eta', 'errors', 'lastSynced'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -21,24 +22,16 @@ export const SORT_LABELS: Record<SortKey, string> = {
   lastSynced: 'last synced',
 };
 
-export interface GridView {
-  readonly selected?: string;
-  readonly scrollTop: number;
-  readonly filter: string;
+export interface GridView extends MarkedList<string> {
   readonly sortKey: SortKey;
   readonly descending: boolean;
-  readonly marks: ReadonlySet<string>;
 }
 
 export const INITIAL_GRID_VIEW: GridView = {scrollTop: 0, filter: '', sortKey: 'csv', descending: false, marks: new Set()};
 
 export type GridAction =
-  | {type: 'move'; movement: Movement}
+  | MarkedListAction
   | {type: 'select'; email: string}
-  | {type: 'toggleMark'}
-  | {type: 'markAll'}
-  | {type: 'unmarkAll'}
-  | {type: 'setFilter'; filter: string}
   | {type: 'cycleSort'}
   | {type: 'reverseSort'}
   | {type: 'clear'};
@@ -79,48 +72,21 @@ export const STATUS_SHORT: Record<MailboxStatus, string> = {
 };
 
 export function selectedIndex(view: GridView, order: readonly string[]): number {
-  if (order.length === 0) return -1;
-  if (view.selected === undefined) return 0;
-  const index = order.indexOf(view.selected);
-  return index >= 0 ? index : 0;
+  return listCursor(view, order);
 }
 
 export function gridWindow(view: GridView, order: readonly string[], height: number): ListWindow {
-  return windowAround(selectedIndex(view, order), view.scrollTop, order.length, height);
+  return listWindow(view, order, height);
 }
 
 export function gridReducer(state: GridView, action: GridAction, context: GridContext): GridView {
   const {order, pageSize} = context;
   switch (action.type) {
-    case 'move': {
-      const current = selectedIndex(state, order);
-      const next = moveIndex(current, action.movement, order.length, pageSize);
-      if (next < 0) return state;
-      const start = gridWindow(state, order, pageSize).start;
-      return {...state, selected: order[next], scrollTop: scrollToShow(start, next, order.length, pageSize)};
-    }
     case 'select': {
       const index = order.indexOf(action.email);
       if (index < 0) return state;
       return {...state, selected: action.email, scrollTop: scrollToShow(state.scrollTop, index, order.length, pageSize)};
     }
-    case 'toggleMark': {
-      const index = selectedIndex(state, order);
-      const email = order[index];
-      if (email === undefined) return state;
-      const marks = new Set(state.marks);
-      if (marks.has(email)) marks.delete(email);
-      else marks.add(email);
-      // Moving down after a mark lets the admin mark a run of rows with repeated Space.
-      const next = Math.min(order.length - 1, index + 1);
-      return {...state, marks, selected: order[next], scrollTop: scrollToShow(state.scrollTop, next, order.length, pageSize)};
-    }
-    case 'markAll':
-      return {...state, marks: new Set([...state.marks, ...order])};
-    case 'unmarkAll':
-      return state.marks.size === 0 ? state : {...state, marks: new Set()};
-    case 'setFilter':
-      return {...state, filter: action.filter, scrollTop: 0};
     case 'cycleSort': {
       const next = SORT_KEYS[(SORT_KEYS.indexOf(state.sortKey) + 1) % SORT_KEYS.length] ?? 'csv';
       // Numbers read best largest first (fastest, most errors, most done); names A to Z.
@@ -131,6 +97,8 @@ export function gridReducer(state: GridView, action: GridAction, context: GridCo
       return {...state, descending: !state.descending};
     case 'clear':
       return {...state, filter: '', marks: new Set(), scrollTop: 0};
+    default:
+      return markedListReducer(state, action, order, pageSize);
   }
 }
 
