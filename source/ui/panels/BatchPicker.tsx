@@ -11,7 +11,7 @@ import {formatClock} from '../format/units.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
 import {useSyncedState} from '../use-synced-state.js';
-import {moveIndex, windowAround} from '../view-state/list-window.js';
+import {isMovement, moveIndex, windowAround} from '../view-state/list-window.js';
 import {STATUS_SHORT} from '../view-state/grid-view.js';
 import {Footer, type StatusMessage} from './Footer.js';
 
@@ -50,17 +50,12 @@ export function BatchPicker(props: BatchPickerProps): React.JSX.Element {
     (action: ActionId) => {
       const current = windowAround(positionRef.current.cursor, positionRef.current.scrollTop, batches.length, bodyHeight);
       const selected = batches[current.cursor];
+      if (isMovement(action)) {
+        const next = moveIndex(current.cursor, action, batches.length, bodyHeight);
+        setPosition({cursor: next, scrollTop: windowAround(next, current.start, batches.length, bodyHeight).start});
+        return;
+      }
       switch (action) {
-        case 'up':
-        case 'down':
-        case 'top':
-        case 'bottom':
-        case 'pageUp':
-        case 'pageDown': {
-          const next = moveIndex(current.cursor, action, batches.length, bodyHeight);
-          setPosition({cursor: next, scrollTop: windowAround(next, current.start, batches.length, bodyHeight).start});
-          return;
-        }
         case 'openBatch':
         case 'openAndResume':
           if (selected && !selected.error) props.onOpen(selected.name, action === 'openAndResume');

@@ -14,7 +14,7 @@ import {fit, singleLine} from '../format/text-fit.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
 import type {UiServices} from '../ui-services.js';
-import {scrollBy} from '../view-state/list-window.js';
+import {isMovement, scrollBy} from '../view-state/list-window.js';
 import {ConfirmDialog, type Question} from './ConfirmDialog.js';
 import {Footer} from './Footer.js';
 
@@ -143,6 +143,10 @@ export function ConnectionTest(props: ConnectionTestProps): React.JSX.Element {
 
   const onAction = useCallback(
     (action: ActionId) => {
+      if (isMovement(action)) {
+        setScrollTop(scrollBy(top, action, lines.length, bodyHeight));
+        return;
+      }
       switch (action) {
         case 'testContinue':
           if (!finished) return;
@@ -155,14 +159,6 @@ export function ConnectionTest(props: ConnectionTestProps): React.JSX.Element {
         case 'testEdit':
           abort.current?.abort();
           props.onEdit();
-          return;
-        case 'up':
-        case 'down':
-        case 'top':
-        case 'bottom':
-        case 'pageUp':
-        case 'pageDown':
-          setScrollTop(scrollBy(top, action, lines.length, bodyHeight));
           return;
         case 'help':
           props.onHelp();

@@ -7,7 +7,7 @@ import {useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
 import {helpSections, type ActionId, type HelpSection} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
-import {scrollBy} from '../view-state/list-window.js';
+import {isMovement, scrollBy} from '../view-state/list-window.js';
 import {Footer} from './Footer.js';
 
 export function helpLines(sections: readonly HelpSection[], firstTitle: string | undefined, width: number, ellipsis: string): {text: string; heading: boolean}[] {
@@ -44,7 +44,7 @@ export function HelpOverlay({width, height, firstSection, isActive, onClose, onI
     (action: ActionId) => {
       if (action === 'back') onClose();
       else if (action === 'interrupt') onInterrupt();
-      else if (action === 'up' || action === 'down' || action === 'top' || action === 'bottom' || action === 'pageUp' || action === 'pageDown') {
+      else if (isMovement(action)) {
         setScrollTop((current) => scrollBy(current, action, lines.length, bodyHeight));
       }
     },

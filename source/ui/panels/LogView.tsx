@@ -11,7 +11,7 @@ import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
 import {useSyncedState} from '../use-synced-state.js';
 import {collectLogEntries, type LogEntry} from '../view-state/error-log.js';
-import {moveIndex, windowAround} from '../view-state/list-window.js';
+import {isMovement, moveIndex, windowAround} from '../view-state/list-window.js';
 import {Footer} from './Footer.js';
 
 export interface LogViewProps {
@@ -39,17 +39,12 @@ export function LogView(props: LogViewProps): React.JSX.Element {
   const onAction = useCallback(
     (action: ActionId) => {
       const current = windowAround(positionRef.current.cursor, positionRef.current.scrollTop, entries.length, bodyHeight);
+      if (isMovement(action)) {
+        const next = moveIndex(current.cursor, action, entries.length, bodyHeight);
+        setPosition({cursor: next, scrollTop: windowAround(next, current.start, entries.length, bodyHeight).start});
+        return;
+      }
       switch (action) {
-        case 'up':
-        case 'down':
-        case 'top':
-        case 'bottom':
-        case 'pageUp':
-        case 'pageDown': {
-          const next = moveIndex(current.cursor, action, entries.length, bodyHeight);
-          setPosition({cursor: next, scrollTop: windowAround(next, current.start, entries.length, bodyHeight).start});
-          return;
-        }
         case 'logOpenDetail': {
           const entry = entries[current.cursor];
           if (entry) props.onOpenDetail(entry.emailAddress);

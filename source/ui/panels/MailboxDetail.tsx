@@ -10,7 +10,7 @@ import {fit} from '../format/text-fit.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
 import {detailDocument, nextSectionStart, type LineTone} from '../view-state/detail-lines.js';
-import {scrollBy} from '../view-state/list-window.js';
+import {isMovement, scrollBy} from '../view-state/list-window.js';
 import {Footer, type StatusMessage} from './Footer.js';
 
 const TONE_COLORS: Record<LineTone, string | undefined> = {heading: undefined, error: 'red', warn: 'yellow', dim: 'gray', ok: 'green', plain: undefined};
@@ -45,17 +45,13 @@ export function MailboxDetail(props: MailboxDetailProps): React.JSX.Element {
 
   const onAction = useCallback(
     (action: ActionId) => {
+      if (isMovement(action)) {
+        setScrollTop((current) => scrollBy(Math.min(current, top), action, document.lines.length, bodyHeight));
+        return;
+      }
       switch (action) {
         case 'back':
           props.onBack();
-          return;
-        case 'up':
-        case 'down':
-        case 'top':
-        case 'bottom':
-        case 'pageUp':
-        case 'pageDown':
-          setScrollTop((current) => scrollBy(Math.min(current, top), action, document.lines.length, bodyHeight));
           return;
         case 'nextSection':
           setScrollTop(Math.min(nextSectionStart(document.sections, top), Math.max(0, document.lines.length - bodyHeight)));

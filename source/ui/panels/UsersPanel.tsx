@@ -17,7 +17,7 @@ import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
 import {useSyncedState} from '../use-synced-state.js';
 import type {LoginCheckResult, LoginCheckSide, UiServices} from '../ui-services.js';
-import {scrollBy} from '../view-state/list-window.js';
+import {isMovement, scrollBy} from '../view-state/list-window.js';
 import {filterUsers, INITIAL_USERS_VIEW, usersReducer, usersTargets, usersWindow, type UsersAction, type UsersView} from '../view-state/users-view.js';
 import {Footer, type StatusMessage} from './Footer.js';
 import {FormPanel} from './FormPanel.js';
@@ -158,7 +158,7 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
     (action: ActionId) => {
       if (mode === 'problems') {
         if (action === 'showProblems' || action === 'usersBack') setMode('table');
-        else if (action === 'up' || action === 'down' || action === 'top' || action === 'bottom' || action === 'pageUp' || action === 'pageDown')
+        else if (isMovement(action))
           setProblemsTop((current) => scrollBy(current, action, problems.length, Math.max(1, height - 5)));
         else if (action === 'help') props.onHelp();
         else if (action === 'interrupt') props.onInterrupt();

@@ -1,7 +1,13 @@
 // Cursor and scroll window arithmetic shared by every list (grid, users, batches, log, help).
 // Only the rows inside the window are ever drawn, which is what keeps 10,000 mailboxes cheap.
 
-export type Movement = 'up' | 'down' | 'top' | 'bottom' | 'pageUp' | 'pageDown';
+export const MOVEMENTS = ['up', 'down', 'top', 'bottom', 'pageUp', 'pageDown'] as const;
+export type Movement = (typeof MOVEMENTS)[number];
+
+/** Whether a key action is a cursor movement (the same six in every list). */
+export function isMovement(action: string): action is Movement {
+  return (MOVEMENTS as readonly string[]).includes(action);
+}
 
 export interface ListWindow {
   /** Index of the cursor row, -1 when the list is empty. */

@@ -3,7 +3,7 @@
 // reducer; each adds its own actions (sort, select, reset) around it.
 
 import type {ActionId} from '../keymap.js';
-import {moveIndex, scrollToShow, windowAround, type ListWindow, type Movement} from './list-window.js';
+import {isMovement, moveIndex, scrollToShow, windowAround, type ListWindow, type Movement} from './list-window.js';
 
 export interface MarkedList<K> {
   readonly selected?: K;
@@ -61,14 +61,8 @@ export function markedListReducer<K, S extends MarkedList<K>>(state: S, action: 
 
 /** The list action a key action stands for (cursor movement and marks), if any. */
 export function markedListActionFor(action: ActionId): MarkedListAction | undefined {
+  if (isMovement(action)) return {type: 'move', movement: action};
   switch (action) {
-    case 'up':
-    case 'down':
-    case 'top':
-    case 'bottom':
-    case 'pageUp':
-    case 'pageDown':
-      return {type: 'move', movement: action};
     case 'toggleMark':
     case 'markAll':
     case 'unmarkAll':
