@@ -8,6 +8,7 @@
 import {readFile} from 'node:fs/promises';
 import {parse} from 'csv-parse/sync';
 import {MigrationError} from '../imap/imap-error.js';
+import {fileReadReason} from './file-read-error.js';
 
 export interface MigrationRow {
   /** Line of the file where the row starts (header = line 1). */
@@ -321,15 +322,7 @@ export async function loadMigrationCsv(path: string): Promise<CsvLoadResult> {
   try {
     content = await readFile(path);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'the file does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory, not a file'
-            : `${code ?? 'read error'}`;
+    const reason = fileReadReason(cause);
     throw new MigrationError(
       {
         kind: 'config',

@@ -6,6 +6,7 @@ import {readFile, stat} from 'node:fs/promises';
 import type {SecretSource} from '../imap/endpoint.js';
 import {MigrationError} from '../imap/imap-error.js';
 import {registerSecret} from '../log/secret-redaction.js';
+import {fileReadReason} from './file-read-error.js';
 
 export interface SecretPromptIo {
   /** Defaults to process.stdin; must be a terminal for a prompt. */
@@ -61,15 +62,7 @@ async function readFromFile(path: string, what: string): Promise<string> {
   try {
     content = await readFile(path, 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'the file does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory, not a file'
-            : (code ?? 'read error');
+    const reason = fileReadReason(cause);
     throw configError(
       `Cannot read the ${what} from file ${path}: ${reason}`,
       `Put the ${what} on the first line of that file (readable by this user, mode 600), or supply it through ${OTHER_WAYS}.`,
