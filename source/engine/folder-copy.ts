@@ -19,7 +19,7 @@ import {messageKey} from './message-key.js';
 import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
-import {streamCopy, type MessageMeta} from './stream-copy.js';
+import {streamCopy} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
@@ -147,14 +147,12 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   const range = wasComplete ? `${checkpoint.uidNext}:*` : '1:*';
   const pendingUids: number[] = [];
   const sizes = new Map<number, number>();
-  const meta = new Map<number, MessageMeta>();
   let listedTotal = 0;
   let listedBytes = 0;
   const listedUids: number[] = [];
   if (box.exists > 0) {
     await guard(ctx, 'source', folder, async () => {
-      // Flags and dates come with the listing: a streamed APPEND names them before the body.
-      for await (const message of ctx.source.fetch(range, {uid: true, size: true, flags: true, internalDate: true}, {uid: true})) {
+      for await (const message of ctx.source.fetch(range, {uid: true, size: true}, {uid: true})) {
         // `n:*` always returns the highest message even when its UID is below n.
         if (wasComplete && message.uid < checkpoint!.uidNext!) continue;
         listedTotal++;
@@ -163,8 +161,6 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
         if (done.has(message.uid)) continue;
         pendingUids.push(message.uid);
         sizes.set(message.uid, message.size ?? 0);
-        const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
-        meta.set(message.uid, {size: message.size ?? 0, flags: [...(message.flags ?? [])], internalDate});
       }
     });
   }
@@ -204,7 +200,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
     const marked = ctx.report.flushNow();
     marked.catch(() => {});
     await ctx.widenPool();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, meta, permanentFlags: targetBox.permanentFlags, marked});
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked});
   }
 
   checkpoint.done = done.toString();
@@ -236,7 +232,6 @@ interface CopyInput {
   done: UidSet;
   pendingUids: number[];
   sizes: Map<number, number>;
-  meta: Map<number, MessageMeta>;
   permanentFlags: Set<string> | undefined;
   /** Resolves once the folder's in-progress mark is on disk; no APPEND may start before. */
   marked: Promise<void>;
@@ -323,19 +318,17 @@ async function copyStreamed(
   endItem: (uid: number) => void,
 ): Promise<number[]> {
   const {folder, entry, checkpoint, done, sizes} = input;
-  for (const uid of uids) {
-    const meta = input.meta.get(uid);
-    if (!meta) continue;
-    const flags = splitFlags(meta.flags, input.permanentFlags);
-    for (const keyword of flags.dropped) droppedKeywords.add(keyword);
-    meta.flags = flags.keep;
-  }
   try {
     return await streamCopy(ctx.streamLanes(), {
       folder,
       targetPath: entry.target,
       uids,
-      meta: input.meta,
+      sizes,
+      targetFlags: (flags) => {
+        const split = splitFlags(flags, input.permanentFlags);
+        for (const keyword of split.dropped) droppedKeywords.add(keyword);
+        return split.keep;
+      },
       marked: input.marked,
       signal: ctx.signal,
       translate: (role, error) => ctx.translate(role, error, role === 'source' ? folder : entry.target),

@@ -24,18 +24,15 @@ export interface StreamLane {
   target: RawImapSession;
 }
 
-export interface MessageMeta {
-  size: number;
-  flags: string[];
-  internalDate?: Date | undefined;
-}
-
 export interface StreamCopyInput {
   folder: string;
   targetPath: string;
   /** UIDs to copy, newest first. */
   uids: number[];
-  meta: Map<number, MessageMeta>;
+  /** Listed sizes, to cut the UIDs into FETCH chunks of similar weight. */
+  sizes: Map<number, number>;
+  /** The flags the target gets for a message's source flags (drops what it cannot store). */
+  targetFlags(flags: string[]): string[];
   /** Resolves once the folder's in-progress mark is on disk; no APPEND may start before. */
   marked: Promise<void>;
   signal: AbortSignal;
@@ -67,7 +64,7 @@ export async function streamCopy(lanes: StreamLane[], input: StreamCopyInput): P
     while (cursor < input.uids.length && chunk.length < CHUNK_MESSAGES && (chunk.length === 0 || bytes < CHUNK_BYTES)) {
       const uid = input.uids[cursor++]!;
       chunk.push(uid);
-      bytes += input.meta.get(uid)?.size ?? 0;
+      bytes += input.sizes.get(uid) ?? 0;
     }
     return chunk;
   };
@@ -99,9 +96,8 @@ async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () =
     pendingBatches.push(settleBatch(batch, input, retry).catch(failLane));
   });
   const consumer = {
-    begin: (uid: number, size: number) => {
-      const meta = input.meta.get(uid);
-      writer.startMessage(uid, size, meta?.flags ?? [], meta?.internalDate);
+    begin: (uid: number, size: number, flags: string[], internalDate: string) => {
+      writer.startMessage(uid, size, input.targetFlags(flags), internalDate);
     },
     data: (chunk: Buffer) => writer.data(chunk),
     end: () => writer.endMessage(),

@@ -39,10 +39,21 @@ export function appendMailbox(path: string): string {
   return imapQuoted(encoded) ?? `"${encoded}"`;
 }
 
+/** The source's INTERNALDATE passed on as written (its zone kept); anything else is not used. */
+const DATE_TIME = /^[ \d]\d-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/;
+
+/** A date as the server wrote it if well-formed, else re-written; undefined if unreadable. */
+function passOnDate(date: string): string | undefined {
+  if (DATE_TIME.test(date)) return date;
+  const parsed = Date.parse(date.replace(/-/g, ' '));
+  return Number.isNaN(parsed) ? undefined : imapDateTime(new Date(parsed));
+}
+
 /** " (flags) "date"" for one message of an APPEND; flags that are not atoms are left out. */
-function appendOptions(flags: readonly string[], date: Date | undefined): string {
+function appendOptions(flags: readonly string[], date: Date | string | undefined): string {
   const flagList = flags.filter((flag) => FLAG_ATOM.test(flag)).join(' ');
-  return ` (${flagList})${date ? ` "${imapDateTime(date)}"` : ''}`;
+  const dateTime = typeof date === 'string' ? passOnDate(date) : date ? imapDateTime(date) : undefined;
+  return ` (${flagList})${dateTime ? ` "${dateTime}"` : ''}`;
 }
 
 function outcomeOf(result: TaggedResult): AppendOutcome {
@@ -129,7 +140,7 @@ export class AppendStreamWriter {
   }
 
   /** Writes one message's part of the command up to its literal; `size` bytes must follow. */
-  startMessage(id: number, size: number, flags: readonly string[], date: Date | undefined): void {
+  startMessage(id: number, size: number, flags: readonly string[], date: Date | string | undefined): void {
     if (this.remaining !== 0) throw new Error('AppendStreamWriter: the previous message is not complete');
     const part = `${appendOptions(flags, date)} {${size}+}\r\n`;
     if (!this.open) {
