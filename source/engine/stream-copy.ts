@@ -95,8 +95,13 @@ async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () =
   const writer = new AppendStreamWriter(lane.target, input.targetPath, {firstMessages: FIRST_BATCH_MESSAGES, maxMessages: BATCH_MESSAGES, maxBytes: BATCH_BYTES}, (batch) => {
     pendingBatches.push(settleBatch(batch, input, retry).catch(failLane));
   });
+  // Dovecot runs pipelined FETCHes side by side and may answer a later one before an earlier
+  // one's tagged OK: which command a body came with is unknown, so arrivals count per lane.
+  const requested: number[] = [];
+  const arrived = new Set<number>();
   const consumer = {
     begin: (uid: number, size: number, flags: string[], internalDate: string) => {
+      arrived.add(uid);
       writer.startMessage(uid, size, input.targetFlags(flags), internalDate);
     },
     data: (chunk: Buffer) => writer.data(chunk),
@@ -108,14 +113,12 @@ async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () =
     // One FETCH per message, all written at once: a UID set would come back in ascending order,
     // and the newest mail is what users want to see first.
     const requests: Promise<number[]>[] = [];
+    requested.push(...chunk);
     lane.source.corked(() => {
       for (const uid of chunk) requests.push(fetchBodies(lane.source, String(uid), consumer));
     });
     const fetched = Promise.all(requests).then(
-      (arrived) => {
-        const got = new Set(arrived.flat());
-        for (const uid of chunk) if (!got.has(uid)) input.onVanished(uid);
-      },
+      () => {},
       (error: unknown) => {
         // Kept as it is: the engine copies this folder the buffered way instead.
         if (error instanceof UidAfterBodyError) {
@@ -138,6 +141,8 @@ async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () =
       startFetch(chunk);
     }
     for (const fetched of fetches.splice(0)) await fetched;
+    // Every FETCH has answered: a UID whose body never came was expunged meanwhile.
+    for (const uid of requested) if (!arrived.has(uid)) input.onVanished(uid);
     writer.flush();
     await Promise.all(pendingBatches);
   } catch (error) {

@@ -19,7 +19,11 @@ import {isPooled, release, retain, takeSlab} from './read-buffer-pool.js';
 export interface TaggedResult {
   /** The tagged line after the status word, e.g. "[APPENDUID 7 12] Append completed." */
   text: string;
-  /** Untagged lines received while this command was the oldest one in flight (unless handled). */
+  /**
+   * Untagged lines received while this command was the oldest one in flight (unless handled).
+   * Servers may run pipelined commands side by side (Dovecot does for FETCH): a response can
+   * belong to a later command, so callers that pipeline must not rely on the attribution.
+   */
   untagged: string[];
 }
 
@@ -454,10 +458,7 @@ function openSocket(endpoint: EndpointConfig, deliver: (chunk: Buffer) => void):
       endpoint.security === 'tls'
         ? tls.connect({host: endpoint.host, port: endpoint.port, ...tlsOptions(endpoint)}, () => done())
         : endpoint.security === 'none'
-          ? net.connect({host: endpoint.host, port: endpoint.port, onread: {buffer: takeSlab, callback: (bytes, slab) => {
-            deliver((slab as Buffer).subarray(0, bytes));
-            return true;
-          }}}, () => done())
+          ? pooledConnect(endpoint, deliver, () => done())
           : net.connect({host: endpoint.host, port: endpoint.port}, () => done());
     const done = () => {
       clearTimeout(timer);
@@ -467,6 +468,28 @@ function openSocket(endpoint: EndpointConfig, deliver: (chunk: Buffer) => void):
     };
     socket.once('error', onError);
   });
+}
+
+/** A plain socket reading into pooled slabs; the slab waiting for the next read goes back on close. */
+function pooledConnect(endpoint: EndpointConfig, deliver: (chunk: Buffer) => void, onConnect: () => void): net.Socket {
+  let waiting: Buffer | undefined;
+  const socket = net.connect({
+    host: endpoint.host,
+    port: endpoint.port,
+    onread: {
+      buffer: () => (waiting = takeSlab()),
+      callback: (bytes, slab) => {
+        waiting = undefined;
+        deliver((slab as Buffer).subarray(0, bytes));
+        return true;
+      },
+    },
+  }, onConnect);
+  socket.once('close', () => {
+    if (waiting) release(waiting);
+    waiting = undefined;
+  });
+  return socket;
 }
 
 function wrapTls(plain: net.Socket, endpoint: EndpointConfig): Promise<tls.TLSSocket> {
