@@ -138,8 +138,13 @@ export class BatchRunner implements BatchControl {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.state.startedAt ??= new Date().toISOString();
-    await this.options.store.flushNow();
+    if (this.state.startedAt === undefined) {
+      this.state.startedAt = new Date().toISOString();
+      this.options.store.markDirty();
+    }
+    // A restart's status repairs and the first start time go to disk before any pass begins;
+    // a start with nothing new (a sync-now, say) writes nothing.
+    await this.options.store.flushIfDirty();
     this.publishTimer = setInterval(() => this.tick(), PUBLISH_INTERVAL_MS);
     this.publishTimer.unref();
     this.pump();
@@ -206,7 +211,9 @@ export class BatchRunner implements BatchControl {
     await Promise.all(waits);
     if (this.publishTimer) clearInterval(this.publishTimer);
     this.publish();
-    await this.options.store.flushNow();
+    // Every pass ends in a status change, which is written at once: wait for that write rather
+    // than repeat it.
+    await this.options.store.flushIfDirty();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
