@@ -4,7 +4,8 @@
 // drain/absorb ceiling and a memory run. Every run is verified. See bench/README.md.
 //
 //   npm run bench -- --preset quick|standard [--only mailferry,mbsync,doveadm,ceiling,memory]
-//                    [--seed N] [--repeat N] [--no-latency] [--timeout-s N] [--keep-work] [--profile]
+//                    [--seed N] [--repeat N] [--no-latency] [--mode parallel|sequential] [--timeout-s N]
+//                    [--keep-work] [--profile]
 
 import {execFileSync, spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
@@ -45,12 +46,14 @@ interface Options {
   /** Run mailferry under --cpu-prof and summarise where its time went (slows it a little). */
   profile: boolean;
   profileRoot: string;
+  /** Which of parallel and sequential to run (both unless --mode narrows it). */
+  modes: Mode[];
 }
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
     preset: 'quick', seed: 42, only: new Set(), repeat: 1, latency: true, keepWork: false,
-    profile: false, profileRoot: join(WORK_DIR, `profiles-${process.pid}`),
+    profile: false, profileRoot: join(WORK_DIR, `profiles-${process.pid}`), modes: ['parallel', 'sequential'],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -76,6 +79,11 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--timeout-s') options.timeoutS = Number(value());
     else if (arg === '--keep-work') options.keepWork = true;
     else if (arg === '--profile') options.profile = true;
+    else if (arg === '--mode') {
+      const mode = value();
+      if (mode !== 'parallel' && mode !== 'sequential') throw new Error(`--mode must be parallel or sequential, not ${mode}`);
+      options.modes = [mode];
+    }
     else throw new Error(`unknown option ${arg}; see bench/README.md`);
   }
   return options;
@@ -174,6 +182,17 @@ async function verifyRun(target: DovecotServer, scenario: Scenario): Promise<str
   return problems;
 }
 
+/** CPU seconds of a Dovecot's ended child processes (imap, auth...), from its master's /proc entry. */
+function serverCpuSeconds(server: DovecotServer): number {
+  try {
+    const fields = readFileSync(`/proc/${server.pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+    // utime, stime, cutime, cstime (fields 14-17 of proc(5)), in clock ticks of 1/100 s.
+    return fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** IMAP logins a server has logged so far: the connections a tool opened, for the notes. */
 function loginCount(server: DovecotServer): number {
   try {
@@ -232,8 +251,13 @@ async function runOnce(scenario: Scenario, options: Options, runDir: string): Pr
       ...(options.profile && scenario.tool.name === 'mailferry' ? {profileDir: join(options.profileRoot, workDir.split('/').pop()!)} : {}),
     };
     const sourceLoginsBefore = loginCount(source);
+    const sourceCpuBefore = serverCpuSeconds(source);
+    const targetCpuBefore = serverCpuSeconds(target);
     const measured = await scenario.tool.fullSync(spec);
     const notes = [`IMAP logins: ${loginCount(source) - sourceLoginsBefore} on the source, ${loginCount(target)} on the target`];
+    // Server processes of the run have ended (clients logged out) once their master reaped them.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    notes.push(`server CPU: ${(serverCpuSeconds(source) - sourceCpuBefore).toFixed(1)} s source, ${(serverCpuSeconds(target) - targetCpuBefore).toFixed(1)} s target`);
     if (spec.profileDir) notes.push(...profileNotes(spec.profileDir));
     if (proxy) {
       proxies.delete(proxy);
@@ -380,7 +404,7 @@ async function main(): Promise<void> {
     const latencies: Latency[] = options.latency ? ['loopback', 'target +25 ms', 'source +25 ms'] : ['loopback'];
     const mailboxes = corpus.manifest.mailboxes;
     for (const latency of latencies) {
-      for (const mode of ['parallel', 'sequential'] as const) {
+      for (const mode of options.modes) {
         // Tools take turns inside each scenario so a slow phase of the machine hits them alike.
         for (const tool of tools) {
           const delayed = latency === 'target +25 ms' ? 'target' : latency === 'source +25 ms' ? 'source' : undefined;
@@ -443,7 +467,7 @@ async function main(): Promise<void> {
     evaluateTargets(rows, MEMORY_MODE, MEMORY_LIMIT_BYTES),
   );
   // Only the whole matrix replaces RESULTS.md; a filtered run must not overwrite it with a part.
-  const complete = options.only.size === 0 && options.latency && !options.profile;
+  const complete = options.only.size === 0 && options.latency && !options.profile && options.modes.length === 2;
   const reportPath = complete ? join(BENCH_DIR, 'RESULTS.md') : join(WORK_DIR, `RESULTS-partial-${started.toISOString().replace(/[:.]/g, '-')}.md`);
   writeFileSync(reportPath, report);
   log('');

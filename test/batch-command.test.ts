@@ -10,6 +10,8 @@ import {existsSync} from 'node:fs';
 import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
+import {startSlowLink, withSlowTarget} from './helpers/slow-link.js';
+import type {DelayProxy} from '../bench/delay-proxy.js';
 import {buildMessage, readMailbox, realisticMailbox, seedMailbox, type SeedSpec} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts} from './helpers/compare-mailboxes.js';
 import {buildMailferry, describeResult, runMailferry as runSource, spawnMailferry as spawnSource, type CompiledMailferry, type MailferryOptions} from './helpers/mailferry-process.js';
@@ -33,6 +35,7 @@ const BIG_MESSAGES = 1000;
 const SLOW = ['--in-flight', '64KB'];
 
 let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
+let slowLink: DelayProxy | undefined;
 let work: string | undefined;
 let stateDir = '';
 let env: Record<string, string> = {};
@@ -74,7 +77,8 @@ async function createBatch(name: string, rows: {user: keyof typeof PASSWORDS; ta
     path.join(work!, `${name}.csv`),
     rows.map((row) => ({email: row.target, user: row.user, password: row.password ?? PASSWORDS[row.user]})),
   );
-  const result = await batch(['create', name, '--csv', csv, ...pairCreateArgs(pair!), '--append-connections', '1']);
+  // Through a slow link: big must still be copying when the tests stop or kill it.
+  const result = await batch(['create', name, '--csv', csv, ...pairCreateArgs(withSlowTarget(pair!, slowLink!)), '--append-connections', '1']);
   assert.equal(result.code, 0, result.stderr);
 }
 
@@ -93,6 +97,7 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
       target: {users: Object.fromEntries(targets.map((login) => [login, `tgt-${login.length}`]))},
     });
     compiled = await buildMailferry();
+    slowLink = await startSlowLink(pair.target);
     env = targetAdminEnv(pair);
     Object.assign(process.env, env);
     work = await makeWorkDir('batch-command');
@@ -102,6 +107,7 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
 
   after(async () => {
     for (const name of Object.keys(env)) delete process.env[name];
+    await slowLink?.stop();
     await pair?.stop();
     await removeWorkDir(work);
     await compiled?.remove();

@@ -16,6 +16,8 @@ import {createFileLogger} from '../source/log/logger.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
 import {buildMessage, readMailbox, realisticMailbox, seedMailbox, type SeedSpec} from './helpers/seed-mailbox.js';
 import {compareMailboxes, duplicateCount, expectedTargetFolder, folderCounts} from './helpers/compare-mailboxes.js';
+import {startSlowLink, withSlowTarget} from './helpers/slow-link.js';
+import type {DelayProxy} from '../bench/delay-proxy.js';
 import {TARGET_ADMIN_ENV, folderMessageCount, maildirInboxCount, makeWorkDir, pairDefinition, removeWorkDir, waitFor, writeMigrationCsv, type CsvRow} from './helpers/batch-fixture.js';
 
 const PASSWORDS = {
@@ -26,6 +28,7 @@ const email = (user: string) => `${user}@example.test`;
 const WRONG_PASSWORD = 'life-wrong-pw0';
 
 let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
+let slowLink: DelayProxy | undefined;
 let work: string | undefined;
 let stateDir = '';
 const opened: OpenedBatch[] = [];
@@ -51,7 +54,8 @@ async function newBatch(name: string, rows: CsvRow[], settings: Partial<BatchSet
   const csvPath = await writeMigrationCsv(path.join(work!, `${name}.csv`), rows);
   const csv = await loadMigrationCsv(csvPath);
   assert.deepEqual(csv.problems.filter((p) => p.severity === 'error'), []);
-  await createBatch({stateDir, definition: pairDefinition(pair!, name, csvPath, settings), rows: csv.rows});
+  // Through a slow link: the copies must still be running when the tests stop or restart things.
+  await createBatch({stateDir, definition: pairDefinition(withSlowTarget(pair!, slowLink!), name, csvPath, settings), rows: csv.rows});
   return csvPath;
 }
 
@@ -116,6 +120,7 @@ describe('engine lifecycle against real Dovecot', {timeout: 180_000}, () => {
       target: {users: Object.fromEntries(Object.keys(PASSWORDS).map((user) => [email(user), `tgt-${user}`])), separator: '.', prefix: 'INBOX.'},
     });
     process.env[TARGET_ADMIN_ENV] = pair.target.masterPassword;
+    slowLink = await startSlowLink(pair.target);
     work = await makeWorkDir('lifecycle');
     stateDir = path.join(work, 'state');
     await Promise.all([
@@ -133,6 +138,7 @@ describe('engine lifecycle against real Dovecot', {timeout: 180_000}, () => {
   after(async () => {
     for (const control of opened.splice(0)) await control.close().catch(() => {});
     delete process.env[TARGET_ADMIN_ENV];
+    await slowLink?.stop();
     await pair?.stop();
     await removeWorkDir(work);
   });

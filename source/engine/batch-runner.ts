@@ -84,6 +84,7 @@ export class BatchRunner implements BatchControl {
       bytes: new AsyncSemaphore(options.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES),
       sourceConnections: new AsyncSemaphore(Math.max(1, source.maxConnections)),
       targetConnections: new AsyncSemaphore(Math.max(1, target.maxConnections)),
+      runningPasses: {count: 0},
     };
     this.normalizeAfterRestart();
     this.snapshot = this.buildSnapshot();

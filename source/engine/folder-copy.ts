@@ -19,6 +19,8 @@ import {messageKey} from './message-key.js';
 import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
+import {streamCopy, type MessageMeta} from './stream-copy.js';
+import {UidAfterBodyError} from '../imap/body-stream.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
@@ -145,12 +147,14 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   const range = wasComplete ? `${checkpoint.uidNext}:*` : '1:*';
   const pendingUids: number[] = [];
   const sizes = new Map<number, number>();
+  const meta = new Map<number, MessageMeta>();
   let listedTotal = 0;
   let listedBytes = 0;
   const listedUids: number[] = [];
   if (box.exists > 0) {
     await guard(ctx, 'source', folder, async () => {
-      for await (const message of ctx.source.fetch(range, {uid: true, size: true}, {uid: true})) {
+      // Flags and dates come with the listing: a streamed APPEND names them before the body.
+      for await (const message of ctx.source.fetch(range, {uid: true, size: true, flags: true, internalDate: true}, {uid: true})) {
         // `n:*` always returns the highest message even when its UID is below n.
         if (wasComplete && message.uid < checkpoint!.uidNext!) continue;
         listedTotal++;
@@ -159,6 +163,8 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
         if (done.has(message.uid)) continue;
         pendingUids.push(message.uid);
         sizes.set(message.uid, message.size ?? 0);
+        const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
+        meta.set(message.uid, {size: message.size ?? 0, flags: [...(message.flags ?? [])], internalDate});
       }
     });
   }
@@ -198,7 +204,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
     const marked = ctx.report.flushNow();
     marked.catch(() => {});
     await ctx.widenPool();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked});
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, meta, permanentFlags: targetBox.permanentFlags, marked});
   }
 
   checkpoint.done = done.toString();
@@ -230,6 +236,7 @@ interface CopyInput {
   done: UidSet;
   pendingUids: number[];
   sizes: Map<number, number>;
+  meta: Map<number, MessageMeta>;
   permanentFlags: Set<string> | undefined;
   /** Resolves once the folder's in-progress mark is on disk; no APPEND may start before. */
   marked: Promise<void>;
@@ -241,8 +248,7 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
   const appendsBefore = ctx.state.stats.appendCount;
   const chunkBytes = Math.max(1, Math.min(CHUNK_BYTES, Math.floor(ctx.bytes.capacity / 4)));
   const droppedKeywords = new Set<string>();
-  let index = 0;
-  let itemsDone = mailboxItemsDone(ctx);
+  const itemsDone = mailboxItemsDone(ctx);
 
   const endItem = (uid: number) => {
     done.add(uid);
@@ -269,20 +275,30 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
     });
   });
 
-  while (index < pendingUids.length) {
+  // Newest first: oversize messages are recorded, not copied; past the item cap, recorded as one run.
+  let copyable: number[] = [];
+  const oversize: number[] = [];
+  const overCap: number[] = [];
+  for (const uid of pendingUids) {
+    if ((sizes.get(uid) ?? 0) > maxMessageBytes) oversize.push(uid);
+    else if (itemsDone + copyable.length < maxItemsPerMailbox) copyable.push(uid);
+    else overCap.push(uid);
+  }
+  if (oversize.length > 0) await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
+  if (overCap.length > 0) recordOverCap(ctx, folder, checkpoint, overCap, sizes, maxItemsPerMailbox, endItem);
+
+  if (copyable.length > 0 && ctx.streamLanes().length > 0) {
+    copyable = await copyStreamed(ctx, input, copyable, droppedKeywords, endItem);
+  }
+
+  let index = 0;
+  while (index < copyable.length) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const toFetch: number[] = [];
-    const oversize: number[] = [];
     let bytes = 0;
-    while (index < pendingUids.length && toFetch.length < CHUNK_MESSAGES) {
-      const uid = pendingUids[index]!;
+    while (index < copyable.length && toFetch.length < CHUNK_MESSAGES) {
+      const uid = copyable[index]!;
       const size = sizes.get(uid) ?? 0;
-      if (itemsDone + toFetch.length >= maxItemsPerMailbox) break;
-      if (size > maxMessageBytes) {
-        oversize.push(uid);
-        index++;
-        continue;
-      }
       if (toFetch.length > 0 && (bytes + size > chunkBytes || size > SLICE_BYTES)) break;
       toFetch.push(uid);
       bytes += size;
@@ -290,23 +306,62 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
       // A large message travels alone, fetched in slices (see fetchLargeBody).
       if (size > SLICE_BYTES) break;
     }
-    if (oversize.length > 0) await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
-
-    if (toFetch.length === 0) {
-      if (itemsDone >= maxItemsPerMailbox && index < pendingUids.length) {
-        recordOverCap(ctx, folder, checkpoint, pendingUids.slice(index), sizes, maxItemsPerMailbox, endItem);
-        index = pendingUids.length;
-      }
-      continue;
-    }
-
     await copyChunk(ctx, input, toFetch, bytes, droppedKeywords, endItem);
-    itemsDone += toFetch.length;
   }
   await ctx.pool.drain();
   ctx.appendResults.delete(folder);
   if (droppedKeywords.size > 0) noteDroppedKeywords(ctx, entry.target, droppedKeywords);
   return ctx.state.stats.appendCount - appendsBefore;
+}
+
+/** Copies over the stream lanes; resolves with the UIDs the buffered path must still copy. */
+async function copyStreamed(
+  ctx: PassContext,
+  input: CopyInput,
+  uids: number[],
+  droppedKeywords: Set<string>,
+  endItem: (uid: number) => void,
+): Promise<number[]> {
+  const {folder, entry, checkpoint, done, sizes} = input;
+  for (const uid of uids) {
+    const meta = input.meta.get(uid);
+    if (!meta) continue;
+    const flags = splitFlags(meta.flags, input.permanentFlags);
+    for (const keyword of flags.dropped) droppedKeywords.add(keyword);
+    meta.flags = flags.keep;
+  }
+  try {
+    return await streamCopy(ctx.streamLanes(), {
+      folder,
+      targetPath: entry.target,
+      uids,
+      meta: input.meta,
+      marked: input.marked,
+      signal: ctx.signal,
+      translate: (role, error) => ctx.translate(role, error, role === 'source' ? folder : entry.target),
+      onAppended: (appended) => {
+        for (const uid of appended) {
+          done.add(uid);
+          checkpoint.doneCount++;
+          checkpoint.bytesDone += sizes.get(uid) ?? 0;
+          ctx.state.stats.appendCount++;
+        }
+        checkpoint.done = done.toString();
+        ctx.report.progress();
+      },
+      onVanished: (uid) => {
+        endItem(uid);
+        checkpoint.total = Math.max(0, checkpoint.total - 1);
+        checkpoint.bytesTotal = Math.max(0, checkpoint.bytesTotal - (sizes.get(uid) ?? 0));
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof UidAfterBodyError)) throw error;
+    // Detected on the first response, before any APPEND began: nothing is half-copied.
+    ctx.logger.warn('the source sends UID after the body; copying the buffered way', {folder});
+    ctx.disableStreaming();
+    return uids.filter((uid) => !done.has(uid));
+  }
 }
 
 /**

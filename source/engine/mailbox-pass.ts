@@ -9,7 +9,8 @@ import {MigrationError} from '../imap/imap-error.js';
 import {translateError} from '../imap/error-translation.js';
 import type {Logger} from '../log/logger.js';
 import type {MailboxState} from '../store/state-schema.js';
-import {PipelinedAppender} from '../imap/pipelined-appender.js';
+import {openAppendSession, PipelinedAppender} from '../imap/pipelined-appender.js';
+import {RawImapSession} from '../imap/raw-session.js';
 import {AppendPool, type AppendConnection, type AppendJob, type AppendResult} from './append-workers.js';
 import {noteBodyReleased} from './large-body-gc.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
@@ -18,6 +19,7 @@ import {syncFolder, type FolderPassResult, type FolderTask} from './folder-copy.
 import {fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
 import type {MigrationRow} from './migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
+import type {StreamLane} from './stream-copy.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
 
 /** APPENDs in flight on one pipelining connection; bytes are bounded by the body budget anyway. */
@@ -27,6 +29,8 @@ export interface EngineBudgets {
   bytes: AsyncSemaphore;
   sourceConnections: AsyncSemaphore;
   targetConnections: AsyncSemaphore;
+  /** Mailbox passes running now: copy connections per mailbox shrink when many run at once. */
+  runningPasses: {count: number};
 }
 
 export interface MailboxPassInput {
@@ -69,6 +73,7 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     role: EndpointRole;
     client?: ImapFlow;
     appender?: PipelinedAppender;
+    session?: RawImapSession;
   }
   const held: Slot[] = [];
   const budgetOf = (role: EndpointRole) => (role === 'source' ? budgets.sourceConnections : budgets.targetConnections);
@@ -105,6 +110,31 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     return {connection: slot.client, lanes: 1};
   };
 
+  /** One source and one target raw session for the streamed copy, if both budgets have room now. */
+  const takeLane = async (): Promise<StreamLane | undefined> => {
+    if (!budgets.sourceConnections.tryAcquire(1)) return undefined;
+    if (!budgets.targetConnections.tryAcquire(1)) {
+      budgets.sourceConnections.release(1);
+      return undefined;
+    }
+    const sourceSlot: Slot = {role: 'source'};
+    const targetSlot: Slot = {role: 'target'};
+    held.push(sourceSlot, targetSlot);
+    try {
+      sourceSlot.session = await RawImapSession.open(batch.source, sourceId);
+    } catch (error) {
+      throw translate('source', error);
+    }
+    try {
+      const target = await openAppendSession(batch.target, targetId);
+      if (!target) return undefined;
+      targetSlot.session = target;
+    } catch (error) {
+      throw translate('target', error);
+    }
+    return {source: sourceSlot.session, target: targetSlot.session};
+  };
+
   // imapflow commands do not take an AbortSignal: closing the sockets is what makes a stop
   // immediate, even in the middle of a large FETCH or APPEND. Whatever was in flight is checked
   // on the target next time (the folder stays marked in progress).
@@ -112,10 +142,12 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     for (const slot of held) {
       slot.client?.close();
       slot.appender?.close();
+      slot.session?.close();
     }
   };
   signal.addEventListener('abort', onAbort, {once: true});
   let pool: AppendPool | undefined;
+  budgets.runningPasses.count++;
   try {
     const source = await take('source');
     const target = await take('target');
@@ -132,6 +164,7 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     const activePool = pool;
     let widened = false;
     let copies = 3;
+    let lanes: StreamLane[] = [];
     const ctx: PassContext = {
       kind: input.kind,
       emailAddress: mailbox,
@@ -147,9 +180,41 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
       report: input.report,
       translate,
       bodyCopies: () => copies,
+      streamLanes: () => lanes,
+      disableStreaming: () => {
+        for (const lane of lanes) {
+          lane.source.close();
+          lane.target.close();
+        }
+        lanes = [];
+      },
       widenPool: async () => {
         if (widened) return;
         widened = true;
+        // Streaming needs LITERAL+ on the target: nothing may wait for a continuation mid-body.
+        if (target.capabilities.has('LITERAL+')) {
+          // Each lane is one server process per side. Alone, a mailbox spreads over several to use
+          // the servers' cores; with several mailboxes running, one each already does, and more
+          // only add logins and contention.
+          const wantedLanes = Math.max(1, Math.floor(batch.settings.appendConnectionsPerMailbox / Math.max(1, budgets.runningPasses.count)));
+          for (let count = 0; count < wantedLanes; count++) {
+            try {
+              const lane = await takeLane();
+              if (!lane) break;
+              lanes.push(lane);
+            } catch (error) {
+              // More connections are an optimisation: the per-user limit may already be reached.
+              // With none at all the buffered path below still copies over the open connections.
+              logger.warn('could not open a streaming copy connection pair; continuing with fewer', {error: String(error)});
+              break;
+            }
+          }
+          if (lanes.length > 0) {
+            // Only messages a batch APPEND was refused for go the buffered way, one at a time.
+            activePool.addConnection(target);
+            return;
+          }
+        }
         // LITERAL+ lets one connection carry many APPENDs at once (see pipelined-appender.ts).
         // The control connection only appends when no pipelining connection could be opened:
         // imapflow copies every body twice on APPEND, which would break the memory bound.
@@ -194,12 +259,14 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     summary.ms = Date.now() - started;
     return summary;
   } finally {
+    budgets.runningPasses.count--;
     signal.removeEventListener('abort', onAbort);
     // Connections first: that makes APPENDs still in flight answer (or fail) at once, so the
     // pool can account for every job's budget.
     await Promise.all(
       held.map(async (slot) => {
         slot.appender?.close();
+        slot.session?.close();
         if (slot.client) await closeClient(slot.client);
       }),
     );

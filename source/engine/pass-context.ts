@@ -8,6 +8,7 @@ import type {MailboxState} from '../store/state-schema.js';
 import type {AppendJob, AppendPool, AppendResult} from './append-workers.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchSettings, ItemRecord} from './batch-model.js';
+import type {StreamLane} from './stream-copy.js';
 
 export type PassKind = 'initial' | 'incremental' | 'final';
 
@@ -41,6 +42,11 @@ export interface PassContext {
   translate(role: EndpointRole, error: unknown, folder?: string): MigrationError;
   /** Opens more append connections when the budget allows; called when a folder has work. */
   widenPool(): Promise<void>;
+  /** Source/target connection pairs for the streamed copy (stream-copy.ts); empty when the
+   *  target lacks LITERAL+ or none could be opened: then the buffered path copies. */
+  streamLanes(): StreamLane[];
+  /** The source cannot stream (see body-stream.ts): close the lanes, copy the buffered way. */
+  disableStreaming(): void;
   /**
    * Live copies of a body while it is appended: 1 over pipelining connections, 3 over imapflow
    * (it concatenates the command and the trailing CRLF). The body budget is charged that much.

@@ -14,6 +14,8 @@ import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
 import {buildMailferry, type CompiledMailferry} from '../helpers/mailferry-process.js';
 import {makeWorkDir, removeWorkDir, writeMigrationCsv} from '../helpers/batch-fixture.js';
 import {readMailbox, realisticMailbox, seedMailbox} from '../helpers/seed-mailbox.js';
+import {startSlowLink} from '../helpers/slow-link.js';
+import type {DelayProxy} from '../../bench/delay-proxy.js';
 import {messageCount} from '../helpers/compare-mailboxes.js';
 
 const run = promisify(execFile);
@@ -78,6 +80,7 @@ function rowOf(text: string, user: string): string {
 }
 
 let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
+let slowLink: DelayProxy | undefined;
 let build: CompiledMailferry | undefined;
 let work: string | undefined;
 
@@ -89,6 +92,7 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
       makeWorkDir('tui-e2e'),
     ]);
     // alice has the most mail, so she is still copying when she is stopped.
+    slowLink = await startSlowLink(pair.target);
     await seedMailbox(pair.source, 'alice', realisticMailbox({seed: 11, scale: 'medium'}));
     await seedMailbox(pair.source, 'bob', realisticMailbox({seed: 12}));
     await seedMailbox(pair.source, 'carol', realisticMailbox({seed: 13}));
@@ -97,6 +101,7 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
 
   after(async () => {
     await tmux('kill-server').catch(() => undefined);
+    await slowLink?.stop();
     await pair?.stop();
     await build?.remove();
     await removeWorkDir(work);
@@ -141,7 +146,8 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     await type('127.0.0.1');
     await focus(/Port/);
     await keys('BSpace', 'BSpace', 'BSpace');
-    await type(String(target.imapPort));
+    // The target through a slow link: alice must still be copying when she is stopped.
+    await type(String(slowLink!.port));
     await focus(/Security/);
     await keys('Right', 'Right');
     await focus(/Log in with/);

@@ -50,6 +50,8 @@ export interface DovecotServer {
   /** special-use role -> folder name without the namespace prefix, as configured */
   readonly specialUse: Readonly<Partial<Record<SpecialUseRole, string>>>;
   addUser(login: string, password: string): Promise<void>;
+  /** the dovecot master process (its children's CPU time adds up in /proc/PID/stat) */
+  readonly pid: number | undefined;
   /** run doveadm against this instance, returns stdout; throws with stderr on failure */
   doveadm(args: string[]): Promise<string>;
   /** the user's mail directory (Maildir root) on disk */
@@ -253,6 +255,10 @@ class DovecotInstance implements DovecotServer {
   readonly users: Record<string, string> = {};
   private child: ChildProcess | null = null;
   private stopped = false;
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   private readonly paths: ReturnType<typeof dovecotPaths>;
 
   constructor(

@@ -1,0 +1,179 @@
+// The fast copy path: bodies flow from a source FETCH straight into APPENDs on the target, piece
+// by piece, over raw sessions (see imap/raw-session.ts). No message is ever held whole, so memory
+// does not depend on message sizes and there is nothing for the garbage collector to chase; the
+// target gets batches of messages per APPEND command (MULTIAPPEND) and commands are pipelined, so
+// neither side waits for a round trip while there is work.
+//
+// A lane is one source and one target connection. Lanes take chunks of the folder's pending UIDs
+// (newest first) from a shared cursor; each lane keeps a second FETCH queued behind the running
+// one so the source never idles between chunks. A UID becomes done only when the target has
+// answered OK for the APPEND command that carried it; anything in flight when a lane fails is
+// checked on the target by the next pass (the folder's in-progress mark).
+//
+// Batches the target refuses with a per-message reason (too large, rejected) are handed back
+// for the buffered path to copy one by one, which records the offending message.
+
+import type {MigrationError} from '../imap/imap-error.js';
+import {examineFolder, fetchBodies, UidAfterBodyError} from '../imap/body-stream.js';
+import {AppendStreamWriter, type AppendBatch} from '../imap/pipelined-appender.js';
+import type {RawImapSession} from '../imap/raw-session.js';
+import {isItemError} from './append-workers.js';
+
+export interface StreamLane {
+  source: RawImapSession;
+  target: RawImapSession;
+}
+
+export interface MessageMeta {
+  size: number;
+  flags: string[];
+  internalDate?: Date | undefined;
+}
+
+export interface StreamCopyInput {
+  folder: string;
+  targetPath: string;
+  /** UIDs to copy, newest first. */
+  uids: number[];
+  meta: Map<number, MessageMeta>;
+  /** Resolves once the folder's in-progress mark is on disk; no APPEND may start before. */
+  marked: Promise<void>;
+  signal: AbortSignal;
+  translate(role: 'source' | 'target', error: unknown): MigrationError;
+  /** The target stored these messages (one APPEND command). */
+  onAppended(uids: number[]): void;
+  /** Expunged on the source before its body was fetched: nothing left to copy. */
+  onVanished(uid: number): void;
+}
+
+/** Messages and bytes per FETCH: small enough to spread a folder over lanes, large enough to
+ *  make the per-command cost vanish. */
+const CHUNK_MESSAGES = 200;
+const CHUNK_BYTES = 32 * 1024 * 1024;
+/** Per APPEND command: Dovecot commits a MULTIAPPEND in one transaction. */
+const FIRST_BATCH_MESSAGES = 10;
+const BATCH_MESSAGES = 100;
+const BATCH_BYTES = 16 * 1024 * 1024;
+/** FETCH commands per lane in flight: the running one and the next. */
+const FETCH_DEPTH = 2;
+
+/** Copies `input.uids` over `lanes`; resolves with the UIDs the buffered path must retry. */
+export async function streamCopy(lanes: StreamLane[], input: StreamCopyInput): Promise<number[]> {
+  let cursor = 0;
+  const nextChunk = (): number[] | undefined => {
+    if (cursor >= input.uids.length || input.signal.aborted) return undefined;
+    const chunk: number[] = [];
+    let bytes = 0;
+    while (cursor < input.uids.length && chunk.length < CHUNK_MESSAGES && (chunk.length === 0 || bytes < CHUNK_BYTES)) {
+      const uid = input.uids[cursor++]!;
+      chunk.push(uid);
+      bytes += input.meta.get(uid)?.size ?? 0;
+    }
+    return chunk;
+  };
+  const retry: number[] = [];
+  const results = await Promise.allSettled(lanes.map((lane) => runLane(lane, input, nextChunk, retry)));
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return retry;
+}
+
+async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () => number[] | undefined, retry: number[]): Promise<void> {
+  const first = nextChunk();
+  if (!first) return;
+  await input.marked;
+  // Not awaited: the FETCHes go right behind it (one round trip per folder instead of two). If
+  // the server refuses the folder, they fail too, and this is the error that explains why.
+  const examined = guard(input, 'source', () => examineFolder(lane.source, input.folder));
+  examined.catch(() => {});
+
+  const pendingBatches: Promise<void>[] = [];
+  let laneError: MigrationError | undefined;
+  const failLane = (error: MigrationError) => {
+    laneError ??= error;
+    // Nothing more may reach the target: half a command would be stored as a broken message.
+    lane.target.close();
+    lane.source.close();
+  };
+  const writer = new AppendStreamWriter(lane.target, input.targetPath, {firstMessages: FIRST_BATCH_MESSAGES, maxMessages: BATCH_MESSAGES, maxBytes: BATCH_BYTES}, (batch) => {
+    pendingBatches.push(settleBatch(batch, input, retry).catch(failLane));
+  });
+  const consumer = {
+    begin: (uid: number, size: number) => {
+      const meta = input.meta.get(uid);
+      writer.startMessage(uid, size, meta?.flags ?? [], meta?.internalDate);
+    },
+    data: (chunk: Buffer) => writer.data(chunk),
+    end: () => writer.endMessage(),
+  };
+
+  const fetches: Promise<void>[] = [];
+  const startFetch = (chunk: number[]) => {
+    // One FETCH per message, all written at once: a UID set would come back in ascending order,
+    // and the newest mail is what users want to see first.
+    const requests: Promise<number[]>[] = [];
+    lane.source.corked(() => {
+      for (const uid of chunk) requests.push(fetchBodies(lane.source, String(uid), consumer));
+    });
+    const fetched = Promise.all(requests).then(
+      (arrived) => {
+        const got = new Set(arrived.flat());
+        for (const uid of chunk) if (!got.has(uid)) input.onVanished(uid);
+      },
+      (error: unknown) => {
+        // Kept as it is: the engine copies this folder the buffered way instead.
+        if (error instanceof UidAfterBodyError) {
+          lane.target.close();
+          throw error;
+        }
+        const translated = input.translate('source', error);
+        failLane(translated);
+        throw translated;
+      },
+    );
+    fetched.catch(() => {});
+    fetches.push(fetched);
+  };
+
+  try {
+    startFetch(first);
+    for (let chunk = nextChunk(); chunk; chunk = nextChunk()) {
+      while (fetches.length >= FETCH_DEPTH) await fetches.shift();
+      startFetch(chunk);
+    }
+    for (const fetched of fetches.splice(0)) await fetched;
+    writer.flush();
+    await Promise.all(pendingBatches);
+  } catch (error) {
+    if (input.signal.aborted) throw input.signal.reason;
+    await examined;
+    throw laneError ?? error;
+  }
+  if (laneError) throw input.signal.aborted ? input.signal.reason : laneError;
+}
+
+/** Waits for the target's answer to one APPEND command and accounts for its messages. */
+async function settleBatch(batch: AppendBatch, input: StreamCopyInput, retry: number[]): Promise<void> {
+  try {
+    await batch.result;
+  } catch (error) {
+    const translated = input.translate('target', error);
+    // A refused MULTIAPPEND stores none of its messages (RFC 3502): the buffered path retries
+    // them one by one so only the offending one is recorded as failed.
+    if (isItemError(translated)) {
+      retry.push(...batch.ids);
+      return;
+    }
+    throw translated;
+  }
+  input.onAppended(batch.ids);
+}
+
+async function guard<T>(input: StreamCopyInput, role: 'source' | 'target', work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (input.signal.aborted) throw input.signal.reason;
+    throw input.translate(role, error);
+  }
+}
