@@ -30,6 +30,8 @@ const PUBLISH_INTERVAL_MS = 200;
 const MAX_ATTEMPTS_WITHOUT_PROGRESS = 8;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 const HISTORY_LENGTH = 60;
+/** Statuses of a mailbox at work; see normalizeAfterRestart for what each becomes after a crash. */
+const TRANSIENT_STATUSES: ReadonlySet<MailboxStatus> = new Set(['Starting', 'Syncing', 'IncrementalSyncing', 'Completing', 'Stopping']);
 
 export interface RunnerOptions {
   store: BatchStore;
@@ -491,7 +493,13 @@ export class BatchRunner implements BatchControl {
     mailbox.status = to;
     this.emitter.emit('status', {emailAddress: mailbox.identity.emailAddress, from, to, ...(error ? {error} : {})});
     this.dirty = true;
-    // Status changes are written at once: they are what an admin reads after a crash.
+    if (TRANSIENT_STATUSES.has(to)) {
+      // A restart turns these back into Queued, Synced or Stopped (normalizeAfterRestart), so a
+      // crash cannot make them matter; other processes see them within the flush interval.
+      this.options.store.markDirty();
+      return;
+    }
+    // Settled statuses are written at once: they are what an admin reads after a crash.
     void this.options.store.flushNow().catch((flushError: unknown) => {
       this.options.logger.error('could not write the state file', {error: String(flushError)});
     });
