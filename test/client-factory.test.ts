@@ -261,8 +261,8 @@ describe('buildClient options', () => {
   ];
 
   for (const row of rows) {
-    test(row.name, () => {
-      const client = buildClient({endpoint: row.endpoint, role: 'source', identity: row.identity ?? identity});
+    test(row.name, async () => {
+      const client = await buildClient({endpoint: row.endpoint, role: 'source', identity: row.identity ?? identity});
       const options = client.options;
       const actual: Record<string, unknown> = {
         secure: options.secure,
@@ -286,8 +286,8 @@ describe('buildClient options', () => {
     });
   }
 
-  test('an access token is passed as OAuth2, without a password', () => {
-    const client = buildClient({endpoint: makeEndpoint({host: 'imap.example.test'}), role: 'target', identity: {user: 'alice@example.test', accessToken: 'tok-123456'}});
+  test('an access token is passed as OAuth2, without a password', async () => {
+    const client = await buildClient({endpoint: makeEndpoint({host: 'imap.example.test'}), role: 'target', identity: {user: 'alice@example.test', accessToken: 'tok-123456'}});
     assert.deepEqual(client.options.auth, {user: 'alice@example.test', accessToken: 'tok-123456'});
     client.close();
   });

@@ -7,7 +7,7 @@ import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 // imapflow exports its dist files as 'imapflow/lib/*.js'; decodePath is what LIST results go through.
 import {decodePath, encodePath} from 'imapflow/lib/tools.js';
-import {encodeModifiedUtf7} from '../source/imap/modified-utf7.js';
+import {decodeModifiedUtf7, encodeModifiedUtf7} from '../source/imap/modified-utf7.js';
 
 // A connection that has not enabled UTF8=ACCEPT or IMAP4rev2, so imapflow uses modified UTF-7.
 // decodePath/encodePath read only these two fields of the ImapFlow instance they are given.
@@ -85,5 +85,27 @@ describe('round trip through imapflow\'s decoder', () => {
     for (const [name, encoded] of table) {
       if (/[&\u0080-\uffff]/.test(name)) assert.equal(imapflowEncode(name), encoded, JSON.stringify(name));
     }
+  });
+});
+
+describe('decodeModifiedUtf7 (names as a raw LIST returns them)', () => {
+  for (const [name, encoded] of table) {
+    test(`${encoded} -> ${JSON.stringify(name)}, as imapflow decodes it`, () => {
+      assert.equal(decodeModifiedUtf7(encoded), name);
+      assert.equal(decodeModifiedUtf7(encoded), imapflowDecode(encoded));
+    });
+  }
+
+  test('generated names decode back unchanged', () => {
+    const codePoints = [0x41, 0x26, 0x2d, 0xe4, 0x391, 0x4e2d, 0xe000, 0xfffd, 0x1f600, 0x10ffff];
+    for (let i = 0; i < 100; i++) {
+      let name = '';
+      for (let j = 0; j < 1 + (i % 5); j++) name += String.fromCodePoint(codePoints[(i * 3 + j * 7) % codePoints.length]!);
+      assert.equal(decodeModifiedUtf7(encodeModifiedUtf7(name)), name, JSON.stringify(name));
+    }
+  });
+
+  test('a malformed run is kept as written', () => {
+    for (const bad of ['a&b', 'x&AOQ', '&Jjo!-', '&AOQA-']) assert.equal(decodeModifiedUtf7(bad), bad);
   });
 });

@@ -30,6 +30,8 @@ const PUBLISH_INTERVAL_MS = 200;
 const MAX_ATTEMPTS_WITHOUT_PROGRESS = 8;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 const HISTORY_LENGTH = 60;
+/** Statuses of a mailbox at work; see normalizeAfterRestart for what each becomes after a crash. */
+const TRANSIENT_STATUSES: ReadonlySet<MailboxStatus> = new Set(['Starting', 'Syncing', 'IncrementalSyncing', 'Completing', 'Stopping']);
 
 export interface RunnerOptions {
   store: BatchStore;
@@ -139,8 +141,13 @@ export class BatchRunner implements BatchControl {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.state.startedAt ??= new Date().toISOString();
-    await this.options.store.flushNow();
+    if (this.state.startedAt === undefined) {
+      this.state.startedAt = new Date().toISOString();
+      this.options.store.markDirty();
+    }
+    // A restart's status repairs and the first start time go to disk before any pass begins;
+    // a start with nothing new (a sync-now, say) writes nothing.
+    await this.options.store.flushIfDirty();
     this.publishTimer = setInterval(() => this.tick(), PUBLISH_INTERVAL_MS);
     this.publishTimer.unref();
     this.pump();
@@ -207,7 +214,9 @@ export class BatchRunner implements BatchControl {
     await Promise.all(waits);
     if (this.publishTimer) clearInterval(this.publishTimer);
     this.publish();
-    await this.options.store.flushNow();
+    // Every pass ends in a status change, which is written at once: wait for that write rather
+    // than repeat it.
+    await this.options.store.flushIfDirty();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
@@ -484,7 +493,13 @@ export class BatchRunner implements BatchControl {
     mailbox.status = to;
     this.emitter.emit('status', {emailAddress: mailbox.identity.emailAddress, from, to, ...(error ? {error} : {})});
     this.dirty = true;
-    // Status changes are written at once: they are what an admin reads after a crash.
+    if (TRANSIENT_STATUSES.has(to)) {
+      // A restart turns these back into Queued, Synced or Stopped (normalizeAfterRestart), so a
+      // crash cannot make them matter; other processes see them within the flush interval.
+      this.options.store.markDirty();
+      return;
+    }
+    // Settled statuses are written at once: they are what an admin reads after a crash.
     void this.options.store.flushNow().catch((flushError: unknown) => {
       this.options.logger.error('could not write the state file', {error: String(flushError)});
     });

@@ -21,6 +21,7 @@ import type {MigrationRow} from './migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
 import type {StreamLane} from './stream-copy.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
+import {checkUnchanged} from './unchanged-check.js';
 
 /** APPENDs in flight on one pipelining connection; bytes are bounded by the body budget anyway. */
 const PIPELINE_DEPTH = 16;
@@ -52,6 +53,9 @@ export interface PassSummary extends FolderPassResult {
 
 export async function runMailboxPass(input: MailboxPassInput): Promise<PassSummary> {
   const started = Date.now();
+  // Most incremental passes find nothing to do; one LIST per side can tell (unchanged-check.ts).
+  const unchanged = await checkUnchanged(input);
+  if (unchanged) return {copied: 0, alreadyPresent: 0, flagsUpdated: 0, folders: unchanged.folders, ms: Date.now() - started};
   const {batch, state, row, budgets, signal} = input;
   const mailbox = row.emailAddress;
   const logger = input.logger.child({mailbox});

@@ -3,7 +3,6 @@
 
 import {mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
-import meow from 'meow';
 import {createBatch, listBatches, openBatch, removeBatch, sendBatchCommand, type OpenedBatch} from '../engine/batch-engine.js';
 import {DEFAULT_SETTINGS, type BatchDefinition, type BatchSettings} from '../engine/batch-model.js';
 import type {BatchSnapshot} from '../engine/batch-snapshot.js';
@@ -13,7 +12,7 @@ import {createFileLogger, type Logger} from '../log/logger.js';
 import {redact} from '../log/secret-redaction.js';
 import {BatchStore} from '../store/batch-store.js';
 import {defaultStateDir} from '../store/state-dir.js';
-import {ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, toCsv} from './batch-report.js';
+import {CommandLineError, parseCommandLine, type CommandLine, type FlagSpec} from './command-line.js';
 import {
   ENDPOINT_FLAG_HELP,
   FlagError,
@@ -107,7 +106,7 @@ const FLAGS = {
   help: {type: 'boolean', shortFlag: 'h'},
   ...endpointFlagDefinitions('source'),
   ...endpointFlagDefinitions('target'),
-} as const;
+} as const satisfies Record<string, FlagSpec>;
 
 type Flags = Record<string, unknown> & {
   csv?: string;
@@ -124,30 +123,20 @@ type Flags = Record<string, unknown> & {
 };
 
 export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: process.stdout, stderr: process.stderr}): Promise<number> {
-  let cli;
+  let cli: CommandLine;
   try {
-    cli = meow(HELP, {
-      argv,
-      importMeta: import.meta,
-      description: false,
-      autoHelp: false,
-      autoVersion: false,
-      allowUnknownFlags: true,
-      flags: FLAGS as never,
-    });
+    cli = parseCommandLine(argv, FLAGS);
   } catch (error) {
-    // meow throws for a flag given twice ("The flag --targetSecurity can only be set once").
-    return usage(io, (error as Error).message.replace(/--([a-z]+[A-Z][A-Za-z]*)/g, (_m, name: string) => `--${kebab(name)}`));
+    if (error instanceof CommandLineError) return usage(io, error.message);
+    throw error;
   }
-  const flags = cli.flags as unknown as Flags;
+  const flags = cli.flags as Flags;
   const [action, name, ...rest] = cli.input;
   if (flags['help'] || !action) {
     io.stdout.write(HELP.replace(/^\n/, ''));
     return flags['help'] ? EXIT.ok : EXIT.usage;
   }
-  const known = new Set([...Object.keys(FLAGS).map(kebab), 'h']);
-  const unknown = Object.keys(cli.unnormalizedFlags).filter((flag) => !known.has(flag) && !known.has(kebab(flag)));
-  if (unknown.length > 0) return usage(io, `unknown option --${unknown.map(kebab).join(', --')} (mailferry batch --help lists them)`);
+  if (cli.unknown.length > 0) return usage(io, `unknown option --${cli.unknown.join(', --')} (mailferry batch --help lists them)`);
   if (rest.length > 0) return usage(io, `unexpected argument "${rest[0]}"`);
   const stateDir = resolve(flags.stateDir ?? defaultStateDir());
   const out = new Output(io, flags.json);
@@ -190,10 +179,6 @@ export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: pro
     out.error(error);
     return EXIT.failed;
   }
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 function usage(io: BatchIo, message: string): number {
@@ -482,6 +467,7 @@ async function list(out: Output, stateDir: string): Promise<number> {
 }
 
 async function status(out: Output, stateDir: string, name: string): Promise<number> {
+  const {buildReport} = await import('./batch-report.js');
   const store = await BatchStore.open(stateDir, name);
   const report = buildReport(store.state);
   const pid = await BatchStore.runningPid(stateDir, name);
@@ -500,6 +486,7 @@ async function status(out: Output, stateDir: string, name: string): Promise<numb
 }
 
 async function report(out: Output, stateDir: string, name: string, flags: Flags): Promise<number> {
+  const {ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, toCsv} = await import('./batch-report.js');
   const store = await BatchStore.open(stateDir, name);
   const built = buildReport(store.state);
   await store.close();

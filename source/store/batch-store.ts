@@ -52,6 +52,8 @@ export class BatchStore {
   private readonly flushIntervalMs: number;
   private readonly onFlushError: ((error: unknown) => void) | undefined;
   private dirty = false;
+  /** The newest write started (by flushNow or the timer), to wait for before the file counts as current. */
+  private lastWrite: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lock: LockInfo | undefined;
   private closed = false;
@@ -177,6 +179,22 @@ export class BatchStore {
   async flushNow(): Promise<void> {
     this.clearTimer();
     this.dirty = false;
+    const write = this.writeNow();
+    this.lastWrite = write;
+    return write;
+  }
+
+  /**
+   * Writes now if anything changed since the last write began; either way, returns once the
+   * writes already started are on disk. For points that must leave the file current (start,
+   * stop, close) without paying for a write (two fsyncs) when there is nothing new.
+   */
+  async flushIfDirty(): Promise<void> {
+    await this.lastWrite?.catch(() => undefined);
+    if (this.dirty) await this.flushNow();
+  }
+
+  private async writeNow(): Promise<void> {
     try {
       if (!this.lock) await this.assertNoOtherRunner();
       this.state.updatedAt = new Date().toISOString();
@@ -226,7 +244,8 @@ export class BatchStore {
     this.closed = true;
     this.clearTimer();
     try {
-      if (this.dirty) await this.flushNow();
+      // Also waits for a write still running: the lock must outlive it.
+      await this.flushIfDirty();
     } finally {
       await this.releaseRunLock();
       this.detach();
@@ -457,11 +476,14 @@ function processStartTime(pid: number): string | undefined {
   }
 }
 
+/**
+ * No fsync: link() publishes the whole file or nothing, and a lock that a power cut left empty
+ * does not parse, which makes it stale (parseLock), the right verdict after a reboot.
+ */
 async function writeSmallFile(path: string, text: string): Promise<void> {
   const handle = await open(path, 'w', 0o600);
   try {
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
   } finally {
     await handle.close();
   }
