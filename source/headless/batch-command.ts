@@ -3,6 +3,7 @@
 
 import {mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
+import meow from 'meow';
 import {createBatch, listBatches, openBatch, removeBatch, sendBatchCommand, type OpenedBatch} from '../engine/batch-engine.js';
 import {DEFAULT_SETTINGS, type BatchDefinition, type BatchSettings} from '../engine/batch-model.js';
 import type {BatchSnapshot} from '../engine/batch-snapshot.js';
@@ -12,7 +13,7 @@ import {createFileLogger, type Logger} from '../log/logger.js';
 import {redact} from '../log/secret-redaction.js';
 import {BatchStore} from '../store/batch-store.js';
 import {defaultStateDir} from '../store/state-dir.js';
-import {CommandLineError, parseCommandLine, type CommandLine, type FlagSpec} from './command-line.js';
+import {ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, toCsv} from './batch-report.js';
 import {
   ENDPOINT_FLAG_HELP,
   FlagError,
@@ -106,7 +107,7 @@ const FLAGS = {
   help: {type: 'boolean', shortFlag: 'h'},
   ...endpointFlagDefinitions('source'),
   ...endpointFlagDefinitions('target'),
-} as const satisfies Record<string, FlagSpec>;
+} as const;
 
 type Flags = Record<string, unknown> & {
   csv?: string;
@@ -123,20 +124,30 @@ type Flags = Record<string, unknown> & {
 };
 
 export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: process.stdout, stderr: process.stderr}): Promise<number> {
-  let cli: CommandLine;
+  let cli;
   try {
-    cli = parseCommandLine(argv, FLAGS);
+    cli = meow(HELP, {
+      argv,
+      importMeta: import.meta,
+      description: false,
+      autoHelp: false,
+      autoVersion: false,
+      allowUnknownFlags: true,
+      flags: FLAGS as never,
+    });
   } catch (error) {
-    if (error instanceof CommandLineError) return usage(io, error.message);
-    throw error;
+    // meow throws for a flag given twice ("The flag --targetSecurity can only be set once").
+    return usage(io, (error as Error).message.replace(/--([a-z]+[A-Z][A-Za-z]*)/g, (_m, name: string) => `--${kebab(name)}`));
   }
-  const flags = cli.flags as Flags;
+  const flags = cli.flags as unknown as Flags;
   const [action, name, ...rest] = cli.input;
   if (flags['help'] || !action) {
     io.stdout.write(HELP.replace(/^\n/, ''));
     return flags['help'] ? EXIT.ok : EXIT.usage;
   }
-  if (cli.unknown.length > 0) return usage(io, `unknown option --${cli.unknown.join(', --')} (mailferry batch --help lists them)`);
+  const known = new Set([...Object.keys(FLAGS).map(kebab), 'h']);
+  const unknown = Object.keys(cli.unnormalizedFlags).filter((flag) => !known.has(flag) && !known.has(kebab(flag)));
+  if (unknown.length > 0) return usage(io, `unknown option --${unknown.map(kebab).join(', --')} (mailferry batch --help lists them)`);
   if (rest.length > 0) return usage(io, `unexpected argument "${rest[0]}"`);
   const stateDir = resolve(flags.stateDir ?? defaultStateDir());
   const out = new Output(io, flags.json);
@@ -179,6 +190,10 @@ export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: pro
     out.error(error);
     return EXIT.failed;
   }
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 function usage(io: BatchIo, message: string): number {
@@ -467,7 +482,6 @@ async function list(out: Output, stateDir: string): Promise<number> {
 }
 
 async function status(out: Output, stateDir: string, name: string): Promise<number> {
-  const {buildReport} = await import('./batch-report.js');
   const store = await BatchStore.open(stateDir, name);
   const report = buildReport(store.state);
   const pid = await BatchStore.runningPid(stateDir, name);
@@ -486,7 +500,6 @@ async function status(out: Output, stateDir: string, name: string): Promise<numb
 }
 
 async function report(out: Output, stateDir: string, name: string, flags: Flags): Promise<number> {
-  const {ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, toCsv} = await import('./batch-report.js');
   const store = await BatchStore.open(stateDir, name);
   const built = buildReport(store.state);
   await store.close();
