@@ -342,11 +342,6 @@ async function copyStreamed(
         checkpoint.done = done.toString();
         ctx.report.progress();
       },
-      onVanished: (uid) => {
-        endItem(uid);
-        checkpoint.total = Math.max(0, checkpoint.total - 1);
-        checkpoint.bytesTotal = Math.max(0, checkpoint.bytesTotal - (sizes.get(uid) ?? 0));
-      },
     });
   } catch (error) {
     if (!(error instanceof UidAfterBodyError)) throw error;

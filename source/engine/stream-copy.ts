@@ -39,8 +39,6 @@ export interface StreamCopyInput {
   translate(role: 'source' | 'target', error: unknown): MigrationError;
   /** The target stored these messages (one APPEND command). */
   onAppended(uids: number[]): void;
-  /** Expunged on the source before its body was fetched: nothing left to copy. */
-  onVanished(uid: number): void;
 }
 
 /** Messages and bytes per FETCH: small enough to spread a folder over lanes, large enough to
@@ -141,8 +139,9 @@ async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () =
       startFetch(chunk);
     }
     for (const fetched of fetches.splice(0)) await fetched;
-    // Every FETCH has answered: a UID whose body never came was expunged meanwhile.
-    for (const uid of requested) if (!arrived.has(uid)) input.onVanished(uid);
+    // Every FETCH has answered. A UID whose body did not come this way is most likely expunged,
+    // but that is never assumed: the buffered path looks again and copies or drops it.
+    for (const uid of requested) if (!arrived.has(uid)) retry.push(uid);
     writer.flush();
     await Promise.all(pendingBatches);
   } catch (error) {

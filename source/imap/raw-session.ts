@@ -338,7 +338,8 @@ export class RawImapSession {
     const size = Number(literal[1]);
     const prefix = this.lineParts.join('') + part.slice(0, literal.index);
     this.lineParts.push(`${part}\r\n`);
-    const consumer = this.queue[0]?.onLiteral?.(prefix, size);
+    // The first command that takes literals: pipelined commands may be answered side by side.
+    const consumer = this.queue.find((pending) => pending.onLiteral)?.onLiteral?.(prefix, size);
     if (size === 0) {
       consumer?.end();
       return;
