@@ -79,7 +79,9 @@ async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () =
   await input.marked;
   // Not awaited: the FETCHes go right behind it (one round trip per folder instead of two). If
   // the server refuses the folder, they fail too, and this is the error that explains why.
-  const examined = guard(input, 'source', () => examineFolder(lane.source, input.folder));
+  const examined = examineFolder(lane.source, input.folder).catch((error: unknown) => {
+    throw input.signal.aborted ? input.signal.reason : input.translate('source', error);
+  });
   examined.catch(() => {});
 
   const pendingBatches: Promise<void>[] = [];
@@ -167,13 +169,4 @@ async function settleBatch(batch: AppendBatch, input: StreamCopyInput, retry: nu
     throw translated;
   }
   input.onAppended(batch.ids);
-}
-
-async function guard<T>(input: StreamCopyInput, role: 'source' | 'target', work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (input.signal.aborted) throw input.signal.reason;
-    throw input.translate(role, error);
-  }
 }

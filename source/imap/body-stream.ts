@@ -8,8 +8,7 @@
 // that folder the buffered way instead. Taking them from the response, not from the listing,
 // keeps the listing small (UID and size per message) however large the folder.
 
-import {imapQuoted, type LiteralConsumer, type RawImapSession} from './raw-session.js';
-import {encodeModifiedUtf7} from './modified-utf7.js';
+import {mailboxArgument, type LiteralConsumer, type RawImapSession} from './raw-session.js';
 
 export interface BodyConsumer {
   /**
@@ -31,8 +30,7 @@ export class UidAfterBodyError extends Error {
 
 /** EXAMINE (read-only SELECT): copying must never change the source, not even \Seen or \Recent. */
 export function examineFolder(session: RawImapSession, path: string): Promise<unknown> {
-  const encoded = encodeModifiedUtf7(path);
-  return session.command(`EXAMINE ${imapQuoted(encoded) ?? `"${encoded}"`}`);
+  return session.command(`EXAMINE ${mailboxArgument(path)}`);
 }
 
 const BODY_AT_END = /^\* \d+ FETCH \(.*\bBODY\[\] $/i;

@@ -15,8 +15,7 @@
 // Servers without LITERAL+ get neither (connect resolves undefined) and the engine uses imapflow.
 
 import type {EndpointConfig, LoginIdentity} from './endpoint.js';
-import {encodeModifiedUtf7} from './modified-utf7.js';
-import {closedError, imapQuoted, RawImapSession, type TaggedResult} from './raw-session.js';
+import {closedError, mailboxArgument, RawImapSession, type TaggedResult} from './raw-session.js';
 
 export interface AppendOutcome {
   uid?: number;
@@ -32,12 +31,6 @@ export function imapDateTime(date: Date): string {
 }
 
 const FLAG_ATOM = /^\\?[^\s(){%*"\\\]\x00-\x1f\x7f]+$/;
-
-/** A folder name as an APPEND argument (modified UTF-7, quoted). */
-export function appendMailbox(path: string): string {
-  const encoded = encodeModifiedUtf7(path);
-  return imapQuoted(encoded) ?? `"${encoded}"`;
-}
 
 /** The source's INTERNALDATE passed on as written (its zone kept); anything else is not used. */
 const DATE_TIME = /^[ \d]\d-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/;
@@ -85,7 +78,7 @@ export class PipelinedAppender {
   /** Sends at once; answers arrive in order. Resolves with APPENDUID when the server has UIDPLUS. */
   append(path: string, content: Buffer, flags: readonly string[], date?: Date): Promise<AppendOutcome> {
     const binary = content.includes(0) && this.session.capabilities.has('BINARY');
-    const started = this.session.begin(`APPEND ${appendMailbox(path)}${appendOptions(flags, date)} ${binary ? '~' : ''}{${content.length}+}\r\n`);
+    const started = this.session.begin(`APPEND ${mailboxArgument(path)}${appendOptions(flags, date)} ${binary ? '~' : ''}{${content.length}+}\r\n`);
     this.session.write(content);
     this.session.write('\r\n');
     return started.then(outcomeOf);
@@ -144,7 +137,7 @@ export class AppendStreamWriter {
     if (this.remaining !== 0) throw new Error('AppendStreamWriter: the previous message is not complete');
     const part = `${appendOptions(flags, date)} {${size}+}\r\n`;
     if (!this.open) {
-      const result = this.session.begin(`APPEND ${appendMailbox(this.path)}${part}`);
+      const result = this.session.begin(`APPEND ${mailboxArgument(this.path)}${part}`);
       // Answered through flush(); a batch cut short by a closed connection is never flushed.
       result.catch(() => {});
       this.open = {ids: [], bytes: 0, result};

@@ -14,6 +14,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type {EndpointConfig, LoginIdentity} from './endpoint.js';
+import {encodeModifiedUtf7} from './modified-utf7.js';
 import {isPooled, release, retain, takeSlab} from './read-buffer-pool.js';
 
 export interface TaggedResult {
@@ -63,6 +64,12 @@ export function imapQuoted(value: string): string | undefined {
   return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
+/** A folder name as a command argument: modified UTF-7 (RFC 3501 5.1.3), quoted. */
+export function mailboxArgument(path: string): string {
+  const encoded = encodeModifiedUtf7(path);
+  return imapQuoted(encoded) ?? `"${encoded}"`;
+}
+
 /** Bytes written but not yet taken by the kernel before a writer should wait for 'drain'. */
 const WRITE_HIGH_WATER = 512 * 1024;
 
@@ -103,11 +110,13 @@ export class RawImapSession {
         await session.upgradeTls();
         session.capabilities.clear();
       }
+      const beforeLogin = session.capabilities;
       if (!/^\* PREAUTH/i.test(greeting)) {
         if (session.capabilities.size === 0) await session.refreshCapabilities();
         await session.login(identity);
       }
-      await session.refreshCapabilities();
+      // Servers usually send the post-login capabilities with the login's OK; ask only otherwise.
+      if (session.capabilities === beforeLogin) await session.refreshCapabilities();
       return session;
     } catch (error) {
       session.close();
