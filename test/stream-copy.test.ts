@@ -521,4 +521,35 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     assert.deepEqual([...appended].sort((a, b) => a - b), [...uids].sort((a, b) => a - b));
     assert.deepEqual((await inbox(target, 'frank')).map((message) => message.sha256).sort(), listed.map((message) => message.sha256).sort());
   });
+  test('streamCopy stopped before its lanes take work rejects with the stop: a folder is never taken for copied', async () => {
+    const listed = await inbox(source, 'frank');
+    const uids = listed.map((message) => message.uid).sort((a, b) => b - a);
+    const lanes: StreamLane[] = [{source: await openSource(source, 'frank'), target: await openTarget(target, 'frank')}];
+    const stop = new AbortController();
+    const reason = new Error('stopped by the admin');
+    stop.abort(reason);
+    const appended: number[] = [];
+    try {
+      await assert.rejects(
+        streamCopy(lanes, {
+          folder: 'INBOX',
+          targetPath: 'INBOX',
+          uids,
+          sizes: new Map(listed.map((message) => [message.uid, message.size])),
+          targetFlags: (flags) => splitFlags(flags, undefined).keep,
+          marked: Promise.resolve(),
+          signal: stop.signal,
+          translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: 'frank', folder: 'INBOX', phase: 'command'}),
+          onAppended: (batch) => appended.push(...batch),
+        }),
+        (error) => error === reason,
+      );
+    } finally {
+      for (const lane of lanes) {
+        lane.source.close();
+        lane.target.close();
+      }
+    }
+    assert.deepEqual(appended, []);
+  });
 });

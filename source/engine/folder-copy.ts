@@ -203,6 +203,9 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
     result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked});
   }
 
+  // A stop can end the copy early without an error (a lane asks for work after it): the folder
+  // must then stay in progress, never be taken for complete.
+  if (ctx.signal.aborted) throw ctx.signal.reason;
   checkpoint.done = done.toString();
   delete checkpoint.inProgress;
   checkpoint.uidNext = box.uidNext;

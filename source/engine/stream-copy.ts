@@ -68,6 +68,8 @@ export async function streamCopy(lanes: StreamLane[], input: StreamCopyInput): P
   };
   const retry: number[] = [];
   const results = await Promise.allSettled(lanes.map((lane) => runLane(lane, input, nextChunk, retry)));
+  // Lanes stop taking chunks once the signal fires, and may end without an error: unfinished.
+  if (input.signal.aborted) throw input.signal.reason;
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
   return retry;
