@@ -196,8 +196,9 @@ export class RawImapSession {
       this.socket.end(`Z${++this.tagCounter} LOGOUT\r\n`);
       setTimeout(() => this.socket.destroy(), 1000).unref();
     } else {
-      // Mid-command (e.g. inside an APPEND literal) only a reset tells the server to drop it.
-      this.socket.destroy();
+      // Mid-command, a plain close would still deliver what the kernel holds (whole APPEND
+      // batches, committed after a stop); a reset discards it and the server drops the command.
+      resetSocket(this.socket);
     }
     this.fail(closedError('connection closed by mailferry'));
   }
@@ -424,6 +425,17 @@ export class RawImapSession {
     for (const chunk of this.inbox.splice(0)) release(chunk);
     for (const pending of this.queue.splice(0)) pending.reject(reason);
   }
+}
+
+function resetSocket(socket: net.Socket | tls.TLSSocket): void {
+  // TLS sockets cannot reset their own handle; the TCP socket under them can.
+  const tcp = socket instanceof tls.TLSSocket ? (socket as tls.TLSSocket & {_parent?: net.Socket})._parent : socket;
+  try {
+    if (tcp && !tcp.destroyed) tcp.resetAndDestroy();
+  } catch {
+    // Not connected any more: nothing left to discard.
+  }
+  socket.destroy();
 }
 
 async function failAsAuth(work: Promise<TaggedResult>): Promise<void> {
