@@ -3,7 +3,7 @@
 // message's flags are compared (headers only, never bodies). Copies are found by message key
 // (see message-key.ts), so no per-message UID map has to be stored.
 
-import type {MailboxObject} from 'imapflow';
+import type {OpenedFolder} from '../imap/folder-open.js';
 import type {FolderCheckpoint} from '../store/state-schema.js';
 import {fetchKeys, type KeyedFlags} from './folder-keys.js';
 import {splitFlags, syncableFlags} from './message-flags.js';
@@ -15,7 +15,7 @@ export interface FlagSyncInput {
   folder: string;
   checkpoint: FolderCheckpoint;
   done: UidSet;
-  sourceBox: MailboxObject;
+  sourceBox: Pick<OpenedFolder, 'exists' | 'highestModseq' | 'noModseq'>;
   permanentFlags: Set<string> | undefined;
 }
 

@@ -21,6 +21,8 @@ import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
 import {streamCopy} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
+import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
+import {MigrationError} from '../imap/imap-error.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
@@ -101,7 +103,24 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   }
   ctx.report.currentFolder(folder);
 
-  const box = await guard(ctx, 'source', folder, () => ctx.source.mailboxOpen(folder, {readOnly: true}));
+  // An initial pass copies nearly every folder: open the lanes now, so this folder is opened and
+  // listed over them too (folder-open.ts), not over imapflow.
+  if (ctx.kind === 'initial') await ctx.widenPool();
+  const lane = ctx.streamLanes()[0];
+  const [box, targetBox] = lane
+    ? await Promise.all([
+        guard(ctx, 'source', folder, async () => (await openFolder(lane.source, folder, 'EXAMINE')) ?? openOnControl(ctx, 'source', folder)),
+        guard(ctx, 'target', entry.target, async () => (await openFolder(lane.target, entry.target, 'SELECT')) ?? openOnControl(ctx, 'target', entry.target)),
+      ])
+    : [
+        await guard(ctx, 'source', folder, () => openOnControl(ctx, 'source', folder)),
+        await guard(ctx, 'target', entry.target, () => openOnControl(ctx, 'target', entry.target)),
+      ];
+  // imapflow's connections select the folder only if a path that uses them needs it.
+  const selectControl = async () => {
+    await selectOnControl(ctx, 'source', folder, box.uidValidity);
+    await selectOnControl(ctx, 'target', entry.target, targetBox.uidValidity);
+  };
   const sourceUidValidity = box.uidValidity.toString();
   let checkpoint = existing;
   let reconcile = false;
@@ -123,7 +142,6 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
     reconcile = true;
   }
 
-  const targetBox = await guard(ctx, 'target', entry.target, () => ctx.target.mailboxOpen(entry.target));
   const targetUidValidity = targetBox.uidValidity.toString();
   if (checkpoint.targetUidValidity !== undefined && checkpoint.targetUidValidity !== targetUidValidity) {
     ctx.logger.warn('target folder UIDVALIDITY changed (folder recreated?); checking it before copying', {folder, target: entry.target});
@@ -138,6 +156,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   const wasComplete = checkpoint.uidNext !== undefined && !reconcile;
 
   if (ctx.kind !== 'initial' && wasComplete) {
+    await selectControl();
     result.flagsUpdated = await guard(ctx, 'target', entry.target, () =>
       syncFlagChanges(ctx, {folder, checkpoint: checkpoint!, done, sourceBox: box, permanentFlags: targetBox.permanentFlags}),
     );
@@ -151,17 +170,20 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   let listedBytes = 0;
   const listedUids: number[] = [];
   if (box.exists > 0) {
+    const listed = (uid: number, size: number) => {
+      // `n:*` always returns the highest message even when its UID is below n.
+      if (wasComplete && uid < checkpoint!.uidNext!) return;
+      listedTotal++;
+      if (!wasComplete) listedUids.push(uid);
+      listedBytes += size;
+      if (done.has(uid)) return;
+      pendingUids.push(uid);
+      sizes.set(uid, size);
+    };
     await guard(ctx, 'source', folder, async () => {
-      for await (const message of ctx.source.fetch(range, {uid: true, size: true}, {uid: true})) {
-        // `n:*` always returns the highest message even when its UID is below n.
-        if (wasComplete && message.uid < checkpoint!.uidNext!) continue;
-        listedTotal++;
-        if (!wasComplete) listedUids.push(message.uid);
-        listedBytes += message.size ?? 0;
-        if (done.has(message.uid)) continue;
-        pendingUids.push(message.uid);
-        sizes.set(message.uid, message.size ?? 0);
-      }
+      if (lane && !lane.source.isClosed) return listUidSizes(lane.source, range, listed);
+      await selectOnControl(ctx, 'source', folder, box.uidValidity);
+      for await (const message of ctx.source.fetch(range, {uid: true, size: true}, {uid: true})) listed(message.uid, message.size ?? 0);
     });
   }
   if (!wasComplete) {
@@ -179,6 +201,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   ctx.report.progress();
 
   if (reconcile && pendingUids.length > 0) {
+    await selectControl();
     const present = await findAlreadyCopied(ctx, folder, entry.target, done, pendingUids);
     if (present.size > 0) {
       for (const uid of present) {
@@ -200,7 +223,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
     const marked = ctx.report.flushNow();
     marked.catch(() => {});
     await ctx.widenPool();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked});
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity)});
   }
 
   // A stop can end the copy early without an error (a lane asks for work after it): the folder
@@ -238,6 +261,8 @@ interface CopyInput {
   permanentFlags: Set<string> | undefined;
   /** Resolves once the folder's in-progress mark is on disk; no APPEND may start before. */
   marked: Promise<void>;
+  /** Selects the folder on imapflow's source connection (the buffered path reads from it). */
+  selectSource(): Promise<void>;
 }
 
 async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> {
@@ -282,6 +307,7 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
     else if (itemsDone + copyable.length < maxItemsPerMailbox) copyable.push(uid);
     else overCap.push(uid);
   }
+  if (oversize.length > 0) await input.selectSource();
   if (oversize.length > 0) await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
   if (overCap.length > 0) recordOverCap(ctx, folder, checkpoint, overCap, sizes, maxItemsPerMailbox, endItem);
 
@@ -289,6 +315,8 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
     copyable = await copyStreamed(ctx, input, copyable, droppedKeywords, endItem);
   }
 
+  // What the lanes handed back (or all of it, without lanes) goes over imapflow.
+  if (copyable.length > 0) await input.selectSource();
   let index = 0;
   while (index < copyable.length) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -568,6 +596,41 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
 }
 
 /** Runs IMAP work, turning whatever it throws into our error kinds with this folder as context. */
+/** Opens `path` on imapflow's connection (no lanes, or the server's SELECT lacked UIDNEXT). */
+async function openOnControl(ctx: PassContext, role: 'source' | 'target', path: string): Promise<OpenedFolder> {
+  const box = role === 'source' ? await ctx.source.mailboxOpen(path, {readOnly: true}) : await ctx.target.mailboxOpen(path);
+  return {
+    path,
+    exists: box.exists,
+    uidValidity: box.uidValidity,
+    uidNext: box.uidNext,
+    ...(box.highestModseq !== undefined ? {highestModseq: box.highestModseq} : {}),
+    noModseq: Boolean(box.noModseq),
+    ...(box.permanentFlags ? {permanentFlags: box.permanentFlags} : {}),
+  };
+}
+
+/**
+ * Selects `path` on imapflow's connection unless it is selected there already. The folder was
+ * opened (and its UIDs listed) on another connection: if it is not the same folder any more
+ * (UIDVALIDITY changed in between), nothing listed applies, so the pass fails and retries.
+ */
+async function selectOnControl(ctx: PassContext, role: 'source' | 'target', path: string, uidValidity: bigint): Promise<void> {
+  const client = role === 'source' ? ctx.source : ctx.target;
+  if (client.mailbox && client.mailbox.path === path && client.mailbox.uidValidity === uidValidity) return;
+  const opened = await guard(ctx, role, path, () => openOnControl(ctx, role, path));
+  if (opened.uidValidity === uidValidity) return;
+  throw new MigrationError({
+    kind: 'folder',
+    message: `the ${role} folder "${path}" was recreated while it was being copied (UIDVALIDITY ${uidValidity} became ${opened.uidValidity})`,
+    hint: 'Nothing is lost: the next pass compares the folder with the target again. If it keeps happening, find what recreates the folder.',
+    endpoint: role,
+    mailbox: ctx.emailAddress,
+    folder: path,
+    retryable: true,
+  });
+}
+
 export async function guard<T>(ctx: PassContext, role: 'source' | 'target', folder: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
