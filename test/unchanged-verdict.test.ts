@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import {DEFAULT_SETTINGS, type BatchDefinition} from '../source/engine/batch-model.js';
 import {newCheckpoint} from '../source/engine/folder-copy.js';
 import type {ListedFolder} from '../source/engine/folder-mapping.js';
-import {compareWithCheckpoints, type FolderListing} from '../source/engine/unchanged-check.js';
+import {compareWithCheckpoints} from '../source/engine/unchanged-check.js';
+import type {FolderListing} from '../source/engine/raw-folder-listing.js';
 import {makeEndpoint} from '../source/imap/endpoint.js';
 import {newMailboxState, type MailboxState} from '../source/store/state-schema.js';
 

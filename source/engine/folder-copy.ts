@@ -103,9 +103,8 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   }
   ctx.report.currentFolder(folder);
 
-  // An initial pass copies nearly every folder: open the lanes now, so this folder is opened and
-  // listed over them too (folder-open.ts), not over imapflow.
-  if (ctx.kind === 'initial') await ctx.widenPool();
+  // With lanes (an initial pass opens them before listing folders), the folder is opened and
+  // listed over them (folder-open.ts), not over imapflow.
   const lane = ctx.streamLanes()[0];
   const [box, targetBox] = lane
     ? await Promise.all([
@@ -316,7 +315,10 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
   }
 
   // What the lanes handed back (or all of it, without lanes) goes over imapflow.
-  if (copyable.length > 0) await input.selectSource();
+  if (copyable.length > 0) {
+    await input.selectSource();
+    await ctx.bufferedAppends();
+  }
   let index = 0;
   while (index < copyable.length) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -598,7 +600,8 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
 /** Runs IMAP work, turning whatever it throws into our error kinds with this folder as context. */
 /** Opens `path` on imapflow's connection (no lanes, or the server's SELECT lacked UIDNEXT). */
 async function openOnControl(ctx: PassContext, role: 'source' | 'target', path: string): Promise<OpenedFolder> {
-  const box = role === 'source' ? await ctx.source.mailboxOpen(path, {readOnly: true}) : await ctx.target.mailboxOpen(path);
+  const client = await ctx.control(role);
+  const box = role === 'source' ? await client.mailboxOpen(path, {readOnly: true}) : await client.mailboxOpen(path);
   return {
     path,
     exists: box.exists,
@@ -616,12 +619,13 @@ async function openOnControl(ctx: PassContext, role: 'source' | 'target', path: 
  * (UIDVALIDITY changed in between), nothing listed applies, so the pass fails and retries.
  */
 async function selectOnControl(ctx: PassContext, role: 'source' | 'target', path: string, uidValidity: bigint): Promise<void> {
-  const client = role === 'source' ? ctx.source : ctx.target;
+  const client = await guard(ctx, role, path, () => ctx.control(role));
   if (client.mailbox && client.mailbox.path === path && client.mailbox.uidValidity === uidValidity) return;
   const opened = await guard(ctx, role, path, () => openOnControl(ctx, role, path));
   if (opened.uidValidity === uidValidity) return;
+  // Not kind 'folder': that would record the folder as not migrated instead of retrying it.
   throw new MigrationError({
-    kind: 'folder',
+    kind: 'protocol',
     message: `the ${role} folder "${path}" was recreated while it was being copied (UIDVALIDITY ${uidValidity} became ${opened.uidValidity})`,
     hint: 'Nothing is lost: the next pass compares the folder with the target again. If it keeps happening, find what recreates the folder.',
     endpoint: role,

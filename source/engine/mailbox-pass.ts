@@ -10,18 +10,19 @@ import {translateError} from '../imap/error-translation.js';
 import type {Logger} from '../log/logger.js';
 import type {MailboxState} from '../store/state-schema.js';
 import {openAppendSession, PipelinedAppender} from '../imap/pipelined-appender.js';
-import {RawImapSession} from '../imap/raw-session.js';
+import {mailboxArgument, RawImapSession} from '../imap/raw-session.js';
 import {AppendPool, type AppendConnection, type AppendJob, type AppendResult} from './append-workers.js';
 import {noteBodyReleased} from './large-body-gc.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
-import {syncFolder, type FolderPassResult, type FolderTask} from './folder-copy.js';
+import {syncFolder, type FolderPassResult, type FolderStatusHint, type FolderTask} from './folder-copy.js';
 import {fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
 import type {MigrationRow} from './migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
 import type {StreamLane} from './stream-copy.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
 import {checkUnchanged} from './unchanged-check.js';
+import {canListFolders, hasCapability, listFolders, ListingFailure, SOURCE_STATUS, type FolderListing} from './raw-folder-listing.js';
 
 /** APPENDs in flight on one pipelining connection; bytes are bounded by the body budget anyway. */
 const PIPELINE_DEPTH = 16;
@@ -81,19 +82,27 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
   }
   const held: Slot[] = [];
   const budgetOf = (role: EndpointRole) => (role === 'source' ? budgets.sourceConnections : budgets.targetConnections);
-  const take = async (role: EndpointRole): Promise<ImapFlow> => {
+  /** The pass's own connection per side: its budget is taken (waiting if need be) at the start,
+   *  imapflow logs in only when something needs it (see control() below). */
+  const reserve = async (role: EndpointRole): Promise<Slot> => {
     await budgetOf(role).acquire(1, signal);
     const slot: Slot = {role};
     held.push(slot);
-    slot.client = await connectClient({
+    return slot;
+  };
+  const controls: Partial<Record<EndpointRole, Promise<ImapFlow>>> = {};
+  const control = (role: EndpointRole, slot: Slot): Promise<ImapFlow> =>
+    (controls[role] ??= connectClient({
       endpoint: role === 'source' ? batch.source : batch.target,
       role,
       identity: role === 'source' ? sourceId : targetId,
       logger,
       mailbox,
-    });
-    return slot.client;
-  };
+    }).then((client) => {
+      slot.client = client;
+      if (signal.aborted) client.close();
+      return client;
+    }));
   /** One more target connection for APPENDs if the budget has room now; never waits for one. */
   const takeExtraTarget = async (pipelined: boolean): Promise<{connection: AppendConnection; lanes: number} | undefined> => {
     if (!budgets.targetConnections.tryAcquire(1)) return undefined;
@@ -114,6 +123,7 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     return {connection: slot.client, lanes: 1};
   };
 
+  let noLiteralPlus = false;
   /** One source and one target raw session for the streamed copy, if both budgets have room now. */
   const takeLane = async (): Promise<StreamLane | undefined> => {
     if (!budgets.sourceConnections.tryAcquire(1)) return undefined;
@@ -131,7 +141,16 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     }
     try {
       const target = await openAppendSession(batch.target, targetId);
-      if (!target) return undefined;
+      if (!target) {
+        // No LITERAL+: no lanes at all. Give both connections back at once.
+        sourceSlot.session.close();
+        held.splice(held.indexOf(sourceSlot), 1);
+        held.splice(held.indexOf(targetSlot), 1);
+        budgets.sourceConnections.release(1);
+        budgets.targetConnections.release(1);
+        noLiteralPlus = true;
+        return undefined;
+      }
       targetSlot.session = target;
     } catch (error) {
       throw translate('target', error);
@@ -153,8 +172,14 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
   let pool: AppendPool | undefined;
   budgets.runningPasses.count++;
   try {
-    const source = await take('source');
-    const target = await take('target');
+    const sourceSlot = await reserve('source');
+    const targetSlot = await reserve('target');
+    const connected = (role: EndpointRole): ImapFlow => {
+      const client = (role === 'source' ? sourceSlot : targetSlot).client;
+      if (!client) throw new Error(`internal: imapflow's ${role} connection used before control('${role}')`);
+      return client;
+    };
+    let bufferedReady: Promise<void> | undefined;
     const appendResults = new Map<string, (job: AppendJob, result: AppendResult) => void>();
     pool = new AppendPool({
       translate: (error, job) => translate('target', error, job.targetPath),
@@ -169,13 +194,24 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     let widened = false;
     let copies = 3;
     let lanes: StreamLane[] = [];
+    let lanesClosed = false;
     const ctx: PassContext = {
       kind: input.kind,
       emailAddress: mailbox,
       settings: batch.settings,
       state,
-      source,
-      target,
+      get source() {
+        return connected('source');
+      },
+      get target() {
+        return connected('target');
+      },
+      control: (role) => control(role, role === 'source' ? sourceSlot : targetSlot),
+      bufferedAppends: () =>
+        (bufferedReady ??= control('target', targetSlot).then((target) => {
+          // With lanes the pool has no connection of its own: refused batches retry through this one.
+          if (lanes.length > 0 || lanesClosed) activePool.addConnection(target);
+        })),
       pool,
       appendResults,
       bytes: budgets.bytes,
@@ -190,35 +226,37 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
           lane.source.close();
           lane.target.close();
         }
+        if (lanes.length > 0) lanesClosed = true;
         lanes = [];
       },
       widenPool: async () => {
         if (widened) return;
         widened = true;
         // Streaming needs LITERAL+ on the target: nothing may wait for a continuation mid-body.
-        if (target.capabilities.has('LITERAL+')) {
+        // openAppendSession() finds out, unless imapflow's connection knows already.
+        if (!targetSlot.client || targetSlot.client.capabilities.has('LITERAL+')) {
           // Each lane is one server process per side. Alone, a mailbox spreads over several to use
           // the servers' cores; with several mailboxes running, one each already does, and more
           // only add logins and contention.
           const wantedLanes = Math.max(1, Math.floor(batch.settings.appendConnectionsPerMailbox / Math.max(1, budgets.runningPasses.count)));
           for (let count = 0; count < wantedLanes; count++) {
             try {
-              const lane = await takeLane();
+              const lane = noLiteralPlus ? undefined : await takeLane();
               if (!lane) break;
               lanes.push(lane);
             } catch (error) {
+              // A refused login would only be refused again (and counted twice by the server).
+              if (error instanceof MigrationError && error.kind === 'auth') throw error;
               // More connections are an optimisation: the per-user limit may already be reached.
               // With none at all the buffered path below still copies over the open connections.
               logger.warn('could not open a streaming copy connection pair; continuing with fewer', {error: String(error)});
               break;
             }
           }
-          if (lanes.length > 0) {
-            // Only messages a batch APPEND was refused for go the buffered way, one at a time.
-            activePool.addConnection(target);
-            return;
-          }
+          // Only messages a batch APPEND was refused for go the buffered way (bufferedAppends()).
+          if (lanes.length > 0) return;
         }
+        const target = await control('target', targetSlot);
         // LITERAL+ lets one connection carry many APPENDs at once (see pipelined-appender.ts).
         // The control connection only appends when no pipelining connection could be opened:
         // imapflow copies every body twice on APPEND, which would break the memory bound.
@@ -298,18 +336,93 @@ function toListed(folder: ListResponse): ListedFolder {
   };
 }
 
-/** Lists both ends, plans the mapping, creates and subscribes target folders. */
-async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
-  const {source, target, state, settings} = ctx;
+/** Both folder trees as the planner takes them, and the target commands that act on the plan. */
+interface FolderTrees {
+  source: ListedFolder[];
+  sourceNamespace: NamespaceInfo;
+  /** LIST-STATUS answers by source path, when the server gave them. */
+  sourceStatus: Map<string, FolderStatusHint>;
+  target: ListedFolder[];
+  targetNamespace: NamespaceInfo;
+  targetCapabilities: ReadonlySet<string>;
+  create(name: string): Promise<unknown>;
+  subscribe(name: string): Promise<unknown>;
+  unsubscribe(name: string): Promise<unknown>;
+  /** imapflow's mailboxCreate subscribes what it creates; a plain CREATE does not. */
+  createSubscribes: boolean;
+}
+
+/** Over imapflow's connections (they log in here if they have not yet). */
+async function listWithImapflow(ctx: PassContext): Promise<FolderTrees> {
+  const source = await guardList(ctx, 'source', () => ctx.control('source'));
+  const target = await guardList(ctx, 'target', () => ctx.control('target'));
   const statusQuery = {messages: true, uidNext: true, uidValidity: true, highestModseq: true};
   const sourceFolders = await guardList(ctx, 'source', () => source.list({statusQuery}));
-  const targetFolders = await guardList(ctx, 'target', () => target.list({statusQuery: {messages: true}}));
+  const targetFolders = await guardList(ctx, 'target', () => target.list());
+  const sourceStatus = new Map<string, FolderStatusHint>();
+  for (const folder of sourceFolders) if (folder.status) sourceStatus.set(folder.path, folder.status);
+  return {
+    source: sourceFolders.map(toListed),
+    sourceNamespace: namespaceOf(source, sourceFolders),
+    sourceStatus,
+    target: targetFolders.map(toListed),
+    targetNamespace: namespaceOf(target, targetFolders),
+    targetCapabilities: new Set(target.capabilities.keys()),
+    create: (name) => target.mailboxCreate(name),
+    subscribe: (name) => target.mailboxSubscribe(name),
+    unsubscribe: (name) => target.mailboxUnsubscribe(name),
+    createSubscribes: true,
+  };
+}
+
+/**
+ * Over the first stream lane's raw sessions (raw-folder-listing.ts), the way the no-change check
+ * lists. Undefined when a server lacks what that needs or refuses the LIST: imapflow then lists.
+ */
+async function listOverLane(ctx: PassContext, lane: StreamLane): Promise<FolderTrees | undefined> {
+  if (!canListFolders(lane.source.capabilities) || !canListFolders(lane.target.capabilities)) return undefined;
+  let listings: [FolderListing, FolderListing];
+  try {
+    listings = await Promise.all([
+      listFolders('source', lane.source, hasCapability(lane.source.capabilities, 'LIST-STATUS') ? SOURCE_STATUS : undefined),
+      listFolders('target', lane.target, undefined),
+    ]);
+  } catch (error) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (!(error instanceof ListingFailure)) throw error;
+    if (error.fatal) throw ctx.translate(error.role, error.cause);
+    ctx.logger.debug('the raw folder listing was refused; listing with imapflow', {role: error.role, error: String(error.cause)});
+    return undefined;
+  }
+  const [source, target] = listings;
+  const command = (verb: string) => (name: string) => lane.target.command(`${verb} ${mailboxArgument(name)}`);
+  return {
+    source: source.folders,
+    sourceNamespace: source.namespace,
+    sourceStatus: source.status,
+    target: target.folders,
+    targetNamespace: target.namespace,
+    targetCapabilities: target.capabilities,
+    create: command('CREATE'),
+    subscribe: command('SUBSCRIBE'),
+    unsubscribe: command('UNSUBSCRIBE'),
+    createSubscribes: false,
+  };
+}
+
+/** Lists both ends, plans the mapping, creates and subscribes target folders. */
+async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
+  const {state, settings} = ctx;
+  // An initial pass copies: its lanes are opened now, and they list the folders too.
+  if (ctx.kind === 'initial') await ctx.widenPool();
+  const lane = ctx.streamLanes()[0];
+  const trees = (lane && (await listOverLane(ctx, lane))) || (await listWithImapflow(ctx));
   const plan = planFolders({
-    source: {folders: sourceFolders.map(toListed), namespace: namespaceOf(source, sourceFolders)},
+    source: {folders: trees.source, namespace: trees.sourceNamespace},
     target: {
-      folders: targetFolders.map(toListed),
-      namespace: namespaceOf(target, targetFolders),
-      supportsCreateSpecialUse: Boolean(target.capabilities.has('CREATE-SPECIAL-USE')),
+      folders: trees.target,
+      namespace: trees.targetNamespace,
+      supportsCreateSpecialUse: trees.targetCapabilities.has('CREATE-SPECIAL-USE'),
     },
     ...(state.identity.userRoot ? {userRoot: state.identity.userRoot} : {}),
     excluded: settings.excludedFolders,
@@ -317,49 +430,45 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
   state.unmigratedFolders = [...plan.unmigrated];
   state.renamedFolders = [...plan.renamed];
 
-  const sourceStatus = new Map(sourceFolders.map((folder) => [folder.path, folder.status]));
-  const targetStatus = new Map(targetFolders.map((folder) => [folder.path, folder.status]));
-  const targetSubscribed = new Set(targetFolders.filter((folder) => folder.subscribed).map((folder) => folder.path));
+  const targetSubscribed = new Set(trees.target.filter((folder) => folder.subscribed).map((folder) => folder.path));
   const tasks: FolderTask[] = [];
-  const delimiter = target.namespace?.delimiter ?? targetFolders[0]?.delimiter ?? '/';
+  const delimiter = trees.targetNamespace.delimiter || trees.target[0]?.delimiter || '/';
   let entries = plan.entries;
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index]!;
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    const created = entry.createOnTarget ? await createTargetFolder(ctx, entry, delimiter) : entry.target;
+    const created = entry.createOnTarget ? await createTargetFolder(ctx, trees, entry, delimiter) : entry.target;
     if (created === undefined) continue;
     // Children follow a parent that had to take a fallback name.
     if (created !== entry.target) entries = retargetChildren(entries, entry.target, created, delimiter);
     const placed = {...entries[index]!, target: created};
     try {
-      if (placed.subscribe && !targetSubscribed.has(created)) await target.mailboxSubscribe(created);
-      // imapflow's mailboxCreate subscribes every folder it creates; the source decides.
-      else if (!placed.subscribe && entry.createOnTarget) await target.mailboxUnsubscribe(created);
+      if (placed.subscribe && !targetSubscribed.has(created)) await trees.subscribe(created);
+      // The source decides, not the way the folder was created.
+      else if (!placed.subscribe && entry.createOnTarget && trees.createSubscribes) await trees.unsubscribe(created);
     } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.logger.warn('could not carry the subscription over', {folder: created, error: String(error)});
     }
     if (!placed.selectable) continue;
-    const status = sourceStatus.get(placed.source);
-    const task: FolderTask = {entry: placed};
-    if (status) task.sourceStatus = status;
-    const messages = targetStatus.get(created)?.messages;
-    if (messages !== undefined) task.targetMessages = messages;
-    tasks.push(task);
+    const status = trees.sourceStatus.get(placed.source);
+    tasks.push({entry: placed, ...(status ? {sourceStatus: status} : {})});
   }
   return tasks;
 }
 
-async function createTargetFolder(ctx: PassContext, entry: FolderPlanEntry, delimiter: string): Promise<string | undefined> {
+async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: FolderPlanEntry, delimiter: string): Promise<string | undefined> {
   let name: string | undefined = entry.target;
   let lastError: MigrationError | undefined;
   for (let attempt = 1; name !== undefined; attempt++) {
     try {
-      await ctx.target.mailboxCreate(name);
+      await trees.create(name);
       if (name !== entry.target) {
         ctx.state.renamedFolders.push({source: entry.source, target: name, reason: `the target refused "${entry.target}"${lastError?.serverText ? ` (${lastError.serverText})` : ''}`});
       }
       return name;
     } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
       const translated = ctx.translate('target', error, name);
       if (/ALREADYEXISTS|already exists/i.test(`${translated.serverText ?? ''} ${translated.message}`)) return name;
       if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota') throw translated;
@@ -379,7 +488,7 @@ function noteUnmigrated(state: MailboxState, source: string, reason: string): vo
   if (!state.unmigratedFolders.some((folder) => folder.source === source)) state.unmigratedFolders.push({source, reason});
 }
 
-async function guardList(ctx: PassContext, role: EndpointRole, work: () => Promise<ListResponse[]>): Promise<ListResponse[]> {
+async function guardList<T>(ctx: PassContext, role: EndpointRole, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

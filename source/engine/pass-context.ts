@@ -29,9 +29,17 @@ export interface PassContext {
   readonly emailAddress: string;
   readonly settings: BatchSettings;
   readonly state: MailboxState;
+  /** imapflow's source connection: only after control('source') resolved (throws before). */
   readonly source: ImapFlow;
-  /** Target connection for CREATE/SELECT/STORE; also append worker 0. */
+  /** imapflow's target connection (CREATE/SELECT/STORE, append worker 0): after control('target'). */
   readonly target: ImapFlow;
+  /**
+   * Logs in imapflow's connection to one side on first use. Passes that copy over stream lanes
+   * may never need it; its connection budget is reserved from the start either way.
+   */
+  control(role: EndpointRole): Promise<ImapFlow>;
+  /** Gives the append pool imapflow's target connection, for the buffered path (once). */
+  bufferedAppends(): Promise<void>;
   readonly pool: AppendPool;
   /** Where the pool sends each APPEND result, by source folder (one folder copies at a time). */
   readonly appendResults: Map<string, (job: AppendJob, result: AppendResult) => void>;

@@ -10,16 +10,15 @@
 
 import {translateError} from '../imap/error-translation.js';
 import {MigrationError, type EndpointRole} from '../imap/imap-error.js';
-import {parseListResponse, parseNamespaceResponse, parseStatusResponse} from '../imap/list-response.js';
-import {decodeModifiedUtf7} from '../imap/modified-utf7.js';
 import {RawImapSession} from '../imap/raw-session.js';
 import type {Logger} from '../log/logger.js';
 import {registerSecret} from '../log/secret-redaction.js';
 import type {FolderCheckpoint, MailboxState} from '../store/state-schema.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
-import {folderUnchanged, type FolderStatusHint} from './folder-copy.js';
-import {planFolders, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
+import {folderUnchanged} from './folder-copy.js';
+import {planFolders} from './folder-mapping.js';
+import {hasCapability, listFolders, ListingFailure, missingCapabilities, SOURCE_STATUS, TARGET_STATUS, type FolderListing} from './raw-folder-listing.js';
 import type {MigrationRow} from './migration-csv.js';
 import type {PassKind} from './pass-context.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
@@ -40,21 +39,9 @@ export interface UnchangedPass {
   folders: number;
 }
 
-/** What one side lists, in the shape the full pass gets from imapflow. */
-export interface FolderListing {
-  folders: ListedFolder[];
-  namespace: NamespaceInfo;
-  /** LIST-STATUS answers by folder path (source: UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ). */
-  status: Map<string, FolderStatusHint>;
-  capabilities: ReadonlySet<string>;
-}
-
 export type UnchangedVerdict =
   | {unchanged: true; checkpoints: FolderCheckpoint[]}
   | {unchanged: false; reasons: string[]; staleTargets: FolderCheckpoint[]};
-
-const SOURCE_STATUS = 'STATUS (UIDNEXT UIDVALIDITY HIGHESTMODSEQ)';
-const TARGET_STATUS = 'STATUS (UIDVALIDITY)';
 
 /**
  * Ends an incremental pass early when nothing changed since the last one. Returns undefined when
@@ -127,7 +114,7 @@ export async function checkUnchanged(input: UnchangedCheckInput): Promise<Unchan
     return {folders: verdict.checkpoints.length};
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    if (error instanceof CheckFailure) {
+    if (error instanceof ListingFailure) {
       if (error.fatal) throw translate(error.role, error.cause, 'command');
       logger.debug('quick no-change check could not read the folder list; running the full pass', {role: error.role, error: String(error.cause)});
       return undefined;
@@ -158,112 +145,12 @@ function mayBeUnchanged(state: MailboxState): boolean {
   return Object.values(state.folders).some((checkpoint) => checkpoint.uidNext !== undefined && checkpoint.highestModseq !== undefined && !checkpoint.inProgress);
 }
 
-function hasCapability(capabilities: ReadonlySet<string>, name: string): boolean {
-  // IMAP4rev2 (RFC 9051) includes LIST-EXTENDED, LIST-STATUS, NAMESPACE and SPECIAL-USE.
-  return capabilities.has(name) || (name !== 'CONDSTORE' && capabilities.has('IMAP4REV2'));
-}
-
-function missingCapabilities(capabilities: ReadonlySet<string>, source: boolean): string[] {
-  const needed = source ? ['NAMESPACE', 'LIST-EXTENDED', 'LIST-STATUS', 'CONDSTORE'] : ['NAMESPACE', 'LIST-EXTENDED'];
-  return needed.filter((name) => !hasCapability(capabilities, name)).map((name) => `${source ? 'source' : 'target'} ${name}`);
-}
-
-class CheckFailure extends Error {
-  constructor(readonly role: EndpointRole, override readonly cause: unknown, readonly fatal: boolean) {
-    super(String(cause));
-  }
-}
-
-/** A refused command ends the check (the full pass may know another way); a lost connection ends the pass. */
-function failure(role: EndpointRole, error: unknown): never {
-  const refused = typeof error === 'object' && error !== null && 'responseStatus' in error;
-  throw new CheckFailure(role, error, !refused);
-}
-
 /** Both results, or the first rejection (source before target) once both have settled. */
 async function bothOrFirstError<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   const [first, second] = await Promise.allSettled([a, b]);
   if (first.status === 'rejected') throw first.reason;
   if (second.status === 'rejected') throw second.reason;
   return [first.value, second.value];
-}
-
-/**
- * LIST with the same RETURN options imapflow sends (SPECIAL-USE and CHILDREN too: with RETURN
- * options some servers report only the attributes asked for), and NAMESPACE, in one round trip.
- */
-async function listFolders(role: EndpointRole, session: RawImapSession, status: string | undefined): Promise<FolderListing> {
-  const capabilities = session.capabilities;
-  const returns = [...(status ? [status] : []), ...(hasCapability(capabilities, 'SPECIAL-USE') ? ['SPECIAL-USE'] : []), 'CHILDREN', 'SUBSCRIBED'];
-  const [namespaceResult, listResult] = await Promise.all([session.command('NAMESPACE'), session.command(`LIST "" "*" RETURN (${returns.join(' ')})`)]).catch(
-    (error: unknown) => failure(role, error),
-  );
-  try {
-    let namespace: NamespaceInfo | undefined;
-    for (const line of namespaceResult.untagged) {
-      const personal = parseNamespaceResponse(line);
-      if (personal) namespace = personal[0] ?? {prefix: '', delimiter: '.'};
-    }
-    const listed: {raw: string; delimiter: string; flags: string[]}[] = [];
-    const statusByRaw = new Map<string, FolderStatusHint>();
-    for (const line of listResult.untagged) {
-      const entry = parseListResponse(line);
-      if (entry) {
-        listed.push({raw: entry.name, delimiter: entry.delimiter, flags: entry.flags});
-        continue;
-      }
-      const answer = parseStatusResponse(line);
-      if (answer) statusByRaw.set(answer.name, statusHint(answer.items));
-    }
-    namespace ??= {prefix: '', delimiter: listed[0]?.delimiter || '/'};
-    const isSubscribed = (flags: string[]) => flags.some((flag) => flag.toLowerCase() === '\\subscribed');
-    if (!listed.some((entry) => isSubscribed(entry.flags))) {
-      // imapflow asks LSUB when RETURN (SUBSCRIBED) marked nothing (a server may ignore the option).
-      const lsub = await session.command('LSUB "" "*"').catch((error: unknown) => failure(role, error));
-      const names = new Set(lsub.untagged.map((line) => parseListResponse(line, 'LSUB')?.name));
-      for (const entry of listed) if (names.has(entry.raw)) entry.flags.push('\\Subscribed');
-    }
-    const folders: ListedFolder[] = [];
-    const statusByPath = new Map<string, FolderStatusHint>();
-    for (const entry of listed) {
-      // As imapflow: names decoded from modified UTF-7, INBOX in capitals, the personal prefix
-      // added where missing, a leading delimiter dropped; \NonExistent implies \Noselect.
-      let path = listedPath(entry.raw, namespace);
-      const statusFor = statusByRaw.get(entry.raw);
-      if (statusFor) statusByPath.set(path, statusFor);
-      if (entry.delimiter && path.startsWith(entry.delimiter)) path = path.slice(entry.delimiter.length);
-      const flags = entry.flags.filter((flag) => flag.toLowerCase() !== '\\subscribed');
-      const has = (wanted: string) => flags.some((flag) => flag.toLowerCase() === wanted);
-      if (has('\\nonexistent') && !has('\\noselect')) flags.push('\\Noselect');
-      // imapflow reports INBOX as subscribed whatever the server says.
-      const subscribed = isSubscribed(entry.flags) || (path === 'INBOX' && !has('\\nonexistent'));
-      folders.push({path, delimiter: entry.delimiter, flags, ...(subscribed ? {subscribed: true} : {})});
-    }
-    return {folders, namespace, status: statusByPath, capabilities};
-  } catch (error) {
-    if (error instanceof CheckFailure) throw error;
-    throw new CheckFailure(role, error, false);
-  }
-}
-
-function listedPath(raw: string, namespace: NamespaceInfo): string {
-  const path = decodeModifiedUtf7(raw);
-  if (path.toUpperCase() === 'INBOX') return 'INBOX';
-  return namespace.prefix && !path.startsWith(namespace.prefix) ? namespace.prefix + path : path;
-}
-
-function statusHint(items: Record<string, string>): FolderStatusHint {
-  const digits = (value: string | undefined) => (value !== undefined && /^\d{1,20}$/.test(value) ? value : undefined);
-  const hint: FolderStatusHint = {};
-  const uidValidity = digits(items['UIDVALIDITY']);
-  const uidNext = digits(items['UIDNEXT']);
-  const highestModseq = digits(items['HIGHESTMODSEQ']);
-  const messages = digits(items['MESSAGES']);
-  if (uidValidity) hint.uidValidity = BigInt(uidValidity);
-  if (uidNext && uidNext.length <= 10) hint.uidNext = Number(uidNext);
-  if (highestModseq) hint.highestModseq = BigInt(highestModseq);
-  if (messages && messages.length <= 10) hint.messages = Number(messages);
-  return hint;
 }
 
 /**

@@ -75,7 +75,14 @@ export function parseSelectResponse(path: string, untagged: string[]): OpenedFol
  */
 export async function openFolder(session: RawImapSession, path: string, mode: 'EXAMINE' | 'SELECT'): Promise<OpenedFolder | undefined> {
   const condstore = mode === 'EXAMINE' && session.capabilities.has('CONDSTORE') ? ' (CONDSTORE)' : '';
-  const result = await session.command(`${mode} ${mailboxArgument(path)}${condstore}`);
+  const opened = session.command(`${mode} ${mailboxArgument(path)}${condstore}`);
+  // The target session then appends into this folder: left selected, the server would report
+  // (and sync its view of) every message appended. UNSELECT (RFC 3691) leaves nothing selected
+  // without CLOSE's expunge; written right behind the SELECT, it costs no round trip.
+  // A refused UNSELECT only leaves the folder selected; a lost connection fails the next command.
+  const unselected = mode === 'SELECT' && session.capabilities.has('UNSELECT') ? session.command('UNSELECT').catch(() => undefined) : undefined;
+  const result = await opened;
+  await unselected;
   return parseSelectResponse(path, result.untagged);
 }
 
