@@ -47,7 +47,8 @@ async function drainMailbox(server: Target, mailbox: CorpusMailbox): Promise<{me
   const client = await login(server, mailbox, 'drain');
   for (const folder of mailbox.folders) {
     await client.command(`EXAMINE ${imapName(folder.name)}`);
-    if (folder.messages.length) await client.command('UID FETCH 1:* (BODY.PEEK[])');
+    // What a copier needs of each message, so the source does the work it does for a copier.
+    if (folder.messages.length) await client.command('UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])');
   }
   await client.logout();
   return {messages: client.fetchResponses, bytes: client.literalBytes};

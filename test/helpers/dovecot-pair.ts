@@ -30,6 +30,8 @@ export interface DovecotOptions {
   specialUse?: Partial<Record<SpecialUseRole, string>>;
   /** extra dovecot.conf lines appended at the end (for tests of odd server setups) */
   extraConfig?: string;
+  /** where the server's temp dir (config, logs, mail) goes; default os.tmpdir() */
+  parentDir?: string;
 }
 
 export interface DovecotServer {
@@ -384,7 +386,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
   installExitHook();
 
   const owner = mailOwner();
-  const dir = await mkdtemp(path.join(os.tmpdir(), `mailferry-dovecot-${options.role}-`));
+  const dir = await mkdtemp(path.join(options.parentDir ?? os.tmpdir(), `mailferry-dovecot-${options.role}-`));
   const paths = dovecotPaths(dir);
   try {
     // The auth process runs as the unprivileged "dovecot" user and must read the passwd-files.
