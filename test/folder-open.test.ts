@@ -25,6 +25,7 @@ describe('parseSelectResponse', () => {
   test('reads EXISTS, UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ', () => {
     assert.deepEqual(parseSelectResponse('INBOX', examine), {
       path: 'INBOX',
+      openedBy: 'raw',
       exists: 1000,
       uidValidity: 1795306987n,
       uidNext: 1001,

@@ -22,6 +22,7 @@ import {UidSet} from './uid-set.js';
 import {streamCopy} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
+import type {RawImapSession} from '../imap/raw-session.js';
 import {MigrationError} from '../imap/imap-error.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
@@ -106,9 +107,14 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   // With lanes (an initial pass opens them before listing folders), the folder is opened and
   // listed over them (folder-open.ts), not over imapflow.
   const lane = ctx.streamLanes()[0];
+  const sourceOpened = lane ? guard(ctx, 'source', folder, async () => (await openFolder(lane.source, folder, 'EXAMINE')) ?? openOnControl(ctx, 'source', folder)) : undefined;
+  // A folder never finished is listed whole whatever the checks below decide: the listing goes
+  // right behind the EXAMINE, one round trip to the source instead of two.
+  const earlyListing = lane && existing?.uidNext === undefined ? collectUidSizes(lane.source) : undefined;
+  earlyListing?.catch(() => {});
   const [box, targetBox] = lane
     ? await Promise.all([
-        guard(ctx, 'source', folder, async () => (await openFolder(lane.source, folder, 'EXAMINE')) ?? openOnControl(ctx, 'source', folder)),
+        sourceOpened!,
         guard(ctx, 'target', entry.target, async () => (await openFolder(lane.target, entry.target, 'SELECT')) ?? openOnControl(ctx, 'target', entry.target)),
       ])
     : [
@@ -180,7 +186,13 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
       sizes.set(uid, size);
     };
     await guard(ctx, 'source', folder, async () => {
-      if (lane && !lane.source.isClosed) return listUidSizes(lane.source, range, listed);
+      // Only valid if that EXAMINE is what opened the folder (not imapflow's fallback) and the
+      // range is the whole folder.
+      if (earlyListing && range === '1:*' && box.openedBy === 'raw') {
+        for (const [uid, size] of await earlyListing) listed(uid, size);
+        return;
+      }
+      if (lane && !lane.source.isClosed && box.openedBy === 'raw') return listUidSizes(lane.source, range, listed);
       await selectOnControl(ctx, 'source', folder, box.uidValidity);
       for await (const message of ctx.source.fetch(range, {uid: true, size: true}, {uid: true})) listed(message.uid, message.size ?? 0);
     });
@@ -598,12 +610,20 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
 }
 
 /** Runs IMAP work, turning whatever it throws into our error kinds with this folder as context. */
+/** UID and size of every message of the folder just opened on `session`. */
+async function collectUidSizes(session: RawImapSession): Promise<Array<[number, number]>> {
+  const listed: Array<[number, number]> = [];
+  await listUidSizes(session, '1:*', (uid, size) => listed.push([uid, size]));
+  return listed;
+}
+
 /** Opens `path` on imapflow's connection (no lanes, or the server's SELECT lacked UIDNEXT). */
 async function openOnControl(ctx: PassContext, role: 'source' | 'target', path: string): Promise<OpenedFolder> {
   const client = await ctx.control(role);
   const box = role === 'source' ? await client.mailboxOpen(path, {readOnly: true}) : await client.mailboxOpen(path);
   return {
     path,
+    openedBy: 'imapflow',
     exists: box.exists,
     uidValidity: box.uidValidity,
     uidNext: box.uidNext,

@@ -9,6 +9,8 @@ import {mailboxArgument, type RawImapSession} from './raw-session.js';
 /** What SELECT/EXAMINE says about a folder (the fields the engine reads from imapflow's too). */
 export interface OpenedFolder {
   path: string;
+  /** Which connection has it open: a raw session (folder-open.ts) or imapflow's. */
+  openedBy: 'raw' | 'imapflow';
   exists: number;
   uidValidity: bigint;
   uidNext: number;
@@ -60,6 +62,7 @@ export function parseSelectResponse(path: string, untagged: string[]): OpenedFol
   if (uidValidity === undefined || uidNext === undefined) return undefined;
   return {
     path,
+    openedBy: 'raw',
     exists: exists ?? 0,
     uidValidity,
     uidNext,
