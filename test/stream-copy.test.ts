@@ -16,6 +16,7 @@ import {RawImapSession} from '../source/imap/raw-session.js';
 import {examineFolder, fetchBodies, type BodyConsumer} from '../source/imap/body-stream.js';
 import {AppendStreamWriter, openAppendSession, type AppendBatch, type AppendOutcome} from '../source/imap/pipelined-appender.js';
 import {slabsHeld} from '../source/imap/read-buffer-pool.js';
+import {openFolder} from '../source/imap/folder-open.js';
 import {streamCopy, type StreamLane} from '../source/engine/stream-copy.js';
 import {splitFlags} from '../source/engine/message-flags.js';
 
@@ -52,6 +53,18 @@ async function openTarget(server: DovecotServer, login: keyof typeof USERS): Pro
   assert.ok(session, 'Dovecot offers LITERAL+, so openAppendSession must give a session');
   sessions.push(session);
   return session;
+}
+
+/**
+ * `count` lanes for `login`, with the target INBOX opened first, as the engine opens every target
+ * folder before its lanes append: Dovecot 2.3 can panic (fcntl EDEADLK on its list index) when two
+ * sessions' first APPENDs both create a user's INBOX at once.
+ */
+async function openLanes(source: DovecotServer, target: DovecotServer, login: keyof typeof USERS, count: number): Promise<StreamLane[]> {
+  const lanes: StreamLane[] = [];
+  for (let i = 0; i < count; i++) lanes.push({source: await openSource(source, login), target: await openTarget(target, login)});
+  await openFolder(lanes[0]!.target, 'INBOX', 'SELECT');
+  return lanes;
 }
 
 async function inbox(server: DovecotServer, login: string): Promise<StoredMessage[]> {
@@ -205,8 +218,7 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     const uids = (await inbox(source, 'erin')).map((message) => message.uid).sort((a, b) => b - a);
 
     // A streamed copy, whose body pieces are written to the target straight from the slabs.
-    const lanes: StreamLane[] = [];
-    for (let i = 0; i < 2; i++) lanes.push({source: await openSource(source, 'erin'), target: await openTarget(target, 'erin')});
+    const lanes = await openLanes(source, target, 'erin', 2);
     try {
       const retry = await streamCopy(lanes, {
         folder: 'INBOX',
@@ -420,8 +432,7 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     assert.equal(listed.find((message) => message.uid === bigUid)?.size, TOO_LARGE_BYTES);
     await source.doveadm(['expunge', '-u', 'dave', 'mailbox', 'INBOX', 'uid', String(expungedUid)]);
 
-    const lanes: StreamLane[] = [];
-    for (let i = 0; i < 2; i++) lanes.push({source: await openSource(source, 'dave'), target: await openTarget(target, 'dave')});
+    const lanes = await openLanes(source, target, 'dave', 2);
     const appended: number[][] = [];
     const dropped: string[] = [];
     const storable = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Draft', '\\Deleted', '$Forwarded']);
@@ -455,9 +466,10 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     assert.ok(retry.includes(expungedUid), `the expunged UID is in the retry list (${retry.join(',')})`);
     assert.ok(retry.includes(bigUid), `the big message is in the retry list (${retry.join(',')})`);
     const refused = retry.filter((uid) => uid !== expungedUid);
-    // Apart from it, the retry list is one refused batch: consecutive in newest-first order.
-    const start = present.indexOf(refused[0]!);
-    assert.deepEqual(refused, present.slice(start, start + refused.length));
+    // Apart from it, the retry list is the one refused batch (at most 100 messages). Its UIDs are
+    // not always consecutive: Dovecot answers a lane's pipelined FETCHes side by side, and a batch
+    // takes the bodies in the order they arrive.
+    assert.ok(refused.length <= 100, `one batch at most (${refused.length})`);
     assert.ok(retry.length < present.length, 'the batches before and after the refused one were stored');
     const done = appended.flat();
     assert.equal(new Set(done).size, done.length, 'no UID reported appended twice');

@@ -195,6 +195,30 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     let copies = 3;
     let lanes: StreamLane[] = [];
     let lanesClosed = false;
+    /** Opening a lane failed once: do not try again with every folder. */
+    let laneRefused = false;
+    /** Lanes up to this pass's share of --append-connections, as far as the budgets allow now. */
+    const addLanes = async () => {
+      // Each lane is one server process per side. Alone, a mailbox spreads over several to use
+      // the servers' cores; with several mailboxes running, one each already does, and more
+      // only add logins and contention.
+      const wantedLanes = Math.max(1, Math.floor(batch.settings.appendConnectionsPerMailbox / Math.max(1, budgets.runningPasses.count)));
+      while (lanes.length < wantedLanes && !noLiteralPlus && !lanesClosed && !laneRefused && !signal.aborted) {
+        try {
+          const lane = await takeLane();
+          if (!lane) break;
+          lanes.push(lane);
+        } catch (error) {
+          // A refused login would only be refused again (and counted twice by the server).
+          if (error instanceof MigrationError && error.kind === 'auth') throw error;
+          // More connections are an optimisation: the per-user limit may already be reached.
+          // With none at all the buffered path still copies over imapflow's connections.
+          logger.warn('could not open a streaming copy connection pair; continuing with fewer', {error: String(error)});
+          laneRefused = true;
+          break;
+        }
+      }
+    };
     const ctx: PassContext = {
       kind: input.kind,
       emailAddress: mailbox,
@@ -230,29 +254,17 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
         lanes = [];
       },
       widenPool: async () => {
-        if (widened) return;
+        if (widened) {
+          // Mailboxes that finished left connections and server cores free: the ones still
+          // running take more lanes for their next folder (the batch's tail, sequential runs).
+          if (lanes.length > 0) await addLanes();
+          return;
+        }
         widened = true;
         // Streaming needs LITERAL+ on the target: nothing may wait for a continuation mid-body.
         // openAppendSession() finds out, unless imapflow's connection knows already.
         if (!targetSlot.client || targetSlot.client.capabilities.has('LITERAL+')) {
-          // Each lane is one server process per side. Alone, a mailbox spreads over several to use
-          // the servers' cores; with several mailboxes running, one each already does, and more
-          // only add logins and contention.
-          const wantedLanes = Math.max(1, Math.floor(batch.settings.appendConnectionsPerMailbox / Math.max(1, budgets.runningPasses.count)));
-          for (let count = 0; count < wantedLanes; count++) {
-            try {
-              const lane = noLiteralPlus ? undefined : await takeLane();
-              if (!lane) break;
-              lanes.push(lane);
-            } catch (error) {
-              // A refused login would only be refused again (and counted twice by the server).
-              if (error instanceof MigrationError && error.kind === 'auth') throw error;
-              // More connections are an optimisation: the per-user limit may already be reached.
-              // With none at all the buffered path below still copies over the open connections.
-              logger.warn('could not open a streaming copy connection pair; continuing with fewer', {error: String(error)});
-              break;
-            }
-          }
+          await addLanes();
           // Only messages a batch APPEND was refused for go the buffered way (bufferedAppends()).
           if (lanes.length > 0) return;
         }

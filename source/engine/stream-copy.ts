@@ -44,6 +44,7 @@ export interface StreamCopyInput {
 /** Messages and bytes per FETCH: small enough to spread a folder over lanes, large enough to
  *  make the per-command cost vanish. */
 const CHUNK_MESSAGES = 200;
+const MIN_CHUNK_MESSAGES = 10;
 const CHUNK_BYTES = 32 * 1024 * 1024;
 /** Per APPEND command: Dovecot commits a MULTIAPPEND in one transaction. */
 const FIRST_BATCH_MESSAGES = 10;
@@ -55,11 +56,13 @@ const FETCH_DEPTH = 2;
 /** Copies `input.uids` over `lanes`; resolves with the UIDs the buffered path must retry. */
 export async function streamCopy(lanes: StreamLane[], input: StreamCopyInput): Promise<number[]> {
   let cursor = 0;
+  // Small folders are cut finer, so that every lane gets a share (two chunks each).
+  const chunkMessages = Math.min(CHUNK_MESSAGES, Math.max(MIN_CHUNK_MESSAGES, Math.ceil(input.uids.length / (2 * lanes.length))));
   const nextChunk = (): number[] | undefined => {
     if (cursor >= input.uids.length || input.signal.aborted) return undefined;
     const chunk: number[] = [];
     let bytes = 0;
-    while (cursor < input.uids.length && chunk.length < CHUNK_MESSAGES && (chunk.length === 0 || bytes < CHUNK_BYTES)) {
+    while (cursor < input.uids.length && chunk.length < chunkMessages && (chunk.length === 0 || bytes < CHUNK_BYTES)) {
       const uid = input.uids[cursor++]!;
       chunk.push(uid);
       bytes += input.sizes.get(uid) ?? 0;
