@@ -19,6 +19,7 @@ import {messageKey} from './message-key.js';
 import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
+import {folderUnchanged, type FolderStatusHint} from './folder-status.js';
 import {streamCopy} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
@@ -30,13 +31,6 @@ const CHUNK_MESSAGES = 64;
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Messages larger than this are fetched alone, in slices of this size (one round trip each). */
 const SLICE_BYTES = 8 * 1024 * 1024;
-
-export interface FolderStatusHint {
-  uidValidity?: bigint | undefined;
-  uidNext?: number | undefined;
-  highestModseq?: bigint | undefined;
-  messages?: number | undefined;
-}
 
 export interface FolderTask {
   entry: FolderPlanEntry;
@@ -73,18 +67,6 @@ function resetCheckpoint(checkpoint: FolderCheckpoint, target: string, sourceUid
   delete checkpoint.uidNext;
   delete checkpoint.highestModseq;
   delete checkpoint.inProgress;
-}
-
-/** Nothing can have changed since the last pass: same UIDVALIDITY, UIDNEXT and MODSEQ. */
-export function folderUnchanged(checkpoint: FolderCheckpoint | undefined, status: FolderStatusHint | undefined): boolean {
-  if (!checkpoint || !status || checkpoint.inProgress || checkpoint.uidNext === undefined) return false;
-  if (status.uidValidity === undefined || status.uidNext === undefined || status.highestModseq === undefined) return false;
-  if (checkpoint.highestModseq === undefined) return false;
-  return (
-    status.uidValidity.toString() === checkpoint.sourceUidValidity &&
-    status.uidNext === checkpoint.uidNext &&
-    status.highestModseq.toString() === checkpoint.highestModseq
-  );
 }
 
 export function mailboxItemsDone(ctx: PassContext): number {

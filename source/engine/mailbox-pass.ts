@@ -15,13 +15,13 @@ import {AppendPool, type AppendConnection, type AppendJob, type AppendResult} fr
 import {noteBodyReleased} from './large-body-gc.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
-import {syncFolder, type FolderPassResult, type FolderStatusHint, type FolderTask} from './folder-copy.js';
+import {syncFolder, type FolderPassResult, type FolderTask} from './folder-copy.js';
+import type {FolderStatusHint} from './folder-status.js';
 import {fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
 import type {MigrationRow} from './migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
 import type {StreamLane} from './stream-copy.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
-import {checkUnchanged} from './unchanged-check.js';
 import {canListFolders, hasCapability, listFolders, ListingFailure, SOURCE_STATUS, type FolderListing} from './raw-folder-listing.js';
 
 /** APPENDs in flight on one pipelining connection; bytes are bounded by the body budget anyway. */
@@ -52,11 +52,9 @@ export interface PassSummary extends FolderPassResult {
   ms: number;
 }
 
+/** The full pass; batch-runner.ts runs the no-change check (unchanged-check.ts) before it. */
 export async function runMailboxPass(input: MailboxPassInput): Promise<PassSummary> {
   const started = Date.now();
-  // Most incremental passes find nothing to do; one LIST per side can tell (unchanged-check.ts).
-  const unchanged = await checkUnchanged(input);
-  if (unchanged) return {copied: 0, alreadyPresent: 0, flagsUpdated: 0, folders: unchanged.folders, ms: Date.now() - started};
   const {batch, state, row, budgets, signal} = input;
   const mailbox = row.emailAddress;
   const logger = input.logger.child({mailbox});

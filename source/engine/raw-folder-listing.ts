@@ -7,7 +7,7 @@ import type {EndpointRole} from '../imap/imap-error.js';
 import {parseListResponse, parseNamespaceResponse, parseStatusResponse} from '../imap/list-response.js';
 import {decodeModifiedUtf7} from '../imap/modified-utf7.js';
 import type {RawImapSession} from '../imap/raw-session.js';
-import type {FolderStatusHint} from './folder-copy.js';
+import type {FolderStatusHint} from './folder-status.js';
 import type {ListedFolder, NamespaceInfo} from './folder-mapping.js';
 
 /** What one side lists, in the shape the full pass gets from imapflow. */

@@ -16,7 +16,7 @@ import {registerSecret} from '../log/secret-redaction.js';
 import type {FolderCheckpoint, MailboxState} from '../store/state-schema.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
-import {folderUnchanged} from './folder-copy.js';
+import {folderUnchanged} from './folder-status.js';
 import {planFolders} from './folder-mapping.js';
 import {hasCapability, listFolders, ListingFailure, missingCapabilities, SOURCE_STATUS, TARGET_STATUS, type FolderListing} from './raw-folder-listing.js';
 import type {MigrationRow} from './migration-csv.js';
