@@ -300,8 +300,10 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
     else if (itemsDone + copyable.length < maxItemsPerMailbox) copyable.push(uid);
     else overCap.push(uid);
   }
-  if (oversize.length > 0) await input.selectSource();
-  if (oversize.length > 0) await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
+  if (oversize.length > 0) {
+    await input.selectSource();
+    await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
+  }
   if (overCap.length > 0) recordOverCap(ctx, folder, checkpoint, overCap, sizes, maxItemsPerMailbox, endItem);
 
   if (copyable.length > 0 && ctx.streamLanes().length > 0) {
@@ -591,7 +593,6 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
   return present;
 }
 
-/** Runs IMAP work, turning whatever it throws into our error kinds with this folder as context. */
 /** UID and size of every message of the folder just opened on `session`. */
 async function collectUidSizes(session: RawImapSession): Promise<Array<[number, number]>> {
   const listed: Array<[number, number]> = [];
@@ -637,6 +638,7 @@ async function selectOnControl(ctx: PassContext, role: 'source' | 'target', path
   });
 }
 
+/** Runs IMAP work, turning whatever it throws into our error kinds with this folder as context. */
 export async function guard<T>(ctx: PassContext, role: 'source' | 'target', folder: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
