@@ -134,7 +134,11 @@ describe('engine crash and resume against real Dovecot', {timeout: 240_000}, () 
     assert.equal(midResult.signal, 'SIGKILL', `killed in the middle of alice's INBOX (it finished first?)\n${describeResult(midResult)}`);
     t.diagnostic(`killed with ${atKill} of ${inboxTotal} INBOX messages on the target`);
     const stateAfterKill = await readBatchState(stateDir, 'crash');
-    assert.equal(stateAfterKill.mailboxes[email('alice')]!.folders['INBOX']?.inProgress, true, 'the INBOX checkpoint is marked in progress on disk');
+    // A checkpoint made in this pass is made with the mark: on disk it is either not there yet
+    // (the restart then compares the folder with the target) or marked, never unmarked.
+    const inboxOnDisk = stateAfterKill.mailboxes[email('alice')]!.folders['INBOX'];
+    assert.ok(inboxOnDisk === undefined || inboxOnDisk.inProgress === true, `the INBOX checkpoint on disk is absent or marked in progress: ${JSON.stringify(inboxOnDisk)}`);
+    t.diagnostic(`INBOX checkpoint on disk at the kill: ${inboxOnDisk ? 'marked in progress' : 'not written yet'}`);
 
     const final = await startUntilDone('crash');
     await assertExactCopy('alice');
