@@ -442,6 +442,9 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
 
   const targetSubscribed = new Set(trees.target.filter((folder) => folder.subscribed).map((folder) => folder.path));
   const tasks: FolderTask[] = [];
+  // Independent of each other and of what follows: sent as they come (pipelined over a lane),
+  // awaited together.
+  const subscriptions: Promise<void>[] = [];
   const delimiter = trees.targetNamespace.delimiter || trees.target[0]?.delimiter || '/';
   let entries = plan.entries;
   for (let index = 0; index < entries.length; index++) {
@@ -452,19 +455,25 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
     // Children follow a parent that had to take a fallback name.
     if (created !== entry.target) entries = retargetChildren(entries, entry.target, created, delimiter);
     const placed = {...entries[index]!, target: created};
-    try {
-      if (placed.subscribe && !targetSubscribed.has(created)) await trees.subscribe(created);
-      // The source decides, not the way the folder was created.
-      else if (!placed.subscribe && entry.createOnTarget && trees.createSubscribes) await trees.unsubscribe(created);
-    } catch (error) {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      ctx.logger.warn('could not carry the subscription over', {folder: created, error: String(error)});
-    }
+    // The source decides, not the way the folder was created.
+    if (placed.subscribe && !targetSubscribed.has(created)) subscriptions.push(carrySubscription(ctx, created, () => trees.subscribe(created)));
+    else if (!placed.subscribe && entry.createOnTarget && trees.createSubscribes) subscriptions.push(carrySubscription(ctx, created, () => trees.unsubscribe(created)));
     if (!placed.selectable) continue;
     const status = trees.sourceStatus.get(placed.source);
     tasks.push({entry: placed, ...(status ? {sourceStatus: status} : {})});
   }
+  await Promise.all(subscriptions);
+  if (ctx.signal.aborted) throw ctx.signal.reason;
   return tasks;
+}
+
+/** A subscription that cannot be carried over is worth a warning, not the mailbox. */
+async function carrySubscription(ctx: PassContext, folder: string, command: () => Promise<unknown>): Promise<void> {
+  try {
+    await command();
+  } catch (error) {
+    if (!ctx.signal.aborted) ctx.logger.warn('could not carry the subscription over', {folder, error: String(error)});
+  }
 }
 
 async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: FolderPlanEntry, delimiter: string): Promise<string | undefined> {
