@@ -25,7 +25,7 @@ const SUITE_TIMEOUT_MS = 300_000;
 /** Over the target's quota_max_mail_size (3M) below, while 2 MB messages still fit. */
 const TOO_LARGE_BYTES = 3_500_000;
 
-const USERS = {alice: 'pw-alice', bob: 'pw-bob', carol: 'pw-carol', dave: 'pw-dave', erin: 'pw-erin', frank: 'pw-frank'};
+const USERS = {alice: 'pw-alice', bob: 'pw-bob', carol: 'pw-carol', dave: 'pw-dave', erin: 'pw-erin', frank: 'pw-frank', gina: 'pw-gina'};
 
 function endpointFor(server: DovecotServer): EndpointConfig {
   return makeEndpoint({host: '127.0.0.1', port: server.imapPort, security: 'none'});
@@ -563,5 +563,48 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
       }
     }
     assert.deepEqual(appended, []);
+  });
+
+  test('onAllFetchesWritten comes after the last FETCH is written: the next folder opened on lane 0 then takes no body of this one', async () => {
+    // Two lanes over 60 messages: a lane takes its next chunk before it waits for room to write
+    // it, so the cursor runs out while a chunk is still unwritten. The next folder's EXAMINE
+    // written then would make that chunk's FETCH read the other folder's messages.
+    const make = (folder: string, count: number, seed: number): SeedMessage[] =>
+      Array.from({length: count}, (_, index) => ({folder, raw: buildMessage({subject: `${folder} ${index + 1}`, seed: seed + index, totalBytes: 2000 + index * 700})}));
+    await seedMailbox(source, 'gina', {folders: ['Alpha', 'Beta'], messages: [...make('Alpha', 60, 7000), ...make('Beta', 30, 8000)]});
+    const stored = await readMailbox(source, 'gina');
+    const alpha = stored.get('Alpha')!;
+    const lanes = await openLanes(source, target, 'gina', 2);
+    // As the engine does: the target folder is created and opened before any APPEND.
+    await lanes[0]!.target.command('CREATE "Alpha"');
+    await openFolder(lanes[0]!.target, 'Alpha', 'SELECT');
+    let openedAhead: Promise<unknown> | undefined;
+    try {
+      const retry = await streamCopy(lanes, {
+        folder: 'Alpha',
+        targetPath: 'Alpha',
+        uids: alpha.map((message) => message.uid).sort((a, b) => b - a),
+        sizes: new Map(alpha.map((message) => [message.uid, message.size])),
+        targetFlags: (flags) => splitFlags(flags, undefined).keep,
+        marked: Promise.resolve(),
+        signal: new AbortController().signal,
+        translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: 'gina', folder: 'Alpha', phase: 'command'}),
+        onAppended: () => {},
+        onAllFetchesWritten: () => {
+          assert.equal(openedAhead, undefined, 'called once');
+          openedAhead = openFolder(lanes[0]!.source, 'Beta', 'EXAMINE');
+        },
+      });
+      assert.deepEqual(retry, []);
+      assert.ok(openedAhead, 'called');
+      assert.equal((await openedAhead as {exists: number}).exists, 30);
+    } finally {
+      for (const lane of lanes) {
+        lane.source.close();
+        lane.target.close();
+      }
+    }
+    const copied = (await readMailbox(target, 'gina')).get('Alpha') ?? [];
+    assert.deepEqual(copied.map((message) => message.sha256).sort(), alpha.map((message) => message.sha256).sort());
   });
 });

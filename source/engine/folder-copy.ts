@@ -20,7 +20,7 @@ import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
 import {folderUnchanged, type FolderStatusHint} from './folder-status.js';
-import {streamCopy} from './stream-copy.js';
+import {streamCopy, type StreamLane} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
 import type {RawImapSession} from '../imap/raw-session.js';
@@ -75,7 +75,42 @@ export function mailboxItemsDone(ctx: PassContext): number {
   return count;
 }
 
-export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<FolderPassResult> {
+/**
+ * A folder's EXAMINE and listing sent on the first lane's source session ahead of time, right
+ * behind the previous folder's last FETCHes: the source answers them as soon as it has sent the
+ * last body, instead of one round trip after the copy of that folder ended. Not the target's
+ * SELECT: the lane's target session is then in the middle of APPENDs written piece by piece,
+ * and nothing may be written into them.
+ */
+export interface FolderOpening {
+  lane: StreamLane;
+  folder: string;
+  source: Promise<OpenedFolder | undefined>;
+  listing: Promise<Array<[number, number]>>;
+}
+
+/** Opens `task`'s folder ahead on `lane`, when syncFolder would open it that way (see there). */
+export function openAhead(ctx: PassContext, lane: StreamLane, task: FolderTask): FolderOpening | undefined {
+  if (ctx.state.folders[task.entry.source]?.uidNext !== undefined || lane.source.isClosed) return undefined;
+  const opening: FolderOpening = {
+    lane,
+    folder: task.entry.source,
+    source: openFolder(lane.source, task.entry.source, 'EXAMINE'),
+    listing: collectUidSizes(lane.source),
+  };
+  // Used by the next syncFolder, or not at all (a stop, a failed folder): never unhandled.
+  for (const promise of [opening.source, opening.listing]) promise.catch(() => {});
+  return opening;
+}
+
+export interface FolderAhead {
+  /** This folder, opened ahead by the previous one (openAhead). */
+  opening?: FolderOpening;
+  /** Called once this folder's last FETCH is written: the time to open the next folder ahead. */
+  openNext?(): void;
+}
+
+export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: FolderAhead = {}): Promise<FolderPassResult> {
   const {entry} = task;
   const folder = entry.source;
   const result: FolderPassResult = {copied: 0, alreadyPresent: 0, flagsUpdated: 0};
@@ -89,10 +124,14 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
   // With lanes (an initial pass opens them before listing folders), the folder is opened and
   // listed over them (folder-open.ts), not over imapflow.
   const lane = ctx.streamLanes()[0];
-  const sourceOpened = lane ? guard(ctx, 'source', folder, async () => (await openFolder(lane.source, folder, 'EXAMINE')) ?? openOnControl(ctx, 'source', folder)) : undefined;
+  // Opened ahead only if on this lane and for this folder, and still listed whole (as below).
+  const opening = ahead.opening && ahead.opening.lane === lane && ahead.opening.folder === folder && existing?.uidNext === undefined ? ahead.opening : undefined;
+  const sourceOpened = lane
+    ? guard(ctx, 'source', folder, async () => (await (opening?.source ?? openFolder(lane.source, folder, 'EXAMINE'))) ?? openOnControl(ctx, 'source', folder))
+    : undefined;
   // A folder never finished is listed whole whatever the checks below decide: the listing goes
   // right behind the EXAMINE, one round trip to the source instead of two.
-  const earlyListing = lane && existing?.uidNext === undefined ? collectUidSizes(lane.source) : undefined;
+  const earlyListing = lane && existing?.uidNext === undefined ? (opening?.listing ?? collectUidSizes(lane.source)) : undefined;
   earlyListing?.catch(() => {});
   const [box, targetBox] = lane
     ? await Promise.all([
@@ -225,7 +264,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask): Promise<Fo
     if (firstCheckpoint) ctx.report.markDirty();
     marked.catch(() => {});
     await ctx.widenPool();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity)});
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {})});
   }
 
   // A stop can end the copy early without an error (a lane asks for work after it): the folder
@@ -265,6 +304,8 @@ interface CopyInput {
   marked: Promise<void>;
   /** Selects the folder on imapflow's source connection (the buffered path reads from it). */
   selectSource(): Promise<void>;
+  /** See FolderAhead. */
+  openNext?(): void;
 }
 
 async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> {
@@ -368,6 +409,7 @@ async function copyStreamed(
         return split.keep;
       },
       marked: input.marked,
+      ...(input.openNext ? {onAllFetchesWritten: input.openNext} : {}),
       signal: ctx.signal,
       translate: (role, error) => ctx.translate(role, error, role === 'source' ? folder : entry.target),
       onAppended: (appended) => {

@@ -15,7 +15,7 @@ import {AppendPool, type AppendConnection, type AppendJob, type AppendResult} fr
 import {noteBodyReleased} from './large-body-gc.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
-import {syncFolder, type FolderPassResult, type FolderTask} from './folder-copy.js';
+import {openAhead, syncFolder, type FolderAhead, type FolderOpening, type FolderPassResult, type FolderTask} from './folder-copy.js';
 import type {FolderStatusHint} from './folder-status.js';
 import {fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
 import type {MigrationRow} from './migration-csv.js';
@@ -292,10 +292,24 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
 
     const tasks = await prepareFolders(ctx);
     const summary: PassSummary = {copied: 0, alreadyPresent: 0, flagsUpdated: 0, folders: tasks.length, ms: 0};
-    for (const task of tasks) {
+    let opening: FolderOpening | undefined;
+    for (const [index, task] of tasks.entries()) {
       if (signal.aborted) throw signal.reason;
+      const next = tasks[index + 1];
+      const ahead: FolderAhead = {
+        ...(opening ? {opening} : {}),
+        ...(next
+          ? {
+              openNext: () => {
+                const lane = ctx.streamLanes()[0];
+                if (lane) opening = openAhead(ctx, lane, next);
+              },
+            }
+          : {}),
+      };
+      opening = undefined;
       try {
-        const result = await syncFolder(ctx, task);
+        const result = await syncFolder(ctx, task, ahead);
         summary.copied += result.copied;
         summary.alreadyPresent += result.alreadyPresent;
         summary.flagsUpdated += result.flagsUpdated;

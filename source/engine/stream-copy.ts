@@ -39,6 +39,13 @@ export interface StreamCopyInput {
   translate(role: 'source' | 'target', error: unknown): MigrationError;
   /** The target stored these messages (one APPEND command). */
   onAppended(uids: number[]): void;
+  /**
+   * Every chunk of the folder is taken and every FETCH written (called once, and never if a lane
+   * fails first): commands written to a lane from now on run after its FETCHes, e.g. the next
+   * folder's EXAMINE, since the server finishes the commands that use the selected folder before
+   * it changes it.
+   */
+  onAllFetchesWritten?(): void;
 }
 
 /** Messages and bytes per FETCH: small enough to spread a folder over lanes, large enough to
@@ -56,6 +63,10 @@ const FETCH_DEPTH = 2;
 /** Copies `input.uids` over `lanes`; resolves with the UIDs the buffered path must retry. */
 export async function streamCopy(lanes: StreamLane[], input: StreamCopyInput): Promise<number[]> {
   let cursor = 0;
+  // A lane takes its next chunk before it waits for room to write it: until every taken chunk
+  // is written, a command written now could run before some of the folder's FETCHes.
+  let unwritten = 0;
+  let announced = false;
   // Small folders are cut finer, so that every lane gets a share (two chunks each).
   const chunkMessages = Math.min(CHUNK_MESSAGES, Math.max(MIN_CHUNK_MESSAGES, Math.ceil(input.uids.length / (2 * lanes.length))));
   const nextChunk = (): number[] | undefined => {
@@ -67,10 +78,17 @@ export async function streamCopy(lanes: StreamLane[], input: StreamCopyInput): P
       chunk.push(uid);
       bytes += input.sizes.get(uid) ?? 0;
     }
+    unwritten++;
     return chunk;
   };
+  const afterFetchWritten = () => {
+    unwritten--;
+    if (announced || unwritten > 0 || cursor < input.uids.length) return;
+    announced = true;
+    input.onAllFetchesWritten?.();
+  };
   const retry: number[] = [];
-  const results = await Promise.allSettled(lanes.map((lane) => runLane(lane, input, nextChunk, retry)));
+  const results = await Promise.allSettled(lanes.map((lane) => runLane(lane, input, nextChunk, afterFetchWritten, retry)));
   // Lanes stop taking chunks once the signal fires, and may end without an error: unfinished.
   if (input.signal.aborted) throw input.signal.reason;
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -78,7 +96,13 @@ export async function streamCopy(lanes: StreamLane[], input: StreamCopyInput): P
   return retry;
 }
 
-async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () => number[] | undefined, retry: number[]): Promise<void> {
+async function runLane(
+  lane: StreamLane,
+  input: StreamCopyInput,
+  nextChunk: () => number[] | undefined,
+  afterFetchWritten: () => void,
+  retry: number[],
+): Promise<void> {
   const first = nextChunk();
   if (!first) return;
   await input.marked;
@@ -137,6 +161,7 @@ async function runLane(lane: StreamLane, input: StreamCopyInput, nextChunk: () =
     );
     fetched.catch(() => {});
     fetches.push(fetched);
+    afterFetchWritten();
   };
 
   try {
