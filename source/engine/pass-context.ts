@@ -48,8 +48,7 @@ export interface PassContext {
   readonly logger: Logger;
   readonly report: PassReporter;
   translate(role: EndpointRole, error: unknown, folder?: string): MigrationError;
-  /** Opens more append connections when the budget allows; called when a folder has work
-   *  (again for later folders: more lanes once other mailboxes have finished). */
+  /** Opens more append connections when the budget allows; called when a folder has work. */
   widenPool(): Promise<void>;
   /** Source/target connection pairs for the streamed copy (stream-copy.ts); empty when the
    *  target lacks LITERAL+ or none could be opened: then the buffered path copies. */
