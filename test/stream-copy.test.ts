@@ -17,7 +17,7 @@ import {examineFolder, fetchBodies, type BodyConsumer} from '../source/imap/body
 import {AppendStreamWriter, openAppendSession, type AppendBatch, type AppendOutcome} from '../source/imap/pipelined-appender.js';
 import {slabsHeld} from '../source/imap/read-buffer-pool.js';
 import {openFolder} from '../source/imap/folder-open.js';
-import {streamCopy, type StreamLane} from '../source/engine/stream-copy.js';
+import {streamCopy, type StreamCopyInput, type StreamLane} from '../source/engine/stream-copy.js';
 import {splitFlags} from '../source/engine/message-flags.js';
 
 // Not a timing assertion: a promise the copy path never settles fails the suite instead of hanging it.
@@ -65,6 +65,13 @@ async function openLanes(source: DovecotServer, target: DovecotServer, login: ke
   for (let i = 0; i < count; i++) lanes.push({source: await openSource(source, login), target: await openTarget(target, login)});
   await openFolder(lanes[0]!.target, 'INBOX', 'SELECT');
   return lanes;
+}
+
+function closeLanes(lanes: StreamLane[]): void {
+  for (const lane of lanes) {
+    lane.source.close();
+    lane.target.close();
+  }
 }
 
 async function inbox(server: DovecotServer, login: string): Promise<StoredMessage[]> {
@@ -188,6 +195,18 @@ function collectingConsumer(delayed: boolean) {
 describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS}, () => {
   let source: DovecotServer;
   let target: DovecotServer;
+
+  /** A streamCopy input with the engine's usual parts (all flags kept, the mark on disk, no stop); `fields` adds or overrides. */
+  const copyInput = (login: keyof typeof USERS, fields: Partial<StreamCopyInput> & Pick<StreamCopyInput, 'uids' | 'sizes'>): StreamCopyInput => ({
+    folder: 'INBOX',
+    targetPath: 'INBOX',
+    targetFlags: (flags) => splitFlags(flags, undefined).keep,
+    marked: Promise.resolve(),
+    signal: new AbortController().signal,
+    onAppended: () => {},
+    ...fields,
+    translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: login, folder: fields.folder ?? 'INBOX', phase: 'command'}),
+  });
   before(async () => {
     const started = await Promise.allSettled([
       startDovecot({role: 'source', users: USERS}),
@@ -220,23 +239,13 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     // A streamed copy, whose body pieces are written to the target straight from the slabs.
     const lanes = await openLanes(source, target, 'erin', 2);
     try {
-      const retry = await streamCopy(lanes, {
-        folder: 'INBOX',
-        targetPath: 'INBOX',
+      const retry = await streamCopy(lanes, copyInput('erin', {
         uids,
         sizes: new Map(),
-        targetFlags: (flags) => splitFlags(flags, undefined).keep,
-        marked: Promise.resolve(),
-        signal: new AbortController().signal,
-        translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: 'erin', folder: 'INBOX', phase: 'command'}),
-        onAppended: () => {},
-      });
+      }));
       assert.deepEqual(retry, []);
     } finally {
-      for (const lane of lanes) {
-        lane.source.close();
-        lane.target.close();
-      }
+      closeLanes(lanes);
     }
 
     // A session closed while its consumer holds reading paused, with unread chunks waiting.
@@ -438,9 +447,7 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     const storable = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Draft', '\\Deleted', '$Forwarded']);
     let retry: number[];
     try {
-      retry = await streamCopy(lanes, {
-        folder: 'INBOX',
-        targetPath: 'INBOX',
+      retry = await streamCopy(lanes, copyInput('dave', {
         uids,
         sizes,
         // As the engine does for a target folder whose PERMANENTFLAGS lack a keyword: dropped.
@@ -449,16 +456,10 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
           dropped.push(...split.dropped);
           return split.keep;
         },
-        marked: Promise.resolve(),
-        signal: new AbortController().signal,
-        translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: 'dave', folder: 'INBOX', phase: 'command'}),
         onAppended: (batch) => appended.push([...batch]),
-      });
+      }));
     } finally {
-      for (const lane of lanes) {
-        lane.source.close();
-        lane.target.close();
-      }
+      closeLanes(lanes);
     }
 
     const present = uids.filter((uid) => uid !== expungedUid);
@@ -510,22 +511,13 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     const appended: number[] = [];
     let retry: number[];
     try {
-      retry = await streamCopy(lanes, {
-        folder: 'INBOX',
-        targetPath: 'INBOX',
+      retry = await streamCopy(lanes, copyInput('frank', {
         uids,
         sizes: new Map(uids.map((uid, index) => [uid, index < 11 ? 3_060_000 : 5000])),
-        targetFlags: (flags) => splitFlags(flags, undefined).keep,
-        marked: Promise.resolve(),
-        signal: new AbortController().signal,
-        translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: 'frank', folder: 'INBOX', phase: 'command'}),
         onAppended: (batch) => appended.push(...batch),
-      });
+      }));
     } finally {
-      for (const lane of lanes) {
-        lane.source.close();
-        lane.target.close();
-      }
+      closeLanes(lanes);
     }
 
     assert.deepEqual(retry, []);
@@ -543,24 +535,16 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     const appended: number[] = [];
     try {
       await assert.rejects(
-        streamCopy(lanes, {
-          folder: 'INBOX',
-          targetPath: 'INBOX',
+        streamCopy(lanes, copyInput('frank', {
           uids,
           sizes: new Map(listed.map((message) => [message.uid, message.size])),
-          targetFlags: (flags) => splitFlags(flags, undefined).keep,
-          marked: Promise.resolve(),
           signal: stop.signal,
-          translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: 'frank', folder: 'INBOX', phase: 'command'}),
           onAppended: (batch) => appended.push(...batch),
-        }),
+        })),
         (error) => error === reason,
       );
     } finally {
-      for (const lane of lanes) {
-        lane.source.close();
-        lane.target.close();
-      }
+      closeLanes(lanes);
     }
     assert.deepEqual(appended, []);
   });
@@ -580,29 +564,21 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     await openFolder(lanes[0]!.target, 'Alpha', 'SELECT');
     let openedAhead: Promise<unknown> | undefined;
     try {
-      const retry = await streamCopy(lanes, {
+      const retry = await streamCopy(lanes, copyInput('gina', {
         folder: 'Alpha',
         targetPath: 'Alpha',
         uids: alpha.map((message) => message.uid).sort((a, b) => b - a),
         sizes: new Map(alpha.map((message) => [message.uid, message.size])),
-        targetFlags: (flags) => splitFlags(flags, undefined).keep,
-        marked: Promise.resolve(),
-        signal: new AbortController().signal,
-        translate: (role, error) => translateError(error, {role, endpoint: endpointFor(role === 'source' ? source : target), user: 'gina', folder: 'Alpha', phase: 'command'}),
-        onAppended: () => {},
         onAllFetchesWritten: () => {
           assert.equal(openedAhead, undefined, 'called once');
           openedAhead = openFolder(lanes[0]!.source, 'Beta', 'EXAMINE');
         },
-      });
+      }));
       assert.deepEqual(retry, []);
       assert.ok(openedAhead, 'called');
       assert.equal((await openedAhead as {exists: number}).exists, 30);
     } finally {
-      for (const lane of lanes) {
-        lane.source.close();
-        lane.target.close();
-      }
+      closeLanes(lanes);
     }
     const copied = (await readMailbox(target, 'gina')).get('Alpha') ?? [];
     assert.deepEqual(copied.map((message) => message.sha256).sort(), alpha.map((message) => message.sha256).sort());

@@ -4,13 +4,13 @@
 
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {DEFAULT_SETTINGS, type BatchDefinition} from '../source/engine/batch-model.js';
+import type {BatchDefinition} from '../source/engine/batch-model.js';
 import {newCheckpoint} from '../source/engine/folder-copy.js';
 import type {ListedFolder} from '../source/engine/folder-mapping.js';
 import {compareWithCheckpoints} from '../source/engine/unchanged-check.js';
 import type {FolderListing} from '../source/engine/raw-folder-listing.js';
-import {makeEndpoint} from '../source/imap/endpoint.js';
 import {newMailboxState, type MailboxState} from '../source/store/state-schema.js';
+import {fakeDefinition} from './helpers/fake-batch-control.js';
 
 const FOLDERS: ListedFolder[] = [
   {path: 'INBOX', delimiter: '/', flags: ['\\HasNoChildren'], subscribed: true},
@@ -22,16 +22,8 @@ const FOLDERS: ListedFolder[] = [
 const TARGETS: Record<string, string> = {'INBOX': 'INBOX', 'Sent Items': 'Sent', 'Archive': 'Archive', 'Archive/2023': 'Archive/2023'};
 
 function batch(excludedFolders: string[] = []): BatchDefinition {
-  return {
-    name: 'verdict',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    csvPath: '/dev/null',
-    source: makeEndpoint({host: '127.0.0.1', port: 143, security: 'none'}),
-    target: makeEndpoint({host: '127.0.0.1', port: 143, security: 'none'}),
-    sourceCredentials: {kind: 'csv'},
-    targetCredentials: {kind: 'csv'},
-    settings: {...DEFAULT_SETTINGS, excludedFolders},
-  };
+  const definition = fakeDefinition('verdict');
+  return {...definition, settings: {...definition.settings, excludedFolders}};
 }
 
 interface World {

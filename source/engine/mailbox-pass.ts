@@ -121,7 +121,6 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     return {connection: slot.client, lanes: 1};
   };
 
-  let noLiteralPlus = false;
   /** One source and one target raw session for the streamed copy, if both budgets have room now. */
   const takeLane = async (): Promise<StreamLane | undefined> => {
     if (!budgets.sourceConnections.tryAcquire(1)) return undefined;
@@ -146,7 +145,6 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
         held.splice(held.indexOf(targetSlot), 1);
         budgets.sourceConnections.release(1);
         budgets.targetConnections.release(1);
-        noLiteralPlus = true;
         return undefined;
       }
       targetSlot.session = target;
@@ -199,7 +197,7 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
       // the servers' cores; with several mailboxes running, one each already does, and more
       // only add logins and contention.
       const wantedLanes = Math.max(1, Math.floor(batch.settings.appendConnectionsPerMailbox / Math.max(1, budgets.runningPasses.count)));
-      while (lanes.length < wantedLanes && !noLiteralPlus && !signal.aborted) {
+      while (lanes.length < wantedLanes && !signal.aborted) {
         try {
           const lane = await takeLane();
           if (!lane) break;

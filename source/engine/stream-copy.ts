@@ -106,6 +106,8 @@ async function runLane(
   const first = nextChunk();
   if (!first) return;
   await input.marked;
+  // Every lane selects the folder itself, also the one that opened and listed it: what its
+  // FETCHes read must not depend on what else was sent on the session before (see openAhead).
   // Not awaited: the FETCHes go right behind it (one round trip per folder instead of two). If
   // the server refuses the folder, they fail too, and this is the error that explains why.
   const examined = examineFolder(lane.source, input.folder).catch((error: unknown) => {
