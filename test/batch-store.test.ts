@@ -6,6 +6,7 @@ import {hostname, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {BatchStore} from '../source/store/batch-store.js';
+import {postCommand} from '../source/store/command-inbox.js';
 import {
   MAX_ERRORS,
   STATE_VERSION,
@@ -191,13 +192,14 @@ describe('BatchStore create / open / list / remove', () => {
     assert.match(list[1]!.error!, /damaged/);
   });
 
-  it('remove deletes the state, its backup and a stale lock, and nothing else', async () => {
+  it('remove deletes the state, its backup, unapplied commands and a stale lock, and nothing else', async () => {
     const stateDir = freshStateDir();
     const store = await BatchStore.create(stateDir, batchState('wave1'), {backupIntervalMs: 0});
     await store.flushNow();
     await store.close();
     await (await BatchStore.create(stateDir, batchState('wave2'))).close();
     assert.ok(existsSync(`${store.file}.bak`));
+    await postCommand(store.file, {action: 'stop'});
     writeFileSync(join(stateDir, 'batches', 'wave1.lock'), 'garbage');
     await BatchStore.remove(stateDir, 'wave1');
     assert.deepEqual(readdirSync(join(stateDir, 'batches')), ['wave2.json']);

@@ -4,13 +4,14 @@
 // signals). lowdb rewrites the file whole, which is why the state has no per-message arrays.
 
 import {readFileSync, unlinkSync} from 'node:fs';
-import {link, mkdir, open, readFile, readdir, rename, unlink} from 'node:fs/promises';
+import {link, mkdir, open, readFile, readdir, rename, rm, unlink} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {join} from 'node:path';
 import {Low} from 'lowdb';
 import type {MailboxStatus} from '../engine/batch-model.js';
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {AtomicJsonFile, errorCode, isProcessAlive} from './atomic-json-file.js';
+import {commandDirFor} from './command-inbox.js';
 import {assertNoSecrets, upgradeState, type BatchState} from './state-schema.js';
 
 const BATCH_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -145,6 +146,8 @@ export class BatchStore {
     try {
       for (const path of [file, `${file}.bak`]) await unlink(path).catch(ignoreMissing);
       new AtomicJsonFile(file).removeStaleTempFiles();
+      // Commands nobody applied must not reach a later batch of the same name.
+      await rm(commandDirFor(file), {recursive: true, force: true});
     } finally {
       await releaseLock(lockFile, lock);
     }

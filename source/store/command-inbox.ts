@@ -1,9 +1,10 @@
 // Commands for a batch that another process is running (`mailferry batch stop NAME` from a second
 // shell while `mailferry batch start NAME` runs under cron or in tmux). Each command is one small
-// JSON file in a directory beside the state file, written atomically; the running process polls
-// the directory, applies the commands in order and deletes them.
+// JSON file in a directory beside the state file, written atomically; the running process is told
+// by inotify (fs.watch) and also polls the directory, applies the commands in order and deletes them.
 
 import {randomUUID} from 'node:crypto';
+import {mkdirSync, watch, type FSWatcher} from 'node:fs';
 import {mkdir, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 
@@ -31,6 +32,11 @@ export async function postCommand(stateFile: string, command: Omit<RemoteCommand
 }
 
 /** Polls for commands; returns a function that stops polling. */
+/**
+ * Applies commands as they arrive; returns a function that stops watching. A command is picked up
+ * at once through fs.watch; the poll every intervalMs is for where no notification comes (a state
+ * directory on NFS, the inotify watch limit reached).
+ */
 export function watchCommands(
   stateFile: string,
   handle: (command: RemoteCommand) => Promise<void> | void,
@@ -40,27 +46,39 @@ export function watchCommands(
   const dir = commandDirFor(stateFile);
   let stopped = false;
   let running = false;
+  // A command that lands while the directory is being read must not wait for the next poll.
+  let again = false;
+  const drain = async () => {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter(isCommandFile).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names) {
+      const file = join(dir, name);
+      let command: RemoteCommand | undefined;
+      try {
+        command = JSON.parse(await readFile(file, 'utf8')) as RemoteCommand;
+      } finally {
+        await rm(file, {force: true});
+      }
+      if (command && !stopped) await handle(command);
+    }
+  };
   const poll = async () => {
-    if (running || stopped) return;
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
     running = true;
     try {
-      let names: string[];
-      try {
-        names = (await readdir(dir)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      for (const name of names) {
-        const file = join(dir, name);
-        let command: RemoteCommand | undefined;
-        try {
-          command = JSON.parse(await readFile(file, 'utf8')) as RemoteCommand;
-        } finally {
-          await rm(file, {force: true});
-        }
-        if (command && !stopped) await handle(command);
-      }
+      do {
+        again = false;
+        await drain();
+      } while (again && !stopped);
     } catch (error) {
       onError(error);
     } finally {
@@ -69,9 +87,25 @@ export function watchCommands(
   };
   const timer = setInterval(() => void poll(), intervalMs);
   timer.unref();
+  let watcher: FSWatcher | undefined;
+  try {
+    mkdirSync(dir, {recursive: true, mode: 0o700});
+    watcher = watch(dir, {persistent: false}, (_event, name) => {
+      if (!name || isCommandFile(name)) void poll();
+    });
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    // Polling alone still delivers every command.
+  }
   void poll();
   return () => {
     stopped = true;
     clearInterval(timer);
+    watcher?.close();
   };
+}
+
+/** Finished command files; `.NAME.tmp` is one being written. */
+function isCommandFile(name: string): boolean {
+  return name.endsWith('.json') && !name.startsWith('.');
 }
