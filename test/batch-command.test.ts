@@ -188,6 +188,7 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
     const first = spawnMailferry(['batch', 'start', 'cross', '--follow', '--state-dir', stateDir], {env, timeoutMs: 90_000});
     const bigLines = () => first.stdout.split('\n').filter((line) => line.includes(' big@example.test '));
     try {
+      await first.waitForLine(/following batch cross \((Queued|Starting|Syncing) \d/);
       await first.waitForLine(/big@example\.test Starting -> Syncing/);
       const [second, status] = await Promise.all([
         runMailferry(['batch', 'start', 'cross', '--state-dir', stateDir], {env}),
@@ -211,6 +212,18 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
       assert.equal(resume.code, 0, describeResult(resume));
       assert.match(resume.stdout, /resume sent to the running process/);
       await waitFor('big Synced again after the resume', () => (/-> Synced$/.test(bigLines().at(-1) ?? '') && bigLines().some((l) => l.endsWith('Stopped -> Queued')) ? true : undefined));
+
+      const syncNowAt = Date.now();
+      const syncNow = await runMailferry(['batch', 'sync-now', 'cross', '--state-dir', stateDir], {env});
+      assert.equal(syncNow.code, 0, describeResult(syncNow));
+      assert.match(syncNow.stdout, /sync-now sent to the running process/);
+      await first.waitForLine(/big@example\.test incremental pass done: 0 copied/);
+      await first.waitForLine(/small@example\.test incremental pass done: 0 copied/);
+      // The running process records both passes (the last one to finish writes for both).
+      await waitFor('both incremental passes on disk', async () => {
+        const {mailboxes} = await readBatchState(stateDir, 'cross');
+        return Object.values(mailboxes).every((m) => m.status === 'Synced' && Date.parse(m.stats.lastSyncedAt ?? '') >= syncNowAt) ? true : undefined;
+      });
 
       const complete = await runMailferry(['batch', 'complete', 'cross', '--state-dir', stateDir], {env});
       assert.equal(complete.code, 0, describeResult(complete));

@@ -500,6 +500,13 @@ export class BatchRunner implements BatchControl {
       this.options.store.markDirty();
       return;
     }
+    if (from === 'IncrementalSyncing' && to === 'Synced' && this.runtimes.size > 1) {
+      // On disk the mailbox is Synced already (or IncrementalSyncing, read back as Synced): a
+      // crash before the next write costs only an earlier next pass. Left to the last pass still running (or the flush timer), a batch
+      // of thousands is not rewritten whole, with two fsyncs, for every mailbox that checks in.
+      this.options.store.markDirty();
+      return;
+    }
     // Settled statuses are written at once: they are what an admin reads after a crash.
     void this.options.store.flushNow().catch((flushError: unknown) => {
       this.options.logger.error('could not write the state file', {error: String(flushError)});

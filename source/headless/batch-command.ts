@@ -334,6 +334,10 @@ async function start(out: Output, stateDir: string, name: string, flags: Flags):
       return;
     }
     // Long-running: until the batch is completed (from another shell) or a signal closes it.
+    // Said once, so whoever runs it under tmux or a supervisor knows it is up and how to reach it.
+    const started = batch.getSnapshot();
+    if (out.json) out.record({event: 'following', counts: started.counts});
+    else out.line(`${stamp()} following batch ${name} (${countsText(started) || 'no mailboxes'}): incremental passes run on its interval until it is completed; stop, resume, sync-now and complete from another shell reach this process`);
     await new Promise<void>((resolveDone) => {
       const check = () => {
         const snapshot = batch.getSnapshot();
