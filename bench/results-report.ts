@@ -36,6 +36,9 @@ export interface ReportInput {
   footnotes: string[];
 }
 
+/** The mode of the row that times a no-change pass inside a process that keeps running. */
+export const NO_CHANGE_RUNNING = 'no-change, running batch';
+
 const MB = 1e6;
 /** Memory is reported in MiB, as the kernel counts it (and as the 256 MB target means it). */
 const MIB = 2 ** 20;
@@ -106,17 +109,23 @@ export function evaluateTargets(rows: ResultRow[], memoryMode: string, memoryLim
       met: bothVerified && ratio >= 1.25,
     });
   }
-  const oursNoChange = find(rows, 'mailferry', 'no-change', 'loopback');
   const theirsNoChange = find(rows, 'mbsync', 'no-change', 'loopback');
-  verdicts.push(
-    oursNoChange && theirsNoChange
-      ? {
-          target: 'No-change incremental pass: mailferry no slower than mbsync',
-          measured: `${oursNoChange.wallSeconds.toFixed(2)} s vs ${theirsNoChange.wallSeconds.toFixed(2)} s`,
-          met: oursNoChange.verified && theirsNoChange.verified && oursNoChange.wallSeconds <= theirsNoChange.wallSeconds,
-        }
-      : {target: 'No-change incremental pass: mailferry no slower than mbsync', measured: 'not measured in this run', met: undefined},
-  );
+  for (const [mode, how] of [
+    [NO_CHANGE_RUNNING, 'in the running batch (how mailferry runs incremental passes)'],
+    ['no-change', 'as a new process (`batch sync-now`, no batch running)'],
+  ] as const) {
+    const ours = find(rows, 'mailferry', mode, 'loopback');
+    const target = `No-change incremental pass, mailferry ${how}: no slower than mbsync`;
+    verdicts.push(
+      ours && theirsNoChange
+        ? {
+            target,
+            measured: `${ours.wallSeconds.toFixed(3)} s vs ${theirsNoChange.wallSeconds.toFixed(3)} s (medians)`,
+            met: ours.verified && theirsNoChange.verified && ours.wallSeconds <= theirsNoChange.wallSeconds,
+          }
+        : {target, measured: 'not measured in this run', met: undefined},
+    );
+  }
   const memory = rows.find((r) => r.tool === 'mailferry' && r.mode === memoryMode);
   const limitMib = memoryLimitBytes / MIB;
   verdicts.push(

@@ -2,12 +2,19 @@
 // `npx mailferry` runs): one batch per scenario, created from a CSV whose UserName is the Dovecot
 // master login `user*admin`, target via the login pattern `{email}*admin`. Sequential mode is
 // --max-concurrent 1, parallel mode --max-concurrent N, both one process. The no-change pass is
-// `batch sync-now`, the incremental pass an admin runs before completing a batch.
+// timed two ways: `batch sync-now` with no batch running (a new process: Node's start and module
+// loading included), and the way mailferry runs incremental passes, inside the `batch start
+// --follow` process that keeps a batch in sync, asked for a pass by the same command file that
+// `batch sync-now` from another shell writes.
 
-import {execFile} from 'node:child_process';
-import {writeFileSync} from 'node:fs';
+import {execFile, spawn} from 'node:child_process';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
+import {performance} from 'node:perf_hooks';
 import {promisify} from 'node:util';
+import {BatchStore} from '../../source/store/batch-store.js';
+import {postCommand} from '../../source/store/command-inbox.js';
+import type {BatchState} from '../../source/store/state-schema.js';
 import {runMeasured, type Measured} from '../measure.js';
 import type {RunSpec, ToolRunner} from './tool-runner.js';
 
@@ -63,6 +70,108 @@ function run(spec: RunSpec, action: 'start' | 'sync-now', label: string): Promis
   });
 }
 
+/** utime + stime of a live process, in seconds (proc(5) fields 14 and 15, 1/100 s ticks). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function peakRssBytes(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+const ROUND_TIMEOUT_MS = 60_000;
+
+/**
+ * Starts `batch start --follow` on the batch the full pass left (every mailbox Synced), then asks
+ * it `rounds` times for a pass. Each pass is timed from writing the sync-now command to the state
+ * file on disk showing every mailbox Synced again with a newer lastSyncedAt (what `batch status`
+ * reads), so the state write is inside the time, as mbsync's state files are inside its run.
+ */
+async function noChangeInRunningProcess(spec: RunSpec, rounds: number): Promise<Measured[]> {
+  const dir = stateDir(spec);
+  const stateFile = BatchStore.fileFor(dir, BATCH);
+  const label = 'mailferry (no change, running batch)';
+  const child = spawn(process.execPath, [MAILFERRY_BIN, 'batch', 'start', BATCH, '--follow', '--state-dir', dir], {
+    env: environment(spec),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const waiters = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const waiter of waiters) waiter();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<void>((resolveExit) => child.once('close', () => resolveExit()));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+    for (const waiter of waiters) waiter();
+  });
+  const until = (what: string, done: () => boolean) =>
+    new Promise<void>((resolveWait, rejectWait) => {
+      const timer = setTimeout(() => finish(new Error(`${label}: no ${what} within ${ROUND_TIMEOUT_MS / 1000} s`)), ROUND_TIMEOUT_MS);
+      const check = () => {
+        if (done()) finish();
+        else if (gone) finish(new Error(`${label}: the process exited before ${what}`));
+      };
+      function finish(error?: Error) {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (error) rejectWait(error);
+        else resolveWait();
+      }
+      waiters.add(check);
+      check();
+    });
+  const failure = (error: unknown): Measured => ({
+    label, wallSeconds: 0, peakRssBytes: 0, cpuSeconds: 0, exitCode: 1, signal: null, timedOut: false,
+    outputTail: `${error instanceof Error ? error.message : String(error)}\n${output.slice(-4096)}`,
+  });
+  const results: Measured[] = [];
+  try {
+    await until('"following batch" line', () => output.includes('following batch'));
+    // Let start-up settle (first state write, the command directory watch) before timing.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    const expected = spec.mailboxes.length;
+    for (let round = 0; round < rounds; round++) {
+      const mark = output.length;
+      const cpuBefore = processCpuSeconds(child.pid!);
+      const postedAt = Date.now();
+      const started = performance.now();
+      await postCommand(stateFile, {action: 'sync-now'});
+      await until('end of every pass', () => (output.slice(mark).match(/ IncrementalSyncing -> (Synced|Failed)/g) ?? []).length >= expected);
+      for (;;) {
+        const state = JSON.parse(readFileSync(stateFile, 'utf8')) as BatchState;
+        const mailboxes = Object.values(state.mailboxes);
+        if (mailboxes.every((m) => m.status === 'Synced' && Date.parse(m.stats.lastSyncedAt ?? '') >= postedAt)) break;
+        if (performance.now() - started > ROUND_TIMEOUT_MS) throw new Error(`${label}: the state file did not record the pass`);
+        await new Promise((resolveWait) => setTimeout(resolveWait, 1));
+      }
+      const wallSeconds = (performance.now() - started) / 1000;
+      const passes = output.slice(mark).match(/ incremental pass done: .*/g) ?? [];
+      const changed = passes.filter((line) => !/: 0 copied, 0 flag updates,/.test(line));
+      if (passes.length !== expected || changed.length > 0) throw new Error(`${label}: expected ${expected} passes that change nothing, got:\n${passes.join('\n')}`);
+      results.push({
+        label, wallSeconds, peakRssBytes: peakRssBytes(child.pid!), cpuSeconds: processCpuSeconds(child.pid!) - cpuBefore,
+        exitCode: 0, signal: null, timedOut: false, outputTail: '',
+      });
+      await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+    }
+  } catch (error) {
+    results.push(failure(error));
+  } finally {
+    if (!gone) child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(killer);
+  }
+  return results;
+}
+
 export const mailferryRunner: ToolRunner = {
   name: 'mailferry',
   async version() {
@@ -82,4 +191,5 @@ export const mailferryRunner: ToolRunner = {
     return run(spec, 'start', 'mailferry');
   },
   noChangeSync: (spec) => run(spec, 'sync-now', 'mailferry (no change)'),
+  noChangeInRunningProcess,
 };

@@ -39,6 +39,11 @@ export interface ToolRunner {
   fullSync(spec: RunSpec): Promise<Measured>;
   /** The same again with nothing new on the source, using the state the first pass left. */
   noChangeSync(spec: RunSpec): Promise<Measured>;
+  /**
+   * For a tool that keeps running between passes: `rounds` no-change passes inside one running
+   * process, each timed from the request to its result on disk. wallSeconds of each is one pass.
+   */
+  noChangeInRunningProcess?(spec: RunSpec, rounds: number): Promise<Measured[]>;
   /** Documented changes the tool makes to copies; the spot check tolerates exactly these. */
   deviations?: KnownDeviations;
   /** Why a latency placement does not apply to this tool, if it does not. */
