@@ -144,6 +144,7 @@ async function noChangeInRunningProcess(spec: RunSpec, rounds: number): Promise<
       const started = performance.now();
       await postCommand(stateFile, {action: 'sync-now'});
       await until('end of every pass', () => (output.slice(mark).match(/ IncrementalSyncing -> (Synced|Failed)/g) ?? []).length >= expected);
+      if (/ IncrementalSyncing -> Failed/.test(output.slice(mark))) throw new Error(`${label}: a pass failed`);
       for (;;) {
         const state = JSON.parse(readFileSync(stateFile, 'utf8')) as BatchState;
         const mailboxes = Object.values(state.mailboxes);
