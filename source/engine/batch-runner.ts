@@ -502,8 +502,9 @@ export class BatchRunner implements BatchControl {
     }
     if (from === 'IncrementalSyncing' && to === 'Synced' && this.runtimes.size > 1) {
       // On disk the mailbox is Synced already (or IncrementalSyncing, read back as Synced): a
-      // crash before the next write costs only an earlier next pass. Left to the last pass still running (or the flush timer), a batch
-      // of thousands is not rewritten whole, with two fsyncs, for every mailbox that checks in.
+      // crash before the next write costs only an earlier next pass. Left to the last pass
+      // still running (or the flush timer), a batch of thousands is not rewritten whole, with
+      // two fsyncs, for every mailbox that checks in.
       this.options.store.markDirty();
       return;
     }

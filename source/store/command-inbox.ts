@@ -31,7 +31,6 @@ export async function postCommand(stateFile: string, command: Omit<RemoteCommand
   await rename(temporary, join(dir, name));
 }
 
-/** Polls for commands; returns a function that stops polling. */
 /**
  * Applies commands as they arrive; returns a function that stops watching. A command is picked up
  * at once through fs.watch; the poll every intervalMs is for where no notification comes (a state
