@@ -190,15 +190,24 @@ async function verifyRun(target: DovecotServer, scenario: Scenario): Promise<str
   return problems;
 }
 
-/** CPU seconds of a Dovecot's ended child processes (imap, auth...), from its master's /proc entry. */
-function serverCpuSeconds(server: DovecotServer): number {
+/** CPU seconds (user, system) of a Dovecot's ended child processes (imap, auth...), from its
+ *  master's /proc entry. */
+function serverCpuSeconds(server: DovecotServer): {user: number; system: number} {
   try {
     const fields = readFileSync(`/proc/${server.pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
     // utime, stime, cutime, cstime (fields 14-17 of proc(5)), in clock ticks of 1/100 s.
-    return fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0) / 100;
+    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
+    return {user: (utime + cutime) / 100, system: (stime + cstime) / 100};
   } catch {
-    return Number.NaN;
+    return {user: Number.NaN, system: Number.NaN};
   }
+}
+
+/** "2.4 s (1.1 system)". */
+function cpuSince(server: DovecotServer, before: {user: number; system: number}): string {
+  const now = serverCpuSeconds(server);
+  const system = now.system - before.system;
+  return `${(now.user - before.user + system).toFixed(1)} s (${system.toFixed(1)} system)`;
 }
 
 /** IMAP logins a server has logged so far: the connections a tool opened, for the notes. */
@@ -265,7 +274,7 @@ async function runOnce(scenario: Scenario, options: Options, runDir: string): Pr
     const notes = [`IMAP logins: ${loginCount(source) - sourceLoginsBefore} on the source, ${loginCount(target)} on the target`];
     // Server processes of the run have ended (clients logged out) once their master reaped them.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    notes.push(`server CPU: ${(serverCpuSeconds(source) - sourceCpuBefore).toFixed(1)} s source, ${(serverCpuSeconds(target) - targetCpuBefore).toFixed(1)} s target`);
+    notes.push(`server CPU: ${cpuSince(source, sourceCpuBefore)} source, ${cpuSince(target, targetCpuBefore)} target`);
     if (spec.profileDir) notes.push(...profileNotes(spec.profileDir));
     if (proxy) {
       proxies.delete(proxy);
