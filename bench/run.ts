@@ -25,7 +25,7 @@ import {evaluateTargets, NO_CHANGE_RUNNING, renderReport, resultsTable, type Cei
 import {doveadmRunner} from './runners/doveadm.js';
 import {mailferryRunner, MAILFERRY_BIN} from './runners/mailferry.js';
 import {mbsyncRunner} from './runners/mbsync.js';
-import type {Mode, RunSpec, ToolRunner} from './runners/tool-runner.js';
+import {turnOrder, type Mode, type RunSpec, type ToolRunner} from './runners/tool-runner.js';
 import {spotCheck, verifyCounts} from './verify.js';
 
 const BENCH_DIR = import.meta.dirname;
@@ -317,15 +317,15 @@ function profileNotes(dir: string): string[] {
   });
 }
 
-/** Runs scenarios `repeat` times, taking turns (A B, B A, A B: not A A A B B B, and not always
- *  A first, so a slow phase of the machine hits every tool alike), and keeps each one's fastest
- *  verified attempt (the least disturbed by whatever else this machine was doing). */
+/** Runs scenarios `repeat` times, taking turns and rotating who goes first (A B C, B C A, C A B:
+ *  not A A A B B B, and not always A first, so a slow phase of the machine, or the first run after
+ *  a pause paying for fresh memory, hits every tool alike), and keeps each one's fastest verified
+ *  attempt (the least disturbed by whatever else this machine was doing). */
 async function runScenarios(scenarios: Scenario[], options: Options, runDir: string): Promise<ResultRow[]> {
   const best: (ResultRow[] | undefined)[] = scenarios.map(() => undefined);
   for (let attempt = 1; attempt <= options.repeat; attempt++) {
-    const turns = [...scenarios.entries()];
-    if (attempt % 2 === 0) turns.reverse();
-    for (const [index, scenario] of turns) {
+    for (const index of turnOrder(scenarios.length, attempt)) {
+      const scenario = scenarios[index]!;
       const label = `${scenario.tool.name} ${scenario.modeLabel ?? scenario.mode} ${scenario.latency}`;
       log(`- ${label}${options.repeat > 1 ? ` (attempt ${attempt}/${options.repeat})` : ''} ...`);
       const rows = await runOnce(scenario, options, runDir);
@@ -501,7 +501,7 @@ async function main(): Promise<void> {
     `- Load average (1/5/15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. ` +
       'Other work on this machine shows up as noise; compare ratios from the same run.',
     ...(options.repeat > 1
-      ? [`- Each scenario ran ${options.repeat} times, the tools taking turns attempt by attempt (order reversed every other attempt); the fastest verified attempt is shown. The ceiling was measured at the start and again at the end; the best of each is shown.`]
+      ? [`- Each scenario ran ${options.repeat} times, the tools taking turns attempt by attempt, each attempt started by the next tool; the fastest verified attempt is shown. The ceiling was measured at the start and again at the end; the best of each is shown.`]
       : []),
   ];
   const report = renderReport(

@@ -64,3 +64,13 @@ export async function eachLimited<T, R>(items: T[], concurrency: number, task: (
   );
   return results;
 }
+
+/**
+ * The order in which `count` tools run in attempt `attempt` (1-based): each attempt starts with
+ * the next tool (0 1 2, 1 2 0, 2 0 1), so over as many attempts as tools each one runs first,
+ * and in every other place, once.
+ */
+export function turnOrder(count: number, attempt: number): number[] {
+  const shift = (attempt - 1) % Math.max(1, count);
+  return Array.from({length: count}, (_, i) => (i + shift) % count);
+}
