@@ -20,6 +20,7 @@ import {loadCorpus} from './corpus-loader.js';
 import {chooseTargetStorage, type TargetStorage} from './target-storage.js';
 import {spawnDelayProxy, type DelayProxyProcess} from './delay-proxy.js';
 import {loadAverage, machineLines} from './machine-info.js';
+import {processCpu} from './process-cpu.js';
 import {describeFailure, GNU_TIME, killAllMeasured, medianMeasured, runMeasured, type Measured} from './measure.js';
 import {evaluateTargets, NO_CHANGE_RUNNING, renderReport, resultsTable, type CeilingRow, type Latency, type ResultRow} from './results-report.js';
 import {doveadmRunner} from './runners/doveadm.js';
@@ -190,14 +191,12 @@ async function verifyRun(target: DovecotServer, scenario: Scenario): Promise<str
   return problems;
 }
 
-/** CPU seconds (user, system) of a Dovecot's ended child processes (imap, auth...), from its
- *  master's /proc entry. */
+/** CPU seconds (user, system) of a Dovecot: its master and its ended child processes (imap, auth...). */
 function serverCpuSeconds(server: DovecotServer): {user: number; system: number} {
   try {
-    const fields = readFileSync(`/proc/${server.pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-    // utime, stime, cutime, cstime (fields 14-17 of proc(5)), in clock ticks of 1/100 s.
-    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
-    return {user: (utime + cutime) / 100, system: (stime + cstime) / 100};
+    if (server.pid === undefined) throw new Error('not running');
+    const cpu = processCpu(server.pid);
+    return {user: cpu.user + cpu.childrenUser, system: cpu.system + cpu.childrenSystem};
   } catch {
     return {user: Number.NaN, system: Number.NaN};
   }

@@ -2,8 +2,9 @@
 // before is deleted, so every run creates the corpus's files again right after thousands were
 // removed. On ext4 without a journal (this machine's root) the kernel then skips every inode
 // freed in the last minute or more while looking for a free one (fs/ext4/ialloc.c,
-// find_inode_bit() and recently_deleted(), one buffer lookup per skipped inode): the target's CPU for the same corpus swung from 3.9 s to 10.3 s depending on what ran just
-// before, which decided the ratios more than the tools did. In RAM (tmpfs) that cost is gone for
+// find_inode_bit() and recently_deleted(), one buffer lookup per skipped inode): the target's
+// CPU for the same corpus swung from 3.9 s to 10.3 s depending on what ran just before, which
+// decided the ratios more than the tools did. In RAM (tmpfs) that cost is gone for
 // every tool alike; when RAM is short the bench stays on disk and says so.
 
 import {existsSync, readFileSync, statfsSync} from 'node:fs';

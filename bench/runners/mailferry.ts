@@ -7,7 +7,7 @@
 // --follow` process that keeps a batch in sync, asked for a pass by the same command file that
 // `batch sync-now` from another shell writes.
 
-import {execFile, spawn} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -15,13 +15,17 @@ import {promisify} from 'node:util';
 import {BatchStore} from '../../source/store/batch-store.js';
 import {postCommand} from '../../source/store/command-inbox.js';
 import type {BatchState} from '../../source/store/state-schema.js';
+import {spawnMailferry} from '../../test/helpers/mailferry-process.js';
 import {runMeasured, type Measured} from '../measure.js';
+import {processCpu} from '../process-cpu.js';
 import type {RunSpec, ToolRunner} from './tool-runner.js';
 
 const execFileAsync = promisify(execFile);
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 export const MAILFERRY_BIN = join(REPO, 'bin', 'mailferry.js');
+/** What bin/mailferry.js loads: the build `npm run bench` made first. */
+const COMPILED_CLI = join(REPO, 'dist', 'cli.js');
 const BATCH = 'bench';
 const TARGET_PASSWORD_ENV = 'MAILFERRY_BENCH_TARGET_PASSWORD';
 
@@ -70,15 +74,10 @@ function run(spec: RunSpec, action: 'start' | 'sync-now', label: string): Promis
   });
 }
 
-/** utime + stime of a live process, in seconds (proc(5) fields 14 and 15, 1/100 s ticks). */
+/** CPU seconds of the running mailferry process itself. */
 function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function peakRssBytes(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return match ? Number(match[1]) * 1024 : 0;
+  const cpu = processCpu(pid);
+  return cpu.user + cpu.system;
 }
 
 const ROUND_TIMEOUT_MS = 60_000;
@@ -93,58 +92,26 @@ async function noChangeInRunningProcess(spec: RunSpec, rounds: number): Promise<
   const dir = stateDir(spec);
   const stateFile = BatchStore.fileFor(dir, BATCH);
   const label = 'mailferry (no change, running batch)';
-  const child = spawn(process.execPath, [MAILFERRY_BIN, 'batch', 'start', BATCH, '--follow', '--state-dir', dir], {
-    env: environment(spec),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const waiters = new Set<() => void>();
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    for (const waiter of waiters) waiter();
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise<void>((resolveExit) => child.once('close', () => resolveExit()));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-    for (const waiter of waiters) waiter();
-  });
-  const until = (what: string, done: () => boolean) =>
-    new Promise<void>((resolveWait, rejectWait) => {
-      const timer = setTimeout(() => finish(new Error(`${label}: no ${what} within ${ROUND_TIMEOUT_MS / 1000} s`)), ROUND_TIMEOUT_MS);
-      const check = () => {
-        if (done()) finish();
-        else if (gone) finish(new Error(`${label}: the process exited before ${what}`));
-      };
-      function finish(error?: Error) {
-        clearTimeout(timer);
-        waiters.delete(check);
-        if (error) rejectWait(error);
-        else resolveWait();
-      }
-      waiters.add(check);
-      check();
-    });
-  const failure = (error: unknown): Measured => ({
-    label, wallSeconds: 0, peakRssBytes: 0, cpuSeconds: 0, exitCode: 1, signal: null, timedOut: false,
-    outputTail: `${error instanceof Error ? error.message : String(error)}\n${output.slice(-4096)}`,
+  const running = spawnMailferry(['batch', 'start', BATCH, '--follow', '--state-dir', dir], {
+    compiledCli: COMPILED_CLI,
+    env: {[TARGET_PASSWORD_ENV]: spec.targetServer.masterPassword},
+    timeoutMs: (rounds + 1) * ROUND_TIMEOUT_MS,
   });
   const results: Measured[] = [];
   try {
-    await until('"following batch" line', () => output.includes('following batch'));
+    await running.waitForLine(/following batch/, ROUND_TIMEOUT_MS);
     // Let start-up settle (first state write, the command directory watch) before timing.
     await new Promise((resolveWait) => setTimeout(resolveWait, 500));
     const expected = spec.mailboxes.length;
     for (let round = 0; round < rounds; round++) {
-      const mark = output.length;
-      const cpuBefore = processCpuSeconds(child.pid!);
+      const mark = running.stdout.length;
+      const cpuBefore = processCpuSeconds(running.pid);
       const postedAt = Date.now();
       const started = performance.now();
       await postCommand(stateFile, {action: 'sync-now'});
-      await until('end of every pass', () => (output.slice(mark).match(/ IncrementalSyncing -> (Synced|Failed)/g) ?? []).length >= expected);
-      if (/ IncrementalSyncing -> Failed/.test(output.slice(mark))) throw new Error(`${label}: a pass failed`);
+      const ended = (stdout: string) => (stdout.slice(mark).match(/ IncrementalSyncing -> (Synced|Failed)/g) ?? []).length >= expected;
+      await running.waitForOutput('the end of every pass', ended, ROUND_TIMEOUT_MS);
+      if (/ IncrementalSyncing -> Failed/.test(running.stdout.slice(mark))) throw new Error(`${label}: a pass failed`);
       for (;;) {
         const state = JSON.parse(readFileSync(stateFile, 'utf8')) as BatchState;
         const mailboxes = Object.values(state.mailboxes);
@@ -153,21 +120,24 @@ async function noChangeInRunningProcess(spec: RunSpec, rounds: number): Promise<
         await new Promise((resolveWait) => setTimeout(resolveWait, 1));
       }
       const wallSeconds = (performance.now() - started) / 1000;
-      const passes = output.slice(mark).match(/ incremental pass done: .*/g) ?? [];
+      const passes = running.stdout.slice(mark).match(/ incremental pass done: .*/g) ?? [];
       const changed = passes.filter((line) => !/: 0 copied, 0 flag updates,/.test(line));
       if (passes.length !== expected || changed.length > 0) throw new Error(`${label}: expected ${expected} passes that change nothing, got:\n${passes.join('\n')}`);
       results.push({
-        label, wallSeconds, peakRssBytes: peakRssBytes(child.pid!), cpuSeconds: processCpuSeconds(child.pid!) - cpuBefore,
+        label, wallSeconds, peakRssBytes: (running.peakRssKiB() ?? 0) * 1024, cpuSeconds: processCpuSeconds(running.pid) - cpuBefore,
         exitCode: 0, signal: null, timedOut: false, outputTail: '',
       });
       await new Promise((resolveWait) => setTimeout(resolveWait, 300));
     }
   } catch (error) {
-    results.push(failure(error));
+    results.push({
+      label, wallSeconds: 0, peakRssBytes: 0, cpuSeconds: 0, exitCode: 1, signal: null, timedOut: false,
+      outputTail: `${error instanceof Error ? error.message : String(error)}\n${(running.stdout + running.stderr).slice(-4096)}`,
+    });
   } finally {
-    if (!gone) child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
+    running.kill('SIGTERM');
+    const killer = setTimeout(() => running.kill('SIGKILL'), 30_000);
+    await running.exited;
     clearTimeout(killer);
   }
   return results;

@@ -101,6 +101,12 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
       if (signal.aborted) client.close();
       return client;
     }));
+  /** A raw session's slot before the end of the pass (a client's is only closed at the end). */
+  const giveBack = (slot: Slot) => {
+    slot.session?.close();
+    held.splice(held.indexOf(slot), 1);
+    budgetOf(slot.role).release(1);
+  };
   /** One more target connection for APPENDs if the budget has room now; never waits for one. */
   const takeExtraTarget = async (pipelined: boolean): Promise<{connection: AppendConnection; lanes: number} | undefined> => {
     if (!budgets.targetConnections.tryAcquire(1)) return undefined;
@@ -140,11 +146,8 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
       const target = await openAppendSession(batch.target, targetId);
       if (!target) {
         // No LITERAL+: no lanes at all. Give both connections back at once.
-        sourceSlot.session.close();
-        held.splice(held.indexOf(sourceSlot), 1);
-        held.splice(held.indexOf(targetSlot), 1);
-        budgets.sourceConnections.release(1);
-        budgets.targetConnections.release(1);
+        giveBack(sourceSlot);
+        giveBack(targetSlot);
         return undefined;
       }
       targetSlot.session = target;

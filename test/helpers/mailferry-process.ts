@@ -106,15 +106,21 @@ export class MailferryProcess {
 
   /** Resolves with the first stdout line matching `pattern`; rejects when the child exits first. */
   async waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    let line: string | undefined;
+    await this.waitForOutput(`a line matching ${pattern}`, (stdout) => (line = stdout.split('\n').find((candidate) => pattern.test(candidate))) !== undefined, timeoutMs);
+    return line!;
+  }
+
+  /** Resolves once `check(stdout)` holds; rejects when the child exits first or after timeoutMs. */
+  async waitForOutput(what: string, check: (stdout: string) => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = this.stdout.split('\n').find((candidate) => pattern.test(candidate));
-      if (line !== undefined) return line;
+      if (check(this.stdout)) return;
       if (this.hasExited) {
-        throw new Error(`mailferry ${this.args.join(' ')} exited before printing ${pattern}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
+        throw new Error(`mailferry ${this.args.join(' ')} exited before printing ${what}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`mailferry ${this.args.join(' ')} printed no line matching ${pattern} within ${timeoutMs} ms\n--- stdout ---\n${this.stdout}`);
+      if (left <= 0) throw new Error(`mailferry ${this.args.join(' ')} printed no ${what} within ${timeoutMs} ms\n--- stdout ---\n${this.stdout}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, Math.min(left, 200));
         function done() {
