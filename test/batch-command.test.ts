@@ -7,6 +7,7 @@
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {existsSync} from 'node:fs';
+import {chmod} from 'node:fs/promises';
 import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
@@ -126,6 +127,9 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
       [['create', 'x', '--csv', csv, ...withFlag(pairCreateArgs(pair!), '--source-security', 'bogus')], /--source-security must be none, starttls or tls/],
       [['create', 'x', '--csv', csv, ...pairCreateArgs(pair!), '--target-security', 'tls'], /target-?security.*once/i],
       [['create', 'x', '--csv', csv, ...pairCreateArgs(pair!), '--max-message-size', '12XB'], /not a size/],
+      // A bare number is refused rather than guessed (the settings form refuses it too).
+      [['create', 'x', '--csv', csv, ...pairCreateArgs(pair!), '--interval', '90'], /--interval "90" is not a duration.*24h/],
+      [['create', 'x', '--csv', csv, ...pairCreateArgs(pair!), '--interval', '0m'], /--interval "0m" is not a duration/],
     ];
     // Every case is run before asserting, so one failure does not hide the others.
     const wrong: string[] = [];
@@ -272,6 +276,22 @@ describe('mailferry batch commands', {timeout: 180_000}, () => {
     const again = await runMailferry(['batch', 'start', 'term', '--state-dir', stateDir], {env, timeoutMs: 120_000});
     assert.equal(again.code, 0, describeResult(again));
     await assertExactCopy('big', 'big.term@example.test');
+  });
+
+  it('warns when other users can read the CSV that holds the passwords, at create and at every start', async () => {
+    const csv = await writeMigrationCsv(path.join(work!, 'shared.csv'), [{email: 'small.fail@example.test', user: 'small', password: 'cmd-wrong-pw'}]);
+    await chmod(csv, 0o644);
+    const warning = `warning: The migration CSV ${csv} holds passwords and can be read by every user on this machine (mode 0644); restrict it with: chmod 600 ${csv}`;
+    const created = await batch(['create', 'shared', '--csv', csv, ...pairCreateArgs(pair!)]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.ok(created.stderr.includes(warning), created.stderr);
+    // The wrong password makes the run short; the warning comes before it, as a JSON record with --json.
+    const started = await batch(['start', 'shared', '--json']);
+    assert.equal(started.code, 1, started.stderr);
+    assert.deepEqual(JSON.parse(started.stdout.split('\n')[0]!), {warning: warning.slice('warning: '.length)});
+    await chmod(csv, 0o600);
+    const again = await batch(['start', 'shared']);
+    assert.ok(!again.stderr.includes('warning'), again.stderr);
   });
 
   it('exits 1 when a mailbox failed, and status says so with the reason', async () => {

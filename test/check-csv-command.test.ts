@@ -1,11 +1,28 @@
-import {describe, it} from 'node:test';
+import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {readdirSync} from 'node:fs';
+import {chmod, cp, mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {fileURLToPath} from 'node:url';
 import {runCheckCsv} from '../source/headless/check-csv-command.js';
 
-const fixtures = fileURLToPath(new URL('./fixtures/csv/', import.meta.url));
+const checkedOut = fileURLToPath(new URL('./fixtures/csv/', import.meta.url));
+/**
+ * A private copy of the fixtures: check-csv warns when a CSV with passwords is readable by others,
+ * and a checkout's modes depend on the umask of whoever cloned it.
+ */
+let fixtures = '';
+before(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mailferry-check-csv-'));
+  await cp(checkedOut, dir, {recursive: true});
+  for (const name of readdirSync(dir)) await chmod(join(dir, name), 0o600);
+  fixtures = dir + '/';
+});
+after(async () => {
+  if (fixtures) await rm(fixtures, {recursive: true, force: true});
+});
 
 /** Every password written in the fixtures starts with one of these. */
 const FIXTURE_PASSWORDS = /Pw[-",;]|P@ssw0rd|1091990|2111991|3281986/;
@@ -53,6 +70,22 @@ describe('mailferry check-csv', () => {
     assert.match(target.stdout, /target credentials present/);
     const excel = await run(fixtures + 'ok-excel-semicolon-bom-crlf.csv');
     assert.match(excel.stdout, /: 3 rows, delimiter ';', /);
+  });
+
+  it('warns, after the report, when other users can read a CSV that holds passwords', async () => {
+    const path = fixtures + 'seed-dovecot.csv';
+    await chmod(path, 0o644);
+    try {
+      const result = await run(path);
+      assert.equal(result.code, 0, 'still usable');
+      const lines = result.stdout.trimEnd().split('\n');
+      assert.equal(lines[1], 'Usable.');
+      assert.equal(lines[2], `warning: The migration CSV ${path} holds passwords and can be read by every user on this machine (mode 0644); restrict it with: chmod 600 ${path}`);
+      const json = JSON.parse((await run(path, '--json')).stdout) as {usable: boolean; readableByOthers?: string};
+      assert.match(json.readableByOthers ?? '', /chmod 600 /);
+    } finally {
+      await chmod(path, 0o600);
+    }
   });
 
   it('exits 1 and lists every problem sorted by line', async () => {

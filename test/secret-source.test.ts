@@ -65,18 +65,26 @@ describe('readSecret from a file', () => {
 });
 
 describe('checkSecretFileMode', () => {
-  it('warns when group or others can read the file, with the chmod to run', async () => {
+  it('warns when group or others can read the file, says who, and gives the chmod to run', async () => {
     const path = join(dir, 'open-mode');
     await writeFile(path, 'x\n');
     await chmod(path, 0o644);
-    assert.match((await checkSecretFileMode(path)) ?? '', /other users \(mode 0644\).*chmod 600 /);
+    assert.deepEqual(await checkSecretFileMode(path, 'migration CSV'), {
+      path,
+      what: 'migration CSV',
+      mode: 0o644,
+      message: `The migration CSV ${path} holds passwords and can be read by every user on this machine (mode 0644); restrict it with: chmod 600 ${path}`,
+    });
+    await chmod(path, 0o640);
+    assert.match((await checkSecretFileMode(path, 'target admin password file'))?.message ?? '', /^The target admin password file .* can be read by its group \(mode 0640\)/);
   });
 
-  it('is quiet for a private file', async () => {
+  it('is quiet for a private file and for one it cannot examine', async () => {
     const path = join(dir, 'private-mode');
     await writeFile(path, 'x\n');
     await chmod(path, 0o600);
-    assert.equal(await checkSecretFileMode(path), undefined);
+    assert.equal(await checkSecretFileMode(path, 'migration CSV'), undefined);
+    assert.equal(await checkSecretFileMode(join(dir, 'no-such-file'), 'migration CSV'), undefined);
   });
 });
 

@@ -13,6 +13,8 @@ import type {BatchDefinition, MailboxStatus} from './batch-model.js';
 import {BatchRunner} from './batch-runner.js';
 import {loadMigrationCsv, type MigrationRow} from './migration-csv.js';
 import {resolveSecrets, type ResolvedSecrets} from './row-credentials.js';
+import {exposedSecretFiles} from './secret-file-exposure.js';
+import type {ExposedSecretFile} from './secret-source.js';
 
 export interface CreateBatchOptions {
   stateDir: string;
@@ -66,6 +68,8 @@ export interface OpenBatchOptions {
 export interface OpenedBatch extends BatchControl {
   readonly stateFile: string;
   readonly activeCount: number;
+  /** Files holding passwords that other users can read (also in the log): for the admin's eyes. */
+  readonly exposedSecretFiles: readonly ExposedSecretFile[];
 }
 
 export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch> {
@@ -87,6 +91,8 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     for (const row of csv.rows) rows.set(mailboxKey(row.emailAddress), row);
     const secrets =
       options.secrets ?? (await resolveSecrets({source: definition.sourceCredentials, target: definition.targetCredentials}));
+    const exposed = await exposedSecretFiles({...definition, csvPath}, csv.rows);
+    for (const file of exposed) logger.warn(file.message, {batch: definition.name});
     const runner = new BatchRunner({
       store,
       rows,
@@ -104,6 +110,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     const close = runner.close.bind(runner);
     return Object.assign(runner, {
       stateFile: store.file,
+      exposedSecretFiles: exposed,
       close: async () => {
         stopWatching();
         await close();

@@ -37,15 +37,29 @@ export async function readSecret(source: SecretSource, what: string, io: SecretP
   return secret;
 }
 
+/** A file holding secrets that other users of the machine can read. */
+export interface ExposedSecretFile {
+  path: string;
+  /** Names the file for the admin: "migration CSV". */
+  what: string;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  /** The whole warning, with the chmod to run. */
+  message: string;
+}
+
 /**
- * A warning (not an error: the admin may have reasons) when a secret file can be read by group or
- * others; undefined when the mode is private or the file cannot be examined.
+ * A warning (not an error: a group of operators may share the file on purpose) when a file that
+ * holds secrets can be read by group or others; undefined when the mode is private or the file
+ * cannot be examined.
  */
-export async function checkSecretFileMode(path: string): Promise<string | undefined> {
+export async function checkSecretFileMode(path: string, what: string): Promise<ExposedSecretFile | undefined> {
   try {
     const mode = (await stat(path)).mode & 0o777;
     if ((mode & 0o044) === 0) return undefined;
-    return `The secret file ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}). Restrict it with: chmod 600 ${path}`;
+    const who = (mode & 0o004) !== 0 ? 'every user on this machine' : 'its group';
+    const message = `The ${what} ${path} holds passwords and can be read by ${who} (mode ${mode.toString(8).padStart(4, '0')}); restrict it with: chmod 600 ${path}`;
+    return {path, what, mode, message};
   } catch {
     return undefined;
   }

@@ -7,12 +7,14 @@ import meow from 'meow';
 import {createBatch, listBatches, openBatch, removeBatch, sendBatchCommand, type OpenedBatch} from '../engine/batch-engine.js';
 import {DEFAULT_SETTINGS, type BatchDefinition, type BatchSettings} from '../engine/batch-model.js';
 import type {BatchSnapshot} from '../engine/batch-snapshot.js';
+import {DURATION_EXAMPLES, parseDuration} from '../engine/duration-text.js';
 import {loadMigrationCsv} from '../engine/migration-csv.js';
+import {exposedSecretFiles} from '../engine/secret-file-exposure.js';
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {createFileLogger, type Logger} from '../log/logger.js';
 import {redact} from '../log/secret-redaction.js';
 import {BatchStore} from '../store/batch-store.js';
-import {defaultStateDir} from '../store/state-dir.js';
+import {batchLogFile, defaultStateDir} from '../store/state-dir.js';
 import {ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, toCsv} from './batch-report.js';
 import {
   ENDPOINT_FLAG_HELP,
@@ -22,7 +24,7 @@ import {
   sourceCredentialsFromFlags,
   targetCredentialsFromFlags,
 } from './endpoint-flags.js';
-import {parseDuration, parseSize} from './unit-parsing.js';
+import {parseSize} from './unit-parsing.js';
 
 export const EXIT = {ok: 0, failed: 1, usage: 2, interrupted: 3, busy: 4} as const;
 
@@ -217,6 +219,12 @@ class Output {
     else this.line(text);
   }
 
+  /** Something the admin should fix that does not stop the command (stderr, or a JSON record). */
+  warning(text: string): void {
+    if (this.json) this.record({warning: text});
+    else this.io.stderr.write(`mailferry batch: warning: ${redact(text)}\n`);
+  }
+
   error(error: unknown): void {
     const text = error instanceof MigrationError ? formatError(error) : error instanceof Error ? error.message : String(error);
     if (this.json) this.record({error: error instanceof MigrationError ? error.toJSON() : {message: text}});
@@ -237,7 +245,11 @@ function settingsFromFlags(flags: Flags): BatchSettings {
   settings.maxItemsPerMailbox = positive(flags['maxItems'], 'max-items') ?? settings.maxItemsPerMailbox;
   try {
     if (flags['maxMessageSize'] !== undefined) settings.maxMessageBytes = parseSize(String(flags['maxMessageSize']));
-    if (flags['interval'] !== undefined) settings.incrementalIntervalMs = parseDuration(String(flags['interval']));
+    if (flags['interval'] !== undefined) {
+      const interval = parseDuration(String(flags['interval']));
+      if (interval === undefined) throw new FlagError(`--interval "${flags['interval']}" is not a duration; write it with its unit, like ${DURATION_EXAMPLES}`);
+      settings.incrementalIntervalMs = interval;
+    }
   } catch (error) {
     throw new FlagError((error as Error).message);
   }
@@ -273,6 +285,7 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
     throw new FlagError('the CSV has no TargetUserName/TargetPassword columns: choose --target-auth authzid or login-pattern, or add the columns');
   }
   await createBatch({stateDir, definition, rows: csv.rows});
+  for (const file of await exposedSecretFiles(definition, csv.rows)) out.warning(file.message);
   out.done(
     {created: name, mailboxes: csv.rows.length, stateFile: BatchStore.fileFor(stateDir, name)},
     `created batch "${name}" with ${csv.rows.length} mailbox(es); state in ${BatchStore.fileFor(stateDir, name)}\nnext: mailferry batch start ${name}${flags.stateDir ? ` --state-dir ${flags.stateDir}` : ''}`,
@@ -281,7 +294,7 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
 }
 
 function loggerFor(stateDir: string, name: string, flags: Flags): Logger {
-  return createFileLogger(flags.log ?? join(stateDir, 'logs', `${name}.log`));
+  return createFileLogger(flags.log ?? batchLogFile(stateDir, name));
 }
 
 /** Runs the batch in this process, printing events, until idle (or completed with --follow). */
@@ -300,6 +313,7 @@ async function runInForeground(
     ...(flags.csv ? {csvPath: flags.csv} : {}),
     ...(flags.inFlight ? {inFlightBytes: parseSize(flags.inFlight)} : {}),
   });
+  for (const file of batch.exposedSecretFiles) out.warning(file.message);
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;

@@ -4,6 +4,7 @@
 
 import meow from 'meow';
 import {loadMigrationCsv, type CsvLoadResult, type CsvProblem} from '../engine/migration-csv.js';
+import {exposedMigrationCsv} from '../engine/secret-file-exposure.js';
 import {MigrationError} from '../imap/imap-error.js';
 
 const HELP = `
@@ -62,6 +63,9 @@ export async function runCheckCsv(argv: string[], io: CheckCsvIo = {stdout: proc
     return 2;
   }
 
+  // Not a problem of the CSV's content (it stays usable), but the first thing to fix before a
+  // migration: everyone on the jump host can read the passwords in it.
+  const exposed = await exposedMigrationCsv(path, result.rows);
   if (cli.flags.json) {
     const report = {
       usable: result.usable,
@@ -70,10 +74,11 @@ export async function runCheckCsv(argv: string[], io: CheckCsvIo = {stdout: proc
       columns: result.columns,
       hasTargetCredentials: result.hasTargetCredentials,
       problems: result.problems,
+      ...(exposed ? {readableByOthers: exposed.message} : {}),
     };
     io.stdout.write(JSON.stringify(report) + '\n');
   } else {
-    io.stdout.write(formatReport(path, result));
+    io.stdout.write(formatReport(path, result) + (exposed ? `warning: ${exposed.message}\n` : ''));
   }
   return result.usable ? 0 : 1;
 }

@@ -8,3 +8,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env['XDG_STATE_HOME'];
   return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.local', 'state'), 'mailferry');
 }
+
+/** The batch's log file, for the headless commands and the UI alike (`--log` overrides it). */
+export function batchLogFile(stateDir: string, name: string): string {
+  return join(stateDir, 'logs', `${name}.log`);
+}

@@ -91,10 +91,17 @@ export function App({stateDir, services, batchName, prefill, onControl}: AppProp
         await control.start();
         const resumable = (control.getSnapshot().counts.Stopped ?? 0) + (control.getSnapshot().counts.Failed ?? 0);
         if (resume) control.resume();
+        const opened = resume && resumable > 0 ? `Opened batch ${name}; resumed ${resumable} stopped or failed mailboxes.` : `Opened batch ${name}.`;
+        const exposed = control.exposedSecretFiles ?? [];
         setRoute({
           kind: 'batch',
           control,
-          status: resume && resumable > 0 ? {text: `Opened batch ${name}; resumed ${resumable} stopped or failed mailboxes.`, tone: 'ok'} : {text: `Opened batch ${name}.`, tone: 'ok'},
+          // One status line: what to run comes first so it survives a narrow terminal; the whole
+          // warning is in the batch's log file.
+          status:
+            exposed.length > 0
+              ? {text: `chmod 600 ${exposed.map((file) => file.path).join(' ')}: other users can read these files with passwords. ${opened}`, tone: 'warn'}
+              : {text: opened, tone: 'ok'},
         });
       } catch (error) {
         setRoute({kind: 'failed', text: `Cannot open batch ${name}: ${describe(error)}`, back: 'picker'});

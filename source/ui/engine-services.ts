@@ -7,6 +7,8 @@ import {checkUserLogins, type LoginCheck} from '../engine/login-check.js';
 import {readSecret} from '../engine/secret-source.js';
 import {testConnection} from '../imap/connection-test.js';
 import {formatError} from '../imap/imap-error.js';
+import {createFileLogger} from '../log/logger.js';
+import {batchLogFile} from '../store/state-dir.js';
 import type {LoginCheckSide, UiServices} from './ui-services.js';
 
 function side(check: LoginCheck): LoginCheckSide {
@@ -26,7 +28,8 @@ export function engineServices(): UiServices {
       return definition;
     },
     readSecret: (source, what) => readSecret(source, what),
-    openBatch: ({stateDir, name, secrets}) => openBatch({stateDir, name, secrets}),
+    // The same log file as `mailferry batch start`: what a night of the UI did can be read after.
+    openBatch: ({stateDir, name, secrets}) => openBatch({stateDir, name, secrets, logger: createFileLogger(batchLogFile(stateDir, name))}),
     testConnection: (endpoint, identity, options) => testConnection(endpoint, identity, options),
     loadMigrationCsv,
     async checkLogins(definition, row, secrets) {

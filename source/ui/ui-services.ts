@@ -6,6 +6,7 @@ import type {BatchListing, CreateBatchOptions} from '../engine/batch-engine.js';
 import type {BatchDefinition} from '../engine/batch-model.js';
 import type {CsvLoadResult, MigrationRow} from '../engine/migration-csv.js';
 import type {ResolvedSecrets} from '../engine/row-credentials.js';
+import type {ExposedSecretFile} from '../engine/secret-source.js';
 import type {ConnectionTestResult, StepResult} from '../imap/connection-test.js';
 import type {EndpointConfig, LoginIdentity, SecretSource} from '../imap/endpoint.js';
 import type {EndpointRole} from '../imap/imap-error.js';
@@ -38,7 +39,8 @@ export interface UiServices {
   readDefinition(stateDir: string, name: string): Promise<BatchDefinition>;
   /** Read the secrets that do not need a prompt (file, env). */
   readSecret(source: SecretSource, what: string): Promise<string>;
-  openBatch(options: {stateDir: string; name: string; secrets: ResolvedSecrets}): Promise<BatchControl>;
+  /** With the files holding passwords that other users can read (engine/secret-file-exposure.ts). */
+  openBatch(options: {stateDir: string; name: string; secrets: ResolvedSecrets}): Promise<BatchControl & {exposedSecretFiles?: readonly ExposedSecretFile[]}>;
   testConnection(endpoint: EndpointConfig, identity: LoginIdentity | undefined, options: {role: EndpointRole; onStep(step: StepResult): void; signal?: AbortSignal}): Promise<ConnectionTestResult>;
   loadMigrationCsv(path: string): Promise<CsvLoadResult>;
   /** Log in to source and target as this row would during the migration, then log out. */

@@ -10,6 +10,7 @@ import {cleanup} from 'ink-testing-library';
 import type {BatchListing} from '../../source/engine/batch-engine.js';
 import type {BatchDefinition} from '../../source/engine/batch-model.js';
 import type {ResolvedSecrets} from '../../source/engine/row-credentials.js';
+import type {ExposedSecretFile} from '../../source/engine/secret-source.js';
 import {MigrationError} from '../../source/imap/imap-error.js';
 import {App} from '../../source/ui/App.js';
 import {NO_TTY_MESSAGE, runUi} from '../../source/ui/run-ui.js';
@@ -25,7 +26,7 @@ interface Calls {
   secretReads: string[];
 }
 
-function services(options: {batches: BatchListing[]; definition?: BatchDefinition; control?: FakeBatchControl; openError?: Error}, calls: Calls): UiServices {
+function services(options: {batches: BatchListing[]; definition?: BatchDefinition; control?: FakeBatchControl; openError?: Error; exposed?: ExposedSecretFile[]}, calls: Calls): UiServices {
   let batches = [...options.batches];
   return {
     listBatches: async () => batches,
@@ -37,7 +38,8 @@ function services(options: {batches: BatchListing[]; definition?: BatchDefinitio
     openBatch: async ({name, secrets}) => {
       calls.opened.push({name, secrets});
       if (options.openError) throw options.openError;
-      return options.control ?? new FakeBatchControl(fakeSnapshot([fakeMailbox('a@example.com')], {name}));
+      const control = options.control ?? new FakeBatchControl(fakeSnapshot([fakeMailbox('a@example.com')], {name}));
+      return options.exposed ? Object.assign(control, {exposedSecretFiles: options.exposed}) : control;
     },
     removeBatch: async (_stateDir, name) => {
       calls.removed.push(name);
@@ -77,6 +79,14 @@ describe('app', () => {
     assert.deepEqual(calls.opened, [{name: 'autumn', secrets: {}}]);
     assert.deepEqual(control.commands, [{command: 'start'}]);
     await ui.waitFor((text) => text.includes('Opened batch autumn.'));
+  });
+
+  it('says which files with passwords other users can read, the chmod first, when a batch opens', async () => {
+    const exposed: ExposedSecretFile[] = [{path: '/srv/m/spring.csv', what: 'migration CSV', mode: 0o644, message: 'The migration CSV /srv/m/spring.csv holds passwords ...'}];
+    const ui = renderUi(<App stateDir="/state" services={services({batches: [listing('spring')], exposed}, newCalls())} />);
+    await ui.waitFor((text) => text.includes('1 batch'));
+    await ui.press('enter');
+    await ui.waitFor((text) => text.includes('chmod 600 /srv/m/spring.csv: other users can read these files with passwords.'));
   });
 
   it('r opens the batch and resumes its stopped and failed mailboxes', async () => {

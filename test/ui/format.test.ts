@@ -6,7 +6,6 @@ import {progressBar} from '../../source/ui/format/progress-bar.js';
 import {sparkline} from '../../source/ui/format/sparkline.js';
 import {fit, singleLine, truncate} from '../../source/ui/format/text-fit.js';
 import {
-  durationText,
   formatAge,
   formatByteRate,
   formatBytes,
@@ -15,7 +14,6 @@ import {
   formatDuration,
   formatMessageRate,
   formatPercent,
-  parseDuration,
 } from '../../source/ui/format/units.js';
 
 describe('units', () => {
@@ -56,15 +54,6 @@ describe('units', () => {
     const local = new Date(2026, 2, 1, 14, 5);
     assert.equal(formatClock(local.toISOString(), new Date(2026, 2, 1, 18, 0)), '14:05');
     assert.equal(formatClock(local.toISOString(), new Date(2026, 2, 3, 18, 0)), '2026-03-01 14:05');
-  });
-
-  it('parses and prints durations for the settings form', () => {
-    const table: [string, number | undefined][] = [['24h', 86_400_000], ['30m', 1_800_000], ['1h30m', 5_400_000], ['90s', 90_000], ['2d', 172_800_000], ['15', 900_000], ['', undefined], ['soon', undefined], ['1h and 5m', undefined], ['0m', undefined]];
-    for (const [text, expected] of table) assert.equal(parseDuration(text), expected, text);
-    assert.equal(durationText(86_400_000), '24h');
-    assert.equal(durationText(5_400_000), '1h30m');
-    assert.equal(durationText(172_800_000), '2d');
-    for (const ms of [60_000, 5_400_000, 86_400_000, 90_000]) assert.equal(parseDuration(durationText(ms)), ms);
   });
 });
 

@@ -91,37 +91,3 @@ export function formatClock(iso: string | undefined, now: Date): string {
   if (sameDay) return hhmm;
   return `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, '0')}-${String(at.getDate()).padStart(2, '0')} ${hhmm}`;
 }
-
-/** Parse "24h", "30m", "90s", "2d", "1h30m" into milliseconds; undefined when not understood. */
-export function parseDuration(text: string): number | undefined {
-  const trimmed = text.trim().toLowerCase();
-  if (!trimmed) return undefined;
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 60_000;
-  const pattern = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/g;
-  let total = 0;
-  let consumed = '';
-  for (const match of trimmed.matchAll(pattern)) {
-    const amount = Number(match[1]);
-    const unit = match[2];
-    total += amount * (unit === 'd' ? 86_400_000 : unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : 1000);
-    consumed += match[0];
-  }
-  if (consumed.replace(/\s/g, '') !== trimmed.replace(/\s/g, '')) return undefined;
-  return total > 0 ? total : undefined;
-}
-
-/** The inverse of parseDuration for settings fields: 86400000 -> "24h", 5400000 -> "1h30m". */
-export function durationText(ms: number): string {
-  let seconds = Math.round(ms / 1000);
-  const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (seconds >= size) {
-      const amount = Math.floor(seconds / size);
-      seconds -= amount * size;
-      parts.push(`${amount}${unit}`);
-    }
-  }
-  // Whole days read better as hours for the usual "24h" interval.
-  if (parts.length === 1 && parts[0] === '1d') return '24h';
-  return parts.join('') || '0s';
-}

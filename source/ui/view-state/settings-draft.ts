@@ -3,7 +3,7 @@
 
 import {DEFAULT_SETTINGS, type BatchSettings} from '../../engine/batch-model.js';
 import {exclusionProblem} from '../../engine/folder-exclusions.js';
-import {durationText, parseDuration} from '../format/units.js';
+import {DURATION_EXAMPLES, durationText, parseDuration} from '../../engine/duration-text.js';
 import type {FormField} from './form-fields.js';
 
 export interface SettingsDraft {
@@ -86,7 +86,7 @@ export function settingsProblems(draft: SettingsDraft, existingNames: readonly s
       break;
     }
   }
-  if (parseDuration(draft.incrementalInterval) === undefined) problems['incrementalInterval'] = 'A duration such as 24h, 30m or 1h30m.';
+  if (parseDuration(draft.incrementalInterval) === undefined) problems['incrementalInterval'] = `A duration with its unit, such as ${DURATION_EXAMPLES}.`;
   return problems;
 }
 
