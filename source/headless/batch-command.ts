@@ -245,13 +245,13 @@ function settingsFromFlags(flags: Flags): BatchSettings {
   settings.maxItemsPerMailbox = positive(flags['maxItems'], 'max-items') ?? settings.maxItemsPerMailbox;
   try {
     if (flags['maxMessageSize'] !== undefined) settings.maxMessageBytes = parseSize(String(flags['maxMessageSize']));
-    if (flags['interval'] !== undefined) {
-      const interval = parseDuration(String(flags['interval']));
-      if (interval === undefined) throw new FlagError(`--interval "${flags['interval']}" is not a duration; write it with its unit, like ${DURATION_EXAMPLES}`);
-      settings.incrementalIntervalMs = interval;
-    }
   } catch (error) {
     throw new FlagError((error as Error).message);
+  }
+  if (flags['interval'] !== undefined) {
+    const interval = parseDuration(String(flags['interval']));
+    if (interval === undefined) throw new FlagError(`--interval "${flags['interval']}" is not a duration; write it with its unit, like ${DURATION_EXAMPLES}`);
+    settings.incrementalIntervalMs = interval;
   }
   return settings;
 }
