@@ -1,7 +1,7 @@
 // Migrations where the fast paths of an initial pass cannot run, against real Dovecot servers
 // configured to lack what those paths need:
-// - a target without LITERAL+ (LITERAL- instead): no stream lanes; imapflow lists, opens and
-//   copies every folder (the buffered path);
+// - a target without LITERAL+ (LITERAL- instead): no stream lanes; imapflow fetches every body
+//   and raw APPEND connections with synchronizing literals store it (the buffered path);
 // - a source without NAMESPACE and LIST-EXTENDED: the lanes stream, but imapflow lists the
 //   folder tree (raw-folder-listing.ts needs both).
 // Either way the target must end up an exact copy, with special-use folders and subscriptions
@@ -20,7 +20,7 @@ const PASSWORD = 'src-dora-K4p8sW';
 const email = 'dora@example.test';
 
 const CASES: Array<{what: string; source?: string; target?: string}> = [
-  {what: 'a target without LITERAL+ (buffered copy over imapflow)', target: 'imap_literal_minus = yes'},
+  {what: 'a target without LITERAL+ (buffered copy, synchronizing literals)', target: 'imap_literal_minus = yes'},
   {
     what: 'a source without NAMESPACE and LIST-EXTENDED (folders listed by imapflow, bodies streamed)',
     source: 'protocol imap {\n  imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS CONDSTORE SPECIAL-USE\n}',

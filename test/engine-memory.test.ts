@@ -1,13 +1,15 @@
 // Peak memory of `mailferry batch start` migrating 20 mailboxes at once, several of them holding
-// 30 MB messages. imapflow fetches a body whole into a Buffer and APPEND takes a whole Buffer, so
-// only the engine's global byte budget keeps memory bounded; this measures the child's VmHWM (peak
-// resident set) from /proc and holds it to a bound. A memory bound, not a timing assertion.
+// 30 MB messages, measured as the child's VmHWM (peak resident set) from /proc and held to a bound.
+// Once against a target with LITERAL+, where the stream lanes carry bodies piece by piece; once
+// against the same Dovecot without it, where every body goes the buffered way (imapflow fetches
+// each body whole into a Buffer, which a raw APPEND connection then writes) and only the engine's
+// byte budget and sliced fetches keep memory bounded. A memory bound, not a timing assertion.
 
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
-import {readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
+import {startDovecot, startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
+import {openClient, readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts, messageCount} from './helpers/compare-mailboxes.js';
 import {buildMailferry, describeResult, runMailferry, spawnMailferry, type CompiledMailferry} from './helpers/mailferry-process.js';
 import {makeWorkDir, pairCreateArgs, passFinishedLines, readBatchState, removeWorkDir, targetAdminEnv, writeMigrationCsv} from './helpers/batch-fixture.js';
@@ -22,17 +24,29 @@ const email = (i: number) => `${user(i)}@example.test`;
 const password = (i: number) => `mem-pw-${i}-x7`;
 
 let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
+/** The target's twin without LITERAL+: no stream lanes, so the buffered path copies everything. */
+let bufferedTarget: DovecotServer | undefined;
 let work: string | undefined;
 let stateDir = '';
 let compiled: CompiledMailferry | undefined;
 
+const RUNS = [
+  {what: 'stream lanes (target with LITERAL+)', batch: 'mem', pair: () => pair!},
+  {what: 'buffered path (target without LITERAL+)', batch: 'mem-buffered', pair: () => ({source: pair!.source, target: bufferedTarget!})},
+];
+
 describe('engine memory against real Dovecot', {timeout: 240_000}, () => {
   before(async () => {
     const indexes = Array.from({length: MAILBOXES}, (_, i) => i);
-    pair = await startDovecotPair({
-      source: {users: Object.fromEntries(indexes.map((i) => [user(i), password(i)]))},
-      target: {users: Object.fromEntries(indexes.map((i) => [email(i), `tgt-${i}`])), separator: '.', prefix: 'INBOX.'},
-    });
+    const target = {users: Object.fromEntries(indexes.map((i) => [email(i), `tgt-${i}`])), separator: '.', prefix: 'INBOX.'} as const;
+    [pair, bufferedTarget] = await Promise.all([
+      startDovecotPair({source: {users: Object.fromEntries(indexes.map((i) => [user(i), password(i)]))}, target}),
+      startDovecot({...target, role: 'target', extraConfig: 'imap_literal_minus = yes'}),
+    ]);
+    const probe = await openClient(bufferedTarget, email(0));
+    const capabilities = [...probe.capabilities.keys()];
+    await probe.logout();
+    assert.ok(!capabilities.includes('LITERAL+'), `the buffered-path target lacks LITERAL+: ${capabilities.join(' ')}`);
     // Compiled JavaScript, as installed: the tsx loader alone adds some 35 MiB to the figure.
     compiled = await buildMailferry();
     work = await makeWorkDir('memory');
@@ -49,21 +63,24 @@ describe('engine memory against real Dovecot', {timeout: 240_000}, () => {
       path.join(work, 'mem.csv'),
       indexes.map((i) => ({email: email(i), user: user(i), password: password(i)})),
     );
-    const created = await runMailferry(['batch', 'create', 'mem', '--csv', csv, '--state-dir', stateDir, ...pairCreateArgs(pair), '--max-concurrent', String(MAILBOXES)], {
-      env: targetAdminEnv(pair),
-    });
-    assert.equal(created.code, 0, describeResult(created));
+    for (const run of RUNS) {
+      const created = await runMailferry(['batch', 'create', run.batch, '--csv', csv, '--state-dir', stateDir, ...pairCreateArgs(run.pair()), '--max-concurrent', String(MAILBOXES)], {
+        env: targetAdminEnv(run.pair()),
+      });
+      assert.equal(created.code, 0, describeResult(created));
+    }
   });
 
   after(async () => {
     await pair?.stop();
+    await bufferedTarget?.stop();
     await removeWorkDir(work);
     await compiled?.remove();
   });
 
-  it(`keeps peak RSS of 20 concurrent mailboxes with 30 MB messages under ${PEAK_RSS_LIMIT_MIB} MiB, and copies everything`, async (t) => {
+  for (const run of RUNS) it(`${run.what}: keeps peak RSS of 20 concurrent mailboxes with 30 MB messages under ${PEAK_RSS_LIMIT_MIB} MiB, and copies everything`, async (t) => {
     const started = Date.now();
-    const child = spawnMailferry(['batch', 'start', 'mem', '--state-dir', stateDir], {env: targetAdminEnv(pair!), timeoutMs: 180_000, compiledCli: compiled!.cli});
+    const child = spawnMailferry(['batch', 'start', run.batch, '--state-dir', stateDir], {env: targetAdminEnv(run.pair()), timeoutMs: 180_000, compiledCli: compiled!.cli});
     let peakKiB = 0;
     // VmHWM only grows, so the last reading before exit is the peak (to within one interval).
     const sampler = setInterval(() => {
@@ -75,7 +92,7 @@ describe('engine memory against real Dovecot', {timeout: 240_000}, () => {
     assert.equal(result.code, 0, describeResult(result));
     assert.ok(peakKiB > 0, 'VmHWM was read at least once');
 
-    const state = await readBatchState(stateDir, 'mem');
+    const state = await readBatchState(stateDir, run.batch);
     let bytes = 0;
     for (const mailbox of Object.values(state.mailboxes)) for (const folder of Object.values(mailbox.folders)) bytes += folder.bytesDone;
     const copied = passFinishedLines(result.stdout).reduce((sum, line) => sum + line.copied, 0);
@@ -87,10 +104,11 @@ describe('engine memory against real Dovecot', {timeout: 240_000}, () => {
     );
     assert.ok(peakMiB <= PEAK_RSS_LIMIT_MIB, `peak RSS ${peakMiB.toFixed(1)} MiB exceeds ${PEAK_RSS_LIMIT_MIB} MiB`);
 
-    const mapFolder = (p: string) => expectedTargetFolder(pair!.source, pair!.target, p);
+    const {source: sourceServer, target: targetServer} = run.pair();
+    const mapFolder = (p: string) => expectedTargetFolder(sourceServer, targetServer, p);
     for (let i = 0; i < MAILBOXES; i++) {
-      const source = await readMailbox(pair!.source, user(i));
-      const target = await readMailbox(pair!.target, email(i));
+      const source = await readMailbox(sourceServer, user(i));
+      const target = await readMailbox(targetServer, email(i));
       assert.deepEqual(compareMailboxes(source, target, {mapFolder, metadata: false}), [], `${user(i)}: source ${folderCounts(source)}\ntarget ${folderCounts(target)}`);
       if (WITH_LARGE.has(i)) assert.ok([...target.values()].flat().some((m) => m.size >= LARGE_BYTES), `${email(i)} got its 30 MB message`);
       assert.equal(copied > 0 && messageCount(target) > 0, true);

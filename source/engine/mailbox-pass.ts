@@ -26,6 +26,8 @@ import {canListFolders, hasCapability, listFolders, ListingFailure, SOURCE_STATU
 
 /** APPENDs in flight on one pipelining connection; bytes are bounded by the body budget anyway. */
 const PIPELINE_DEPTH = 16;
+/** Without LITERAL+ the next APPEND can only be queued behind the body that waits for its "+". */
+const SYNCHRONIZING_DEPTH = 2;
 
 export interface EngineBudgets {
   bytes: AsyncSemaphore;
@@ -108,23 +110,16 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
     budgetOf(slot.role).release(1);
   };
   /** One more target connection for APPENDs if the budget has room now; never waits for one. */
-  const takeExtraTarget = async (pipelined: boolean): Promise<{connection: AppendConnection; lanes: number} | undefined> => {
+  const takeExtraTarget = async (): Promise<{connection: AppendConnection; lanes: number} | undefined> => {
     if (!budgets.targetConnections.tryAcquire(1)) return undefined;
     const slot: Slot = {role: 'target'};
     held.push(slot);
-    if (pipelined) {
-      try {
-        const appender = await PipelinedAppender.connect(batch.target, targetId);
-        if (appender) {
-          slot.appender = appender;
-          return {connection: appender, lanes: PIPELINE_DEPTH};
-        }
-      } catch (error) {
-        throw translate('target', error);
-      }
+    try {
+      slot.appender = await PipelinedAppender.connect(batch.target, targetId);
+    } catch (error) {
+      throw translate('target', error);
     }
-    slot.client = await connectClient({endpoint: batch.target, role: 'target', identity: targetId, logger, mailbox});
-    return {connection: slot.client, lanes: 1};
+    return {connection: slot.appender, lanes: slot.appender.pipelined ? PIPELINE_DEPTH : SYNCHRONIZING_DEPTH};
   };
 
   /** One source and one target raw session for the streamed copy, if both budgets have room now. */
@@ -185,8 +180,10 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
       onResult: (job, result) => {
         budgets.bytes.release(job.budgetBytes);
         appendResults.get(job.sourceFolder)?.(job, result);
-        // The pool drops its reference to the job right after this callback.
-        setImmediate(() => noteBodyReleased(job.size));
+        // The pool drops its reference to the job right after this callback, and imapflow its
+        // copies of the body (see bodyCopies): all of them are garbage now.
+        const garbage = job.size * copies;
+        setImmediate(() => noteBodyReleased(garbage));
       },
     });
     const activePool = pool;
@@ -262,25 +259,24 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
           if (lanes.length > 0) return;
         }
         const target = await control('target', targetSlot);
-        // LITERAL+ lets one connection carry many APPENDs at once (see pipelined-appender.ts).
-        // The control connection only appends when no pipelining connection could be opened:
-        // imapflow copies every body twice on APPEND, which would break the memory bound.
-        const pipelined = target.capabilities.has('LITERAL+');
-        let pipelinedLanes = 0;
-        const wanted = pipelined ? Math.max(1, batch.settings.appendConnectionsPerMailbox - 1) : batch.settings.appendConnectionsPerMailbox - 1;
-        for (let extraCount = 0; extraCount < wanted; extraCount++) {
+        // Raw APPEND connections (see pipelined-appender.ts): with LITERAL+ each carries many
+        // APPENDs at once, without it one round trip per message. The control connection only
+        // appends when none could be opened: imapflow copies every body twice on APPEND, which
+        // makes a 30 MB message cost 90 MB.
+        let appenders = 0;
+        for (let extraCount = 0; extraCount < Math.max(1, batch.settings.appendConnectionsPerMailbox - 1); extraCount++) {
           try {
-            const extra = await takeExtraTarget(pipelined);
+            const extra = await takeExtraTarget();
             if (!extra) break;
             activePool.addConnection(extra.connection, extra.lanes);
-            if (extra.lanes > 1) pipelinedLanes += extra.lanes;
+            appenders++;
           } catch (error) {
             // An extra connection is an optimisation: the per-user limit may already be reached.
             logger.warn('could not open an extra target connection; continuing with fewer', {error: String(error)});
             break;
           }
         }
-        if (pipelinedLanes === 0) activePool.addConnection(target);
+        if (appenders === 0) activePool.addConnection(target);
         else copies = 1;
       },
     };

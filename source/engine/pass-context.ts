@@ -56,7 +56,7 @@ export interface PassContext {
   /** The source cannot stream (see body-stream.ts): close the lanes, copy the buffered way. */
   disableStreaming(): void;
   /**
-   * Live copies of a body while it is appended: 1 over pipelining connections, 3 over imapflow
+   * Live copies of a body while it is appended: 1 over raw APPEND connections, 3 over imapflow
    * (it concatenates the command and the trailing CRLF). The body budget is charged that much.
    */
   bodyCopies(): number;

@@ -45,7 +45,7 @@ export interface CommandOptions {
    * stream it; undefined keeps it (it is then part of the line's text).
    */
   onLiteral?: (prefix: string, size: number) => LiteralConsumer | undefined;
-  /** Called for "+" continuation requests (login exchanges only; nothing else waits for one). */
+  /** Called for "+" continuation requests that arrive while this command is the oldest unanswered. */
   onContinue?: (text: string) => void;
 }
 
@@ -145,8 +145,8 @@ export class RawImapSession {
 
   /**
    * Writes the start of a command (no line end) and queues it for its answer; the caller writes
-   * the rest with write(), ending with "\r\n". Only with non-synchronizing literals (LITERAL+):
-   * nothing may wait for a continuation in the middle.
+   * the rest with write(), ending with "\r\n". After a synchronizing literal's "{n}\r\n" the
+   * caller must write nothing more to the session until the server's "+" (onContinue).
    */
   begin(text: string, options: CommandOptions = {}): Promise<TaggedResult> {
     if (this.closed) return Promise.reject(this.closeError ?? closedError('connection closed'));
