@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
-import {readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
+import {readMailbox, realisticMailbox, seedMailbox, serverCapabilities} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts, listFolders} from './helpers/compare-mailboxes.js';
 import {TARGET_ADMIN_ENV, captureIo, makeWorkDir, pairCreateArgs, passFinishedLines, removeWorkDir, writeMigrationCsv} from './helpers/batch-fixture.js';
 
@@ -82,15 +82,12 @@ describe('initial passes without the fast paths', {timeout: 180_000}, () => {
 
 /** The servers really lack what each case is about (else the test would prove nothing). */
 async function assertServersLack(source: DovecotServer, target: DovecotServer, testCase: {source?: string; target?: string}): Promise<void> {
-  const {openClient} = await import('./helpers/seed-mailbox.js');
   for (const [server, login, config, missing] of [
     [source, 'dora', testCase.source, ['NAMESPACE', 'LIST-EXTENDED']],
     [target, email, testCase.target, ['LITERAL+']],
   ] as const) {
     if (!config) continue;
-    const client = await openClient(server, login);
-    const capabilities = [...client.capabilities.keys()];
-    await client.logout();
+    const capabilities = await serverCapabilities(server, login);
     for (const name of missing) assert.ok(!capabilities.includes(name), `${server.role} lacks ${name}: ${capabilities.join(' ')}`);
   }
 }

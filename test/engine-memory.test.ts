@@ -9,7 +9,7 @@ import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {startDovecot, startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
-import {openClient, readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
+import {readMailbox, realisticMailbox, seedMailbox, serverCapabilities} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts, messageCount} from './helpers/compare-mailboxes.js';
 import {buildMailferry, describeResult, runMailferry, spawnMailferry, type CompiledMailferry} from './helpers/mailferry-process.js';
 import {makeWorkDir, pairCreateArgs, passFinishedLines, readBatchState, removeWorkDir, targetAdminEnv, writeMigrationCsv} from './helpers/batch-fixture.js';
@@ -43,9 +43,7 @@ describe('engine memory against real Dovecot', {timeout: 240_000}, () => {
       startDovecotPair({source: {users: Object.fromEntries(indexes.map((i) => [user(i), password(i)]))}, target}),
       startDovecot({...target, role: 'target', extraConfig: 'imap_literal_minus = yes'}),
     ]);
-    const probe = await openClient(bufferedTarget, email(0));
-    const capabilities = [...probe.capabilities.keys()];
-    await probe.logout();
+    const capabilities = await serverCapabilities(bufferedTarget, email(0));
     assert.ok(!capabilities.includes('LITERAL+'), `the buffered-path target lacks LITERAL+: ${capabilities.join(' ')}`);
     // Compiled JavaScript, as installed: the tsx loader alone adds some 35 MiB to the figure.
     compiled = await buildMailferry();

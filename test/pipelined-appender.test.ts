@@ -13,7 +13,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {inspect} from 'node:util';
 import {startDovecot, type DovecotOptions, type DovecotServer} from './helpers/dovecot-pair.js';
-import {buildMessage, openClient, readMailbox, type StoredMessage} from './helpers/seed-mailbox.js';
+import {buildMessage, openClient, readMailbox, serverCapabilities, type StoredMessage} from './helpers/seed-mailbox.js';
 import {PipelinedAppender, type AppendOutcome} from '../source/imap/pipelined-appender.js';
 import {DEFAULT_TIMEOUTS, makeEndpoint, type EndpointConfig, type LoginIdentity, type LoginMechanism, type Security} from '../source/imap/endpoint.js';
 import {translateError, type ErrorContext} from '../source/imap/error-translation.js';
@@ -521,9 +521,7 @@ describe('pipelined appender on servers without LITERAL+ (synchronizing literals
     test(`${what}: many APPENDs at once are stored byte for byte and in order; one refused before its "+" leaves the rest alone`, async () => {
       const server = await startServer({users: {alice: 'pw-alice'}, extraConfig});
       try {
-        const client = await openClient(server, 'alice', {asMaster: false});
-        const capabilities = [...client.capabilities.keys()];
-        await client.logout();
+        const capabilities = await serverCapabilities(server, 'alice', {asMaster: false});
         assert.ok(!capabilities.includes('LITERAL+'), `the test server really lacks LITERAL+ (${capabilities.join(' ')})`);
         for (const security of ['none', 'starttls'] as const) {
           const folder = `Sync-${security}`;

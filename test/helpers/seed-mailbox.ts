@@ -42,6 +42,16 @@ export async function openClient(
   return client;
 }
 
+/** What the server advertises to `login` after login, to check that a test server lacks what a test needs it to lack. */
+export async function serverCapabilities(server: DovecotServer, login: string, options: { asMaster?: boolean } = {}): Promise<string[]> {
+  const client = await openClient(server, login, options);
+  try {
+    return [...client.capabilities.keys()];
+  } finally {
+    await client.logout();
+  }
+}
+
 /** Translates a seed folder ('Projects/2024', '\\Sent', 'INBOX') to the server's own name. */
 export function serverFolderName(server: DovecotServer, folder: string): string {
   if (folder.startsWith('\\')) {
