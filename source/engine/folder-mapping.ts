@@ -107,6 +107,7 @@
 import type {RenamedFolder, UnmigratedFolder} from './batch-model.js';
 import {exclusionReason, matchExclusion, parseExclusions, type ExclusionMatch} from './folder-exclusions.js';
 import {
+  CONVENTIONAL_NAMES,
   GMAIL_ROOTS,
   MAPPED_SPECIAL_USES,
   SPECIAL_USES,
@@ -147,6 +148,11 @@ export interface FolderPlanInput {
     caseInsensitive?: boolean;
     supportsCreateSpecialUse?: boolean;
   };
+  /** The source advertises X-GM-EXT-1: only then are [Gmail] / [Google Mail] Gmail's system
+   *  container and its "All Mail", "Important", "Starred" virtual by name (rules 3, 4). */
+  sourceIsGmail?: boolean;
+  /** The same for the target's folder names. */
+  targetIsGmail?: boolean;
   /** e.g. '/users/terry.adams' (always '/'-separated in the CSV) */
   userRoot?: string;
   /** batch setting, see rule 5 */
@@ -277,18 +283,22 @@ function compareNodes(a: FolderNode, b: FolderNode): number {
  * Courier's `INBOX.Sent`); only names at top level, directly under INBOX or directly under
  * [Gmail] / [Google Mail] count.
  */
-export function specialUseByName(path: string, delimiter: string): SpecialUse | undefined {
-  return nameMatch(splitPath(path, delimiter), false)?.use;
+export function specialUseByName(path: string, delimiter: string, gmail = false): SpecialUse | undefined {
+  return nameMatch(splitPath(path, delimiter), false, gmail)?.use;
 }
 
-/** inboxRooted: segments[0] is the inbox itself (not a folder literally named INBOX under a prefix). */
-function nameMatch(segments: readonly string[], inboxRooted: boolean): {use: SpecialUse; rank: number} | undefined {
+/**
+ * inboxRooted: segments[0] is the inbox itself (not a folder literally named INBOX under a prefix).
+ * gmail: the server is Gmail (X-GM-EXT-1); elsewhere [Gmail] is an ordinary folder and the names
+ * below it mean nothing special, since a name alone must not make a folder virtual (issue 12).
+ */
+function nameMatch(segments: readonly string[], inboxRooted: boolean, gmail: boolean): {use: SpecialUse; rank: number} | undefined {
   if (segments.length === 1 && !isInbox(segments[0]!)) return specialUseForName(segments[0]!);
   if (segments.length === 2) {
     if (isInbox(segments[0]!) && (inboxRooted || !GMAIL_ROOTS.includes(segments[0]!))) {
       return specialUseForName(segments[1]!);
     }
-    if (GMAIL_ROOTS.includes(segments[0]!)) return specialUseForName(segments[1]!, true);
+    if (gmail && GMAIL_ROOTS.includes(segments[0]!)) return specialUseForName(segments[1]!, true);
   }
   return undefined;
 }
@@ -384,7 +394,7 @@ function findTargetSpecials(input: FolderPlanInput): {
   selectable.forEach((folder, order) => {
     const delimiter = folder.delimiter || ns.delimiter;
     const segments = splitPath(stripPrefix(folder.path, ns.prefix) ?? folder.path, delimiter);
-    const byName = nameMatch(segments, false);
+    const byName = nameMatch(segments, false, input.targetIsGmail === true);
     const byFlag = flaggedUse(folder);
     if (byFlag) {
       const rank = byName?.use === byFlag ? byName.rank : Number.MAX_SAFE_INTEGER;
@@ -433,6 +443,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   const targetDelimiter = targetNs.delimiter;
   const joiner = targetDelimiter || '/';
   const caseInsensitive = input.target.caseInsensitive === true;
+  const sourceIsGmail = input.sourceIsGmail === true;
 
   const rootSegments = input.userRoot?.split('/').filter((segment) => segment !== '');
   const userRoot = rootSegments && rootSegments.length > 0 ? rootSegments : undefined;
@@ -547,7 +558,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   const nameRanks = new Map<FolderNode, number>();
   for (const node of ordered) {
     if (!node.folder || !isSelectable(node.folder) || isInboxItself(node) || node.rootAsFolder) continue;
-    const named = nameMatch(node.segments, node.inboxRooted);
+    const named = nameMatch(node.segments, node.inboxRooted, sourceIsGmail);
     if (!named) continue;
     if (node.flagged) {
       if (named.use === node.specialUse) nameRanks.set(node, named.rank);
@@ -616,7 +627,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   // Gmail keeps its system folders under [Gmail], a container no other server has: a designated
   // folder there with no counterpart on the target goes to the top level under its own name.
   const underGmail = (node: FolderNode): boolean =>
-    !node.inboxRooted && node.segments.length === 2 && GMAIL_ROOTS.includes(node.segments[0]!);
+    sourceIsGmail && !node.inboxRooted && node.segments.length === 2 && GMAIL_ROOTS.includes(node.segments[0]!);
   const ownName = (node: FolderNode): string =>
     underGmail(node)
       ? targetNs.prefix + sanitizeSegment(node.segments[1]!, targetDelimiter).segment
@@ -634,6 +645,8 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   const targetSpecials = findTargetSpecials(input);
   const specialTargets = new Map<FolderNode, string>();
   const targetHasKind = new Set<SpecialUse>();
+  /** Designated folders that go to a new target folder under their kind's conventional name. */
+  const conventional = new Map<FolderNode, SpecialUse>();
   for (const use of MAPPED_SPECIAL_USES) {
     const node = designated.get(use);
     if (!node || !migrates(node)) continue;
@@ -648,7 +661,17 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
       for (const other of ordered) if (other !== node) taken.add(targetKey(plainOf(other)));
       path = targetSpecials.named.get(use)?.find((candidate) => !taken.has(targetKey(candidate)));
       if (path !== undefined) targetHasKind.add(use);
-      else if (underGmail(node)) path = ownName(node);
+      else if (!input.target.supportsCreateSpecialUse) {
+        // No folder of the kind and no way to ask for the attribute: the conventional name is
+        // the one the target (Dovecot's special_use blocks) or its users' clients take for the
+        // kind, unless another source folder lands on it by name (then the next run could not
+        // tell which folder was created for what).
+        const name = targetNs.prefix + CONVENTIONAL_NAMES[use as keyof typeof CONVENTIONAL_NAMES];
+        if (!taken.has(targetKey(name)) && !claims.has(targetKey(name))) {
+          path = name;
+          if (targetKey(name) !== targetKey(plainOf(node))) conventional.set(node, use);
+        } else if (underGmail(node)) path = ownName(node);
+      } else if (underGmail(node)) path = ownName(node);
     }
     if (path === undefined) continue;
     const key = targetKey(path);
@@ -731,7 +754,11 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
     const folder = node.folder;
     if (folder && node.skipReason !== undefined) unmigrated.push({source: folder.path, reason: node.skipReason});
     const selectable = migrates(node);
-    if (!selectable && !node.needed) continue;
+    if (!selectable && !node.needed) {
+      // A container the source lists without messages and with nothing below it to migrate.
+      if (folder && node.skipReason === undefined) unmigrated.push({source: folder.path, reason: emptyContainerReason(node, sourceIsGmail)});
+      continue;
+    }
     const target = node.target!;
     const present = existing.get(targetKey(target));
     const createOnTarget = !present || (selectable && !isSelectable(present));
@@ -740,7 +767,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
       source: node.sourcePath,
       target,
       createOnTarget,
-      subscribe: isInboxItself(node) || folder?.subscribed === true,
+      subscribe: folder?.subscribed === true,
       selectable,
       sourceListed: folder !== undefined,
     };
@@ -757,13 +784,42 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
       entry.createSpecialUse = use;
     }
     entries.push(entry);
+    const kind = conventional.get(node);
+    if (kind && createOnTarget) {
+      node.renameReasons.push(
+        `${kind} folder: the target has no ${kind} folder and cannot create one with the attribute (no CREATE-SPECIAL-USE, RFC 6154 section 3), so it is created under the kind's conventional name "${target}"`,
+      );
+    }
     if (node.renameReasons.length > 0) {
-      renamed.push({source: node.sourcePath, target, reason: node.renameReasons.join('; ')});
+      renamed.push({source: node.sourcePath, target, reason: node.renameReasons.join('; '), ...(kind && createOnTarget ? {specialUse: kind} : {})});
     }
   }
   outside.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
   unmigrated.push(...outside);
   return {entries, unmigrated, renamed};
+}
+
+function emptyContainerReason(node: FolderNode, sourceIsGmail: boolean): string {
+  const gmailRoot = sourceIsGmail && !node.inboxRooted && node.segments.length === 1 && GMAIL_ROOTS.includes(node.segments[0]!);
+  return gmailRoot
+    ? "Gmail's container of its system folders (\\Noselect, no messages of its own): the folders below it go to the target's own folders of their kind or are listed here; not created on the target"
+    : 'a container without messages of its own (\\Noselect) and nothing below it is migrated; not created on the target';
+}
+
+/**
+ * The renamed list a pass records: the plan's, plus the notes of earlier passes on how a
+ * special-use folder was created (conventional name, CREATE-SPECIAL-USE) while the plan still
+ * sends that source folder to the folder created then. The plan cannot say so itself: on the
+ * next run the folder exists and is simply the target's folder of its kind.
+ */
+export function carryCreatedSpecialUse(previous: readonly RenamedFolder[], plan: FolderPlan): RenamedFolder[] {
+  const result = [...plan.renamed];
+  for (const note of previous) {
+    if (note.specialUse === undefined || result.some((entry) => entry.source === note.source)) continue;
+    const entry = plan.entries.find((candidate) => candidate.source === note.source);
+    if (entry && entry.target === note.target && !entry.createOnTarget && entry.selectable) result.push({...note});
+  }
+  return result;
 }
 
 // --- CREATE refused by the target ---
