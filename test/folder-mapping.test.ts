@@ -426,7 +426,7 @@ describe('special-use by flag (rule 3)', () => {
     assert.equal(entryFor(withoutUse, 'Sent Items').createOnTarget, true);
     assert.equal(entryFor(withoutUse, 'Sent Items').createSpecialUse, undefined);
     assert.deepEqual(withoutUse.renamed.map((r) => [r.source, r.target, r.specialUse]), [['Sent Items', 'Sent', '\\Sent']]);
-    assert.match(withoutUse.renamed[0]!.reason, /no CREATE-SPECIAL-USE.*conventional name "Sent"/);
+    assert.match(withoutUse.renamed[0]!.reason, /^created "Sent" for this \\Sent folder: .*no CREATE-SPECIAL-USE.*conventional name/);
   });
 
   test('a target without SPECIAL-USE has its special folders found by name', () => {

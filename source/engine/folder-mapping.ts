@@ -787,7 +787,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
     const kind = conventional.get(node);
     if (kind && createOnTarget) {
       node.renameReasons.push(
-        `${kind} folder: the target has no ${kind} folder and cannot create one with the attribute (no CREATE-SPECIAL-USE, RFC 6154 section 3), so it is created under the kind's conventional name "${target}"`,
+        `created "${target}" for this ${kind} folder: the target had no ${kind} folder and no CREATE-SPECIAL-USE (RFC 6154 section 3) to create one under the source's name, so the kind's conventional name is used`,
       );
     }
     if (node.renameReasons.length > 0) {
