@@ -217,3 +217,73 @@ describe('folders against real Dovecot: none dropped, subscriptions carried, spe
     assert.ok(!(await subscriptions(pair!.target, email('ben'))).includes('INBOX'), 'ben: INBOX still as on the source');
   });
 });
+
+// Dovecot 2.3 parses CREATE's USE parameter (RFC 6154 section 3) but does not advertise
+// CREATE-SPECIAL-USE, nor mark the folder; told to advertise it, it lets both create paths
+// (raw lane on the initial pass, imapflow on an incremental one) be run for real. What mailferry
+// must do then: keep the source's names, ask for the attribute, and say that the target did not
+// mark the folders.
+describe('CREATE-SPECIAL-USE against real Dovecot (advertised by configuration)', {timeout: 120_000}, () => {
+  let second: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
+  let dir: string | undefined;
+  const user = 'carla';
+  const target = 'carla@example.test';
+  const run = async (args: string[]) => {
+    const capture = captureIo();
+    const code = await runBatchCommand([...args, '--state-dir', path.join(dir!, 'state')], capture.io);
+    return {code, stdout: capture.stdout(), stderr: capture.stderr()};
+  };
+  const identity = (sourcePath: string) => sourcePath;
+
+  before(async () => {
+    second = await startDovecotPair({
+      source: {users: {[user]: 'csu-carla-Pw3'}, specialUse: LOCALIZED},
+      target: {users: {[target]: 'unused'}, specialUseAuto: 'no', extraConfig: 'imap_capability = +CREATE-SPECIAL-USE'},
+    });
+    process.env[TARGET_ADMIN_ENV] = second.target.masterPassword;
+    dir = await makeWorkDir('create-special-use');
+    await seedMailbox(second.source, user, {
+      folders: [],
+      messages: [...messages('anna', 'INBOX', 2, 9000), ...messages('anna', '\\Sent', 2, 9100), ...messages('anna', '\\Drafts', 1, 9200)],
+    });
+    const csv = await writeMigrationCsv(path.join(dir, 'csu.csv'), [{email: target, user, password: 'csu-carla-Pw3'}]);
+    const created = await run(['create', 'csu', '--csv', csv, ...pairCreateArgs(second)]);
+    assert.equal(created.code, 0, created.stderr + created.stdout);
+  });
+
+  after(async () => {
+    delete process.env[TARGET_ADMIN_ENV];
+    await second?.stop();
+    await removeWorkDir(dir);
+  });
+
+  it('creates the folders under the source names with USE, over the lanes and over imapflow, and says the target did not mark them', async () => {
+    const first = await run(['start', 'csu']);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const state = await readBatchState(path.join(dir!, 'state'), 'csu');
+    const notes = state.mailboxes[target]!.renamedFolders.filter((folder) => folder.specialUse);
+    assert.deepEqual(notes.map((note) => [note.source, note.target, note.specialUse]).sort(), [
+      ['Archiv', 'Archiv', '\\Archive'],
+      ['Entwürfe', 'Entwürfe', '\\Drafts'],
+      ['Gelöschte Elemente', 'Gelöschte Elemente', '\\Trash'],
+      ['Gesendete Elemente', 'Gesendete Elemente', '\\Sent'],
+      ['Junk-E-Mail', 'Junk-E-Mail', '\\Junk'],
+    ]);
+    for (const note of notes) {
+      assert.match(note.reason, /^created ".*" with the special-use attribute \\\w+ \(CREATE-SPECIAL-USE, RFC 6154 section 3\); the target does not mark it/);
+    }
+    // The target folder goes away; the incremental pass that recreates it lists with imapflow.
+    await second!.target.doveadm(['mailbox', 'delete', '-u', target, 'Entwürfe']);
+    const again = await run(['sync-now', 'csu']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    const source = await readMailbox(second!.source, user);
+    const copy = await readMailbox(second!.target, target);
+    assert.deepEqual(compareMailboxes(source, copy, {mapFolder: identity}), [], `source ${folderCounts(source)}\ntarget ${folderCounts(copy)}`);
+    const log = await readFile(batchLogFile(path.join(dir!, 'state'), 'csu'), 'utf8');
+    const creations = log.split('\n').filter((line) => line.includes('"msg":"special-use folder created"') && line.includes('"target":"Entwürfe"'));
+    assert.equal(creations.length, 2, log);
+    assert.ok(!log.includes('refused CREATE with USE'), log);
+    const after = await readBatchState(path.join(dir!, 'state'), 'csu');
+    assert.match(after.mailboxes[target]!.renamedFolders.find((note) => note.source === 'Entwürfe')!.reason, /^created "Entwürfe" with the special-use attribute \\Drafts/);
+  });
+});
