@@ -34,8 +34,9 @@
  *    when imapflow says it came from the server or a user hint; imapflow's own name guesses are
  *    ignored so that this file alone decides). For a kind that no source folder carries as a flag,
  *    a folder is of that kind by name (special-use-names.ts: English and the localized names of
- *    common clients) when it sits at top level, directly under INBOX, or directly under
- *    [Gmail] / [Google Mail].
+ *    common clients) when it sits at top level, directly under INBOX, or, on a source that is
+ *    Gmail (sourceIsGmail: it advertises X-GM-EXT-1), directly under [Gmail] / [Google Mail].
+ *    On any other server [Gmail] is a folder like any other: nothing below it is special by name.
  *    One source folder per kind, the designated one, is mapped onto the target's folder of that
  *    kind whatever either is called (`Sent Items` → `Sent`), and its children move with it
  *    (`Sent Items/2019` → `Sent/2019`). Designation prefers a flag over a name, then the shallower
@@ -46,15 +47,24 @@
  *    if it exists; else the best target folder named like the kind that no other source folder
  *    maps to by its name. (Without those two conditions the folders a first run created could be
  *    matched differently on the next run, sending mail into the wrong folder.)
- *    When the target has no folder of the kind, the designated folder keeps its logical name
- *    (one directly under [Gmail] / [Google Mail] goes to the top level, `[Gmail]/Spam` → `Spam`,
- *    since no other server has that container) and, when the target supports CREATE-SPECIAL-USE
- *    and the folder is new, createSpecialUse asks for the attribute. Folders that are \Noselect
- *    or \NonExistent are never of a kind.
+ *    When the target has no folder of the kind:
+ *    - with CREATE-SPECIAL-USE, the designated folder keeps its logical name (one directly under
+ *      Gmail's [Gmail] / [Google Mail] goes to the top level, `[Gmail]/Spam` → `Spam`, since no
+ *      other server has that container) and createSpecialUse asks for the attribute
+ *      (`CREATE name (USE (\Junk))`, RFC 6154 section 3);
+ *    - without it, the designated folder goes to the kind's conventional name (Sent, Drafts,
+ *      Trash, Junk, Archive: RFC 6154's names, Dovecot's special_use defaults, what clients look
+ *      for), `Gesendete Elemente` → `Sent`, and is listed in `renamed` with specialUse set; the
+ *      sync then asks the target whether it marks the new folder and says so in that entry,
+ *      which later runs keep (carryCreatedSpecialUse). If another source folder lands on the
+ *      conventional name by its own name, the designated folder keeps its logical name.
+ *    Folders that are \Noselect or \NonExistent are never of a kind.
  *
  * 4. Virtual folders (\All "All Mail", \Flagged "Starred", \Important) show messages stored in
  *    other folders; copying them would duplicate mail, so they are not migrated and are listed
- *    as unmigrated with the reason. So are folders flagged \NonExistent.
+ *    as unmigrated with the reason. A folder is virtual by the server's RFC 6154 / RFC 8457
+ *    attribute, or by Gmail's names directly under [Gmail] on a Gmail source; never by a name
+ *    alone on any other server. Folders flagged \NonExistent are listed as unmigrated too.
  *
  * 5. Exclusions (batch setting; folder-exclusions.ts). Patterns name logical source folders
  *    ('/'-separated, after the namespace prefix and the UserRoot are removed):
@@ -86,10 +96,15 @@
  *    virtual, \NonExistent, \Noselect), an entry with `selectable: false` is added for it: create
  *    it if createOnTarget, copy nothing into it. `sourceListed` is false for parents the source did
  *    not list (their `source` is the path they would have). A \Noselect source folder with
- *    nothing below it to migrate is dropped (it holds no messages); Gmail's `[Gmail]` disappears
- *    that way once its system folders are mapped onto the target's own.
+ *    nothing below it to migrate is not created (it holds no messages) and is listed as
+ *    unmigrated with that reason; Gmail's `[Gmail]` goes that way once its system folders are
+ *    mapped onto the target's own. Every listed source folder thus ends up in `entries` or in
+ *    `unmigrated`, except those outside the UserRoot (rule 2) and namespace roots (rule 1).
  *
- * 8. Subscriptions mirror the source; INBOX is always subscribed; unlisted parents are not.
+ * 8. Subscriptions mirror the source, INBOX included (`subscribe` is the source's own state);
+ *    unlisted parents are not subscribed. The sync subscribes on the target what the source has
+ *    subscribed, and unsubscribes only folders its own CREATE left subscribed; target folders
+ *    that existed before keep their subscription otherwise.
  *
  * 9. Target folders that already exist are reused (createOnTarget false), matched exactly or,
  *    on a case-insensitive target, ignoring case (the target's spelling is then used). A target
