@@ -391,13 +391,21 @@ function capabilitySet(names: Iterable<string>): Set<string> {
  * imapflow's list() reports INBOX as subscribed whatever the server says; the subscription is
  * carried as the source has it (rule 8), so both ends' INBOX state is asked for directly.
  */
-async function realInboxSubscription(client: ImapFlow, folders: ListedFolder[]): Promise<void> {
+async function realInboxSubscription(ctx: PassContext, role: EndpointRole, client: ImapFlow, folders: ListedFolder[]): Promise<void> {
   const inbox = folders.find((folder) => folder.path === 'INBOX');
   if (!inbox || !imapflowCanExec(client)) return;
   const capabilities = capabilitySet(client.capabilities.keys());
-  const subscribed = hasCapability(capabilities, 'LIST-EXTENDED')
-    ? (await imapflowListOne(client, 'INBOX', true, false))?.subscribed === true
-    : await imapflowLsubOne(client, 'INBOX');
+  let subscribed: boolean;
+  try {
+    subscribed = hasCapability(capabilities, 'LIST-EXTENDED')
+      ? (await imapflowListOne(client, 'INBOX', true, false))?.subscribed === true
+      : await imapflowLsubOne(client, 'INBOX');
+  } catch (error) {
+    // A refused command (NO/BAD) leaves imapflow's answer; a lost connection fails the pass.
+    if (typeof error !== 'object' || error === null || !('responseStatus' in error)) throw error;
+    ctx.logger.debug("could not ask for INBOX's subscription; taking imapflow's", {role, error: String(error)});
+    return;
+  }
   if (subscribed) inbox.subscribed = true;
   else delete inbox.subscribed;
 }
@@ -413,8 +421,8 @@ async function listWithImapflow(ctx: PassContext): Promise<FolderTrees> {
   for (const folder of sourceFolders) if (folder.status) sourceStatus.set(folder.path, folder.status);
   const sourceListed = sourceFolders.map(toListed);
   const targetListed = targetFolders.map(toListed);
-  await guardList(ctx, 'source', () => realInboxSubscription(source, sourceListed));
-  await guardList(ctx, 'target', () => realInboxSubscription(target, targetListed));
+  await guardList(ctx, 'source', () => realInboxSubscription(ctx, 'source', source, sourceListed));
+  await guardList(ctx, 'target', () => realInboxSubscription(ctx, 'target', target, targetListed));
   const targetCapabilities = capabilitySet(target.capabilities.keys());
   return {
     source: sourceListed,
