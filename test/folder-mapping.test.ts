@@ -687,6 +687,16 @@ describe('Gmail (rules 3, 4, 7)', () => {
   });
 
   // Issue 12: a plain Dovecot source with a \Noselect "[Gmail]" and children of Gmail's names.
+  test('a selectable namespace root is listed as unmigrated, a \\Noselect one is just hierarchy', () => {
+    const sourceNs = {prefix: 'Mail/', delimiter: '/'};
+    const selectable = planFolders(input({sourceNs, source: [folder('INBOX'), folder('Mail'), folder('Mail/Work')], target: [folder('INBOX')]}));
+    assert.deepEqual(mapping(selectable), [['INBOX', 'INBOX'], ['Mail/Work', 'Work']]);
+    assert.deepEqual(selectable.unmigrated.map((u) => u.source), ['Mail']);
+    assert.match(selectable.unmigrated[0]!.reason, /root of the personal namespace "Mail\/"/);
+    const hierarchy = planFolders(input({sourceNs, source: [folder('INBOX'), folder('Mail', '/', ['\\Noselect']), folder('Mail/Work')], target: [folder('INBOX')]}));
+    assert.deepEqual(hierarchy.unmigrated, []);
+  });
+
   test('on a source that is not Gmail, [Gmail] and the names below it are ordinary folders', () => {
     const source = [
       folder('INBOX'),

@@ -13,7 +13,8 @@
  *    On a prefixed source a folder literally named `INBOX` under the prefix (`INBOX.INBOX`) is an
  *    ordinary folder. Folders outside the personal namespace (Cyrus `user.*`, shared or public
  *    namespaces passed as source.otherNamespaces) are not migrated and are listed as unmigrated;
- *    the namespace root itself (`Mail` for prefix `Mail/`) is just hierarchy and is ignored.
+ *    the namespace root itself (`Mail` for prefix `Mail/`) is just hierarchy and is ignored,
+ *    unless it is selectable (it may hold messages): then it is listed as unmigrated.
  *    A target without a hierarchy delimiter (flat) gets the segments joined with '/'.
  *
  * 2. UserRoot (`/users/terry.adams`, always '/'-separated, leading and trailing '/' optional)
@@ -375,7 +376,12 @@ function placeSource(
   if (ns.prefix) {
     const rest = stripPrefix(path, ns.prefix);
     if (rest === undefined) {
-      if (path === namespaceRoot(ns.prefix, ns.delimiter)) return 'ignore';
+      if (path === namespaceRoot(ns.prefix, ns.delimiter)) {
+        // Just hierarchy, unless the server lets it hold messages: then it must not vanish unsaid.
+        return isSelectable(folder)
+          ? {outside: `the root of the personal namespace "${ns.prefix}", which holds messages of its own; it has no place on the target (copy them into a folder below it to migrate them)`}
+          : 'ignore';
+      }
       if (delimiter && !isInboxPrefix(ns.prefix, ns.delimiter) && isInbox(path.slice(0, 5)) && path.slice(5).startsWith(delimiter)) {
         const segments = splitPath(path, delimiter);
         segments[0] = 'INBOX';
