@@ -1,6 +1,7 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  carryCreatedSpecialUse,
   fallbackFolderName,
   planFolders,
   retargetChildren,
@@ -45,6 +46,8 @@ function input(partial: {
   userRoot?: string;
   excluded?: string[];
   otherNamespaces?: NamespaceInfo[];
+  /** the source advertises X-GM-EXT-1 */
+  gmail?: boolean;
 }): FolderPlanInput {
   const targetNs = partial.targetNs ?? DOVECOT;
   const result: FolderPlanInput = {
@@ -59,6 +62,7 @@ function input(partial: {
   };
   if (partial.userRoot !== undefined) result.userRoot = partial.userRoot;
   if (partial.otherNamespaces) result.source.otherNamespaces = partial.otherNamespaces;
+  if (partial.gmail) result.sourceIsGmail = true;
   return result;
 }
 
@@ -415,9 +419,14 @@ describe('special-use by flag (rule 3)', () => {
     // The target's unflagged "Spam" is the designated folder's own name: reused, nothing to ask.
     assert.equal(entryFor(withUse, 'Spam').createOnTarget, false);
     assert.equal(entryFor(withUse, 'Spam').createSpecialUse, undefined);
+    assert.deepEqual(withUse.renamed, []);
+    // Without CREATE-SPECIAL-USE the kind's conventional name, which the target may know.
     const withoutUse = planFolders(input({source, target, createSpecialUse: false}));
-    assert.equal(entryFor(withoutUse, 'Sent Items').target, 'Sent Items');
+    assert.equal(entryFor(withoutUse, 'Sent Items').target, 'Sent');
+    assert.equal(entryFor(withoutUse, 'Sent Items').createOnTarget, true);
     assert.equal(entryFor(withoutUse, 'Sent Items').createSpecialUse, undefined);
+    assert.deepEqual(withoutUse.renamed.map((r) => [r.source, r.target, r.specialUse]), [['Sent Items', 'Sent', '\\Sent']]);
+    assert.match(withoutUse.renamed[0]!.reason, /^created "Sent" for this \\Sent folder: .*no CREATE-SPECIAL-USE.*conventional name/);
   });
 
   test('a target without SPECIAL-USE has its special folders found by name', () => {
@@ -533,11 +542,12 @@ describe('special-use by localized name (rule 3)', () => {
   for (const [name, use] of rows) {
     test(`"${name}" is ${use} and lands in the target's ${TARGET_FOR[use]}`, () => {
       const parent = name.includes('/') ? [folder(name.split('/')[0]!, '/', ['\\Noselect'])] : [];
-      const plan = planFolders(input({source: [folder('INBOX'), ...parent, folder(name)], target: flaggedDovecot()}));
+      const gmail = name.startsWith('[');
+      const plan = planFolders(input({source: [folder('INBOX'), ...parent, folder(name)], target: flaggedDovecot(), gmail}));
       assert.equal(entryFor(plan, name).specialUse, use);
       assert.equal(entryFor(plan, name).target, TARGET_FOR[use]);
       assert.equal(entryFor(plan, name).createOnTarget, false);
-      assert.equal(specialUseByName(name, '/'), use);
+      assert.equal(specialUseByName(name, '/', gmail), use);
     });
   }
 
@@ -556,12 +566,14 @@ describe('special-use by localized name (rule 3)', () => {
     assert.equal(specialUseByName('INBOX', '/'), undefined);
   });
 
-  test("Gmail's virtual names mean something only under [Gmail]", () => {
-    assert.equal(specialUseByName('[Gmail]/All Mail', '/'), '\\All');
-    assert.equal(specialUseByName('[Google Mail]/Markiert', '/'), '\\Flagged');
-    assert.equal(specialUseByName('[Gmail]/Important', '/'), '\\Important');
-    assert.equal(specialUseByName('Important', '/'), undefined);
-    assert.equal(specialUseByName('Starred', '/'), undefined);
+  test("Gmail's virtual names mean something only under [Gmail], and only on Gmail", () => {
+    assert.equal(specialUseByName('[Gmail]/All Mail', '/', true), '\\All');
+    assert.equal(specialUseByName('[Google Mail]/Markiert', '/', true), '\\Flagged');
+    assert.equal(specialUseByName('[Gmail]/Important', '/', true), '\\Important');
+    assert.equal(specialUseByName('Important', '/', true), undefined);
+    assert.equal(specialUseByName('Starred', '/', true), undefined);
+    assert.equal(specialUseByName('[Gmail]/All Mail', '/'), undefined);
+    assert.equal(specialUseByName('[Gmail]/Sent Mail', '/'), undefined);
   });
 
   test('the name table gives every name exactly one kind', () => {
@@ -609,7 +621,7 @@ describe('Gmail (rules 3, 4, 7)', () => {
   ];
 
   test('a Gmail tree goes to a plain server: system folders mapped, virtual ones skipped with reasons', () => {
-    const plan = planFolders(input({source: gmail, target: flaggedDovecot()}));
+    const plan = planFolders(input({source: gmail, target: flaggedDovecot(), gmail: true}));
     assert.deepEqual(mapping(plan), [
       ['INBOX', 'INBOX'],
       ['Work', 'Work'],
@@ -621,15 +633,16 @@ describe('Gmail (rules 3, 4, 7)', () => {
     ]);
     assert.deepEqual(
       plan.unmigrated.map((u) => u.source),
-      ['[Gmail]/All Mail', '[Gmail]/Important', '[Gmail]/Starred'],
+      ['[Gmail]', '[Gmail]/All Mail', '[Gmail]/Important', '[Gmail]/Starred'],
     );
-    assert.match(plan.unmigrated[0]!.reason, /virtual folder \(\\All\).*duplicate/);
-    assert.match(plan.unmigrated[1]!.reason, /virtual folder \(\\Important\)/);
-    assert.match(plan.unmigrated[2]!.reason, /virtual folder \(\\Flagged/);
+    assert.match(plan.unmigrated[0]!.reason, /Gmail's container.*not created on the target/);
+    assert.match(plan.unmigrated[1]!.reason, /virtual folder \(\\All\).*duplicate/);
+    assert.match(plan.unmigrated[2]!.reason, /virtual folder \(\\Important\)/);
+    assert.match(plan.unmigrated[3]!.reason, /virtual folder \(\\Flagged/);
   });
 
   test('to a target without special folders, Gmail system folders go to the top level', () => {
-    const plan = planFolders(input({source: gmail, target: [folder('INBOX')], createSpecialUse: true}));
+    const plan = planFolders(input({source: gmail, target: [folder('INBOX')], createSpecialUse: true, gmail: true}));
     assert.deepEqual(mapping(plan), [
       ['INBOX', 'INBOX'],
       ['Work', 'Work'],
@@ -645,13 +658,72 @@ describe('Gmail (rules 3, 4, 7)', () => {
 
   test('a Gmail source without SPECIAL-USE flags is recognised by its names', () => {
     const unflagged = gmail.map((f) => ({...f, flags: f.flags.filter((flag) => flag === '\\Noselect')}));
-    const plan = planFolders(input({source: unflagged, target: flaggedDovecot()}));
+    const plan = planFolders(input({source: unflagged, target: flaggedDovecot(), gmail: true}));
     assert.equal(entryFor(plan, '[Gmail]/Sent Mail').target, 'Sent');
     assert.equal(entryFor(plan, '[Gmail]/Trash').target, 'Trash');
     assert.deepEqual(
       plan.unmigrated.map((u) => u.source),
-      ['[Gmail]/All Mail', '[Gmail]/Important', '[Gmail]/Starred'],
+      ['[Gmail]', '[Gmail]/All Mail', '[Gmail]/Important', '[Gmail]/Starred'],
     );
+  });
+
+  test('without CREATE-SPECIAL-USE, Gmail system folders the target lacks take the conventional names', () => {
+    const plan = planFolders(input({source: gmail, target: [folder('INBOX')], gmail: true}));
+    assert.deepEqual(mapping(plan), [
+      ['INBOX', 'INBOX'],
+      ['Work', 'Work'],
+      ['Work/Clients', 'Work/Clients'],
+      ['[Gmail]/Drafts', 'Drafts'],
+      ['[Gmail]/Sent Mail', 'Sent'],
+      ['[Gmail]/Spam', 'Junk'],
+      ['[Gmail]/Trash', 'Trash'],
+    ]);
+    assert.deepEqual(plan.renamed.map((r) => [r.source, r.target, r.specialUse]), [
+      ['[Gmail]/Drafts', 'Drafts', '\\Drafts'],
+      ['[Gmail]/Sent Mail', 'Sent', '\\Sent'],
+      ['[Gmail]/Spam', 'Junk', '\\Junk'],
+      ['[Gmail]/Trash', 'Trash', '\\Trash'],
+    ]);
+  });
+
+  // Issue 12: a plain Dovecot source with a \Noselect "[Gmail]" and children of Gmail's names.
+  test('a selectable namespace root is listed as unmigrated, a \\Noselect one is just hierarchy', () => {
+    const sourceNs = {prefix: 'Mail/', delimiter: '/'};
+    const selectable = planFolders(input({sourceNs, source: [folder('INBOX'), folder('Mail'), folder('Mail/Work')], target: [folder('INBOX')]}));
+    assert.deepEqual(mapping(selectable), [['INBOX', 'INBOX'], ['Mail/Work', 'Work']]);
+    assert.deepEqual(selectable.unmigrated.map((u) => u.source), ['Mail']);
+    assert.match(selectable.unmigrated[0]!.reason, /root of the personal namespace "Mail\/"/);
+    const hierarchy = planFolders(input({sourceNs, source: [folder('INBOX'), folder('Mail', '/', ['\\Noselect']), folder('Mail/Work')], target: [folder('INBOX')]}));
+    assert.deepEqual(hierarchy.unmigrated, []);
+  });
+
+  test('on a source that is not Gmail, [Gmail] and the names below it are ordinary folders', () => {
+    const source = [
+      folder('INBOX'),
+      folder('[Gmail]', '/', ['\\Noselect', '\\HasChildren']),
+      folder('[Gmail]/All Mail'),
+      folder('[Gmail]/Important'),
+      folder('[Gmail]/Sent Mail'),
+      folder('[Gmail]/Starred'),
+    ];
+    const plan = planFolders(input({source, target: flaggedDovecot()}));
+    assert.deepEqual(mapping(plan), [
+      ['INBOX', 'INBOX'],
+      ['[Gmail]', '[Gmail]'],
+      ['[Gmail]/All Mail', '[Gmail]/All Mail'],
+      ['[Gmail]/Important', '[Gmail]/Important'],
+      ['[Gmail]/Sent Mail', '[Gmail]/Sent Mail'],
+      ['[Gmail]/Starred', '[Gmail]/Starred'],
+    ]);
+    assert.equal(entryFor(plan, '[Gmail]').selectable, false);
+    assert.equal(entryFor(plan, '[Gmail]/All Mail').specialUse, undefined);
+    assert.deepEqual(plan.unmigrated, []);
+    assert.deepEqual(plan.renamed, []);
+    // The server's own attribute still makes a folder virtual, wherever it is and whatever its name.
+    const flagged = planFolders(input({source: [folder('INBOX'), folder('Everything', '/', ['\\All']), folder('Stars', '/', ['\\Flagged'])], target: flaggedDovecot()}));
+    assert.deepEqual(mapping(flagged), [['INBOX', 'INBOX']]);
+    assert.deepEqual(flagged.unmigrated.map((u) => u.source), ['Everything', 'Stars']);
+    assert.match(flagged.unmigrated[0]!.reason, /virtual folder \(\\All\)/);
   });
 });
 
@@ -908,7 +980,9 @@ describe('parents, subscriptions and reuse (rules 7, 8, 9)', () => {
     ]);
     assert.equal(entryFor(plan, 'Lists').selectable, false);
     assert.equal(entryFor(plan, 'Lists').sourceListed, true);
-    assert.deepEqual(plan.unmigrated, []);
+    // Dropped, but said: every folder is copied or listed with its reason.
+    assert.deepEqual(plan.unmigrated.map((u) => u.source), ['Empty']);
+    assert.match(plan.unmigrated[0]!.reason, /container without messages.*\\Noselect.*not created on the target/);
   });
 
   test('\\NonExistent folders are unmigrated; one with children still holds them on the target', () => {
@@ -928,18 +1002,20 @@ describe('parents, subscriptions and reuse (rules 7, 8, 9)', () => {
     assert.match(plan.unmigrated[0]!.reason, /\\NonExistent/);
   });
 
-  test('subscriptions mirror the source and INBOX is always subscribed', () => {
+  test('subscriptions mirror the source, INBOX included', () => {
     const plan = planFolders(
       input({source: [folder('INBOX', '/', [], false), folder('Read', '/', [], true), folder('Unread', '/', [], false)], target: [folder('INBOX')]}),
     );
     assert.deepEqual(
       plan.entries.map((e) => [e.source, e.subscribe]),
       [
-        ['INBOX', true],
+        ['INBOX', false],
         ['Read', true],
         ['Unread', false],
       ],
     );
+    const subscribedInbox = planFolders(input({source: [folder('INBOX', '/', [], true)], target: [folder('INBOX', '/', [], false)]}));
+    assert.equal(entryFor(subscribedInbox, 'INBOX').subscribe, true);
   });
 
   test('a case-insensitive target reuses its own spelling of an existing folder', () => {
@@ -994,6 +1070,22 @@ describe('idempotence and determinism (rules 9, 10)', () => {
         ],
         target: [folder('INBOX')],
         createSpecialUse: true,
+        gmail: true,
+      }),
+    },
+    {
+      name: 'localized special-use folders to a target without them or CREATE-SPECIAL-USE',
+      planInput: input({
+        source: [
+          folder('INBOX'),
+          folder('Gesendete Elemente', '/', ['\\Sent']),
+          folder('Entwürfe', '/', ['\\Drafts']),
+          folder('Gelöschte Elemente', '/', ['\\Trash']),
+          folder('Junk-E-Mail', '/', ['\\Junk']),
+          folder('Archiv', '/', ['\\Archive']),
+          folder('Archiv/2019'),
+        ],
+        target: [folder('INBOX')],
       }),
     },
     {
@@ -1023,6 +1115,57 @@ describe('idempotence and determinism (rules 9, 10)', () => {
       assertParentsFirst(plan1, planInput);
     });
   }
+
+  test('localized special-use folders get the conventional names; the notes survive the second run', () => {
+    const first = input({
+      source: [
+        folder('INBOX'),
+        folder('Gesendete Elemente', '/', ['\\Sent']),
+        folder('Entwürfe', '/', ['\\Drafts']),
+        folder('Gelöschte Elemente', '/', ['\\Trash']),
+        folder('Junk-E-Mail', '/', ['\\Junk']),
+        folder('Archiv', '/', ['\\Archive']),
+        folder('Archiv/2019'),
+      ],
+      target: [folder('INBOX')],
+    });
+    const plan1 = planFolders(first);
+    assert.deepEqual(mapping(plan1), [
+      ['INBOX', 'INBOX'],
+      ['Archiv', 'Archive'],
+      ['Archiv/2019', 'Archive/2019'],
+      ['Entwürfe', 'Drafts'],
+      ['Gelöschte Elemente', 'Trash'],
+      ['Gesendete Elemente', 'Sent'],
+      ['Junk-E-Mail', 'Junk'],
+    ]);
+    assert.deepEqual(plan1.renamed.map((r) => [r.source, r.target, r.specialUse]), [
+      ['Archiv', 'Archive', '\\Archive'],
+      ['Entwürfe', 'Drafts', '\\Drafts'],
+      ['Gelöschte Elemente', 'Trash', '\\Trash'],
+      ['Gesendete Elemente', 'Sent', '\\Sent'],
+      ['Junk-E-Mail', 'Junk', '\\Junk'],
+    ]);
+    // A target like Dovecot with `special_use` blocks marks the folders once they exist.
+    const kinds: Record<string, string> = {Sent: '\\Sent', Drafts: '\\Drafts', Trash: '\\Trash', Junk: '\\Junk', Archive: '\\Archive'};
+    for (const marked of [true, false]) {
+      const after = targetAfter(plan1, first).map((f) => (marked && kinds[f.path] ? {...f, flags: [kinds[f.path]!]} : f));
+      const plan2 = planFolders({...first, target: {...first.target, folders: after}});
+      assert.deepEqual(mapping(plan2), mapping(plan1));
+      assert.deepEqual(plan2.entries.filter((e) => e.createOnTarget), []);
+      assert.deepEqual(plan2.renamed, []);
+      assert.deepEqual(carryCreatedSpecialUse(plan1.renamed, plan2), plan1.renamed);
+    }
+    // A note is dropped once its folder goes elsewhere.
+    const moved = planFolders({...first, source: {...first.source, folders: first.source.folders.filter((f) => f.path !== 'Gesendete Elemente')}});
+    assert.equal(carryCreatedSpecialUse(plan1.renamed, moved).some((r) => r.source === 'Gesendete Elemente'), false);
+  });
+
+  test('the conventional name is not taken when another source folder lands on it by name', () => {
+    const plan = planFolders(input({source: [folder('INBOX'), folder('Gesendete Elemente', '/', ['\\Sent']), folder('Sent', '/', ['\\Archive'])], target: [folder('INBOX')]}));
+    assert.equal(entryFor(plan, 'Gesendete Elemente').target, 'Gesendete Elemente');
+    assert.equal(entryFor(plan, 'Sent').target, 'Archive');
+  });
 
   test('the plan does not depend on the order of the listings', () => {
     for (const {planInput} of scenarios) {

@@ -108,6 +108,12 @@ describe('compareWithCheckpoints', () => {
       change: (w) => delete w.target.folders.find((folder) => folder.path === 'Archive')!.subscribed,
       reason: /"Archive" is not subscribed/,
     },
+    {
+      // Issue 12: the target's INBOX was never subscribed although the source's is.
+      name: "INBOX subscribed on the source but not on the target",
+      change: (w) => delete w.target.folders.find((folder) => folder.path === 'INBOX')!.subscribed,
+      reason: /"INBOX" is not subscribed/,
+    },
     {name: 'a folder mapped elsewhere than its checkpoint says', change: (w) => (w.state.folders['Sent Items']!.target = 'Sent Items'), reason: /now maps to "Sent"/},
     {name: 'a newly excluded folder', change: (w) => (w.batch = batch(['Archive/2023'])), reason: /not migrated changed/},
     {
@@ -116,6 +122,15 @@ describe('compareWithCheckpoints', () => {
       reason: /renamed folders changed/,
     },
   ];
+  test('a note on how a special-use folder was created does not count as a change', () => {
+    const world = unchangedWorld();
+    world.state.renamedFolders.push({source: 'Sent Items', target: 'Sent', reason: 'created "Sent" for this \\Sent folder: ...', specialUse: '\\Sent'});
+    assert.equal(verdictOf(world).unchanged, true);
+    // ... unless the folder now goes elsewhere.
+    world.state.renamedFolders[0]!.target = 'Gesendet';
+    assert.equal(verdictOf(world).unchanged, false);
+  });
+
   for (const row of changes) {
     test(`sends the mailbox to the full pass: ${row.name}`, () => {
       const world = unchangedWorld();

@@ -122,4 +122,8 @@ export interface RenamedFolder {
   source: string;
   target: string;
   reason: string;
+  /** Set when the entry says how a special-use folder was created on the target (under the
+   *  kind's conventional name, or with CREATE-SPECIAL-USE): kept on later passes, which find
+   *  the folder already there (folder-mapping.ts carryCreatedSpecialUse). */
+  specialUse?: string;
 }

@@ -13,7 +13,8 @@
  *    On a prefixed source a folder literally named `INBOX` under the prefix (`INBOX.INBOX`) is an
  *    ordinary folder. Folders outside the personal namespace (Cyrus `user.*`, shared or public
  *    namespaces passed as source.otherNamespaces) are not migrated and are listed as unmigrated;
- *    the namespace root itself (`Mail` for prefix `Mail/`) is just hierarchy and is ignored.
+ *    the namespace root itself (`Mail` for prefix `Mail/`) is just hierarchy and is ignored,
+ *    unless it is selectable (it may hold messages): then it is listed as unmigrated.
  *    A target without a hierarchy delimiter (flat) gets the segments joined with '/'.
  *
  * 2. UserRoot (`/users/terry.adams`, always '/'-separated, leading and trailing '/' optional)
@@ -34,8 +35,9 @@
  *    when imapflow says it came from the server or a user hint; imapflow's own name guesses are
  *    ignored so that this file alone decides). For a kind that no source folder carries as a flag,
  *    a folder is of that kind by name (special-use-names.ts: English and the localized names of
- *    common clients) when it sits at top level, directly under INBOX, or directly under
- *    [Gmail] / [Google Mail].
+ *    common clients) when it sits at top level, directly under INBOX, or, on a source that is
+ *    Gmail (sourceIsGmail: it advertises X-GM-EXT-1), directly under [Gmail] / [Google Mail].
+ *    On any other server [Gmail] is a folder like any other: nothing below it is special by name.
  *    One source folder per kind, the designated one, is mapped onto the target's folder of that
  *    kind whatever either is called (`Sent Items` → `Sent`), and its children move with it
  *    (`Sent Items/2019` → `Sent/2019`). Designation prefers a flag over a name, then the shallower
@@ -46,15 +48,24 @@
  *    if it exists; else the best target folder named like the kind that no other source folder
  *    maps to by its name. (Without those two conditions the folders a first run created could be
  *    matched differently on the next run, sending mail into the wrong folder.)
- *    When the target has no folder of the kind, the designated folder keeps its logical name
- *    (one directly under [Gmail] / [Google Mail] goes to the top level, `[Gmail]/Spam` → `Spam`,
- *    since no other server has that container) and, when the target supports CREATE-SPECIAL-USE
- *    and the folder is new, createSpecialUse asks for the attribute. Folders that are \Noselect
- *    or \NonExistent are never of a kind.
+ *    When the target has no folder of the kind:
+ *    - with CREATE-SPECIAL-USE, the designated folder keeps its logical name (one directly under
+ *      Gmail's [Gmail] / [Google Mail] goes to the top level, `[Gmail]/Spam` → `Spam`, since no
+ *      other server has that container) and createSpecialUse asks for the attribute
+ *      (`CREATE name (USE (\Junk))`, RFC 6154 section 3);
+ *    - without it, the designated folder goes to the kind's conventional name (Sent, Drafts,
+ *      Trash, Junk, Archive: RFC 6154's names, Dovecot's special_use defaults, what clients look
+ *      for), `Gesendete Elemente` → `Sent`, and is listed in `renamed` with specialUse set; the
+ *      sync then asks the target whether it marks the new folder and says so in that entry,
+ *      which later runs keep (carryCreatedSpecialUse). If another source folder lands on the
+ *      conventional name by its own name, the designated folder keeps its logical name.
+ *    Folders that are \Noselect or \NonExistent are never of a kind.
  *
  * 4. Virtual folders (\All "All Mail", \Flagged "Starred", \Important) show messages stored in
  *    other folders; copying them would duplicate mail, so they are not migrated and are listed
- *    as unmigrated with the reason. So are folders flagged \NonExistent.
+ *    as unmigrated with the reason. A folder is virtual by the server's RFC 6154 / RFC 8457
+ *    attribute, or by Gmail's names directly under [Gmail] on a Gmail source; never by a name
+ *    alone on any other server. Folders flagged \NonExistent are listed as unmigrated too.
  *
  * 5. Exclusions (batch setting; folder-exclusions.ts). Patterns name logical source folders
  *    ('/'-separated, after the namespace prefix and the UserRoot are removed):
@@ -86,10 +97,15 @@
  *    virtual, \NonExistent, \Noselect), an entry with `selectable: false` is added for it: create
  *    it if createOnTarget, copy nothing into it. `sourceListed` is false for parents the source did
  *    not list (their `source` is the path they would have). A \Noselect source folder with
- *    nothing below it to migrate is dropped (it holds no messages); Gmail's `[Gmail]` disappears
- *    that way once its system folders are mapped onto the target's own.
+ *    nothing below it to migrate is not created (it holds no messages) and is listed as
+ *    unmigrated with that reason; Gmail's `[Gmail]` goes that way once its system folders are
+ *    mapped onto the target's own. Every listed source folder thus ends up in `entries` or in
+ *    `unmigrated`, except those outside the UserRoot (rule 2) and namespace roots (rule 1).
  *
- * 8. Subscriptions mirror the source; INBOX is always subscribed; unlisted parents are not.
+ * 8. Subscriptions mirror the source, INBOX included (`subscribe` is the source's own state);
+ *    unlisted parents are not subscribed. The sync subscribes on the target what the source has
+ *    subscribed, and unsubscribes only folders its own CREATE left subscribed; target folders
+ *    that existed before keep their subscription otherwise.
  *
  * 9. Target folders that already exist are reused (createOnTarget false), matched exactly or,
  *    on a case-insensitive target, ignoring case (the target's spelling is then used). A target
@@ -107,6 +123,7 @@
 import type {RenamedFolder, UnmigratedFolder} from './batch-model.js';
 import {exclusionReason, matchExclusion, parseExclusions, type ExclusionMatch} from './folder-exclusions.js';
 import {
+  CONVENTIONAL_NAMES,
   GMAIL_ROOTS,
   MAPPED_SPECIAL_USES,
   SPECIAL_USES,
@@ -147,6 +164,11 @@ export interface FolderPlanInput {
     caseInsensitive?: boolean;
     supportsCreateSpecialUse?: boolean;
   };
+  /** The source advertises X-GM-EXT-1: only then are [Gmail] / [Google Mail] Gmail's system
+   *  container and its "All Mail", "Important", "Starred" virtual by name (rules 3, 4). */
+  sourceIsGmail?: boolean;
+  /** The same for the target's folder names. */
+  targetIsGmail?: boolean;
   /** e.g. '/users/terry.adams' (always '/'-separated in the CSV) */
   userRoot?: string;
   /** batch setting, see rule 5 */
@@ -277,18 +299,22 @@ function compareNodes(a: FolderNode, b: FolderNode): number {
  * Courier's `INBOX.Sent`); only names at top level, directly under INBOX or directly under
  * [Gmail] / [Google Mail] count.
  */
-export function specialUseByName(path: string, delimiter: string): SpecialUse | undefined {
-  return nameMatch(splitPath(path, delimiter), false)?.use;
+export function specialUseByName(path: string, delimiter: string, gmail = false): SpecialUse | undefined {
+  return nameMatch(splitPath(path, delimiter), false, gmail)?.use;
 }
 
-/** inboxRooted: segments[0] is the inbox itself (not a folder literally named INBOX under a prefix). */
-function nameMatch(segments: readonly string[], inboxRooted: boolean): {use: SpecialUse; rank: number} | undefined {
+/**
+ * inboxRooted: segments[0] is the inbox itself (not a folder literally named INBOX under a prefix).
+ * gmail: the server is Gmail (X-GM-EXT-1); elsewhere [Gmail] is an ordinary folder and the names
+ * below it mean nothing special, since a name alone must not make a folder virtual (issue 12).
+ */
+function nameMatch(segments: readonly string[], inboxRooted: boolean, gmail: boolean): {use: SpecialUse; rank: number} | undefined {
   if (segments.length === 1 && !isInbox(segments[0]!)) return specialUseForName(segments[0]!);
   if (segments.length === 2) {
     if (isInbox(segments[0]!) && (inboxRooted || !GMAIL_ROOTS.includes(segments[0]!))) {
       return specialUseForName(segments[1]!);
     }
-    if (GMAIL_ROOTS.includes(segments[0]!)) return specialUseForName(segments[1]!, true);
+    if (gmail && GMAIL_ROOTS.includes(segments[0]!)) return specialUseForName(segments[1]!, true);
   }
   return undefined;
 }
@@ -350,7 +376,12 @@ function placeSource(
   if (ns.prefix) {
     const rest = stripPrefix(path, ns.prefix);
     if (rest === undefined) {
-      if (path === namespaceRoot(ns.prefix, ns.delimiter)) return 'ignore';
+      if (path === namespaceRoot(ns.prefix, ns.delimiter)) {
+        // Just hierarchy, unless the server lets it hold messages: then it must not vanish unsaid.
+        return isSelectable(folder)
+          ? {outside: `the root of the personal namespace "${ns.prefix}", which holds messages of its own; it has no place on the target (copy them into a folder below it to migrate them)`}
+          : 'ignore';
+      }
       if (delimiter && !isInboxPrefix(ns.prefix, ns.delimiter) && isInbox(path.slice(0, 5)) && path.slice(5).startsWith(delimiter)) {
         const segments = splitPath(path, delimiter);
         segments[0] = 'INBOX';
@@ -384,7 +415,7 @@ function findTargetSpecials(input: FolderPlanInput): {
   selectable.forEach((folder, order) => {
     const delimiter = folder.delimiter || ns.delimiter;
     const segments = splitPath(stripPrefix(folder.path, ns.prefix) ?? folder.path, delimiter);
-    const byName = nameMatch(segments, false);
+    const byName = nameMatch(segments, false, input.targetIsGmail === true);
     const byFlag = flaggedUse(folder);
     if (byFlag) {
       const rank = byName?.use === byFlag ? byName.rank : Number.MAX_SAFE_INTEGER;
@@ -433,6 +464,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   const targetDelimiter = targetNs.delimiter;
   const joiner = targetDelimiter || '/';
   const caseInsensitive = input.target.caseInsensitive === true;
+  const sourceIsGmail = input.sourceIsGmail === true;
 
   const rootSegments = input.userRoot?.split('/').filter((segment) => segment !== '');
   const userRoot = rootSegments && rootSegments.length > 0 ? rootSegments : undefined;
@@ -547,7 +579,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   const nameRanks = new Map<FolderNode, number>();
   for (const node of ordered) {
     if (!node.folder || !isSelectable(node.folder) || isInboxItself(node) || node.rootAsFolder) continue;
-    const named = nameMatch(node.segments, node.inboxRooted);
+    const named = nameMatch(node.segments, node.inboxRooted, sourceIsGmail);
     if (!named) continue;
     if (node.flagged) {
       if (named.use === node.specialUse) nameRanks.set(node, named.rank);
@@ -616,7 +648,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   // Gmail keeps its system folders under [Gmail], a container no other server has: a designated
   // folder there with no counterpart on the target goes to the top level under its own name.
   const underGmail = (node: FolderNode): boolean =>
-    !node.inboxRooted && node.segments.length === 2 && GMAIL_ROOTS.includes(node.segments[0]!);
+    sourceIsGmail && !node.inboxRooted && node.segments.length === 2 && GMAIL_ROOTS.includes(node.segments[0]!);
   const ownName = (node: FolderNode): string =>
     underGmail(node)
       ? targetNs.prefix + sanitizeSegment(node.segments[1]!, targetDelimiter).segment
@@ -634,6 +666,8 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
   const targetSpecials = findTargetSpecials(input);
   const specialTargets = new Map<FolderNode, string>();
   const targetHasKind = new Set<SpecialUse>();
+  /** Designated folders that go to a new target folder under their kind's conventional name. */
+  const conventional = new Map<FolderNode, SpecialUse>();
   for (const use of MAPPED_SPECIAL_USES) {
     const node = designated.get(use);
     if (!node || !migrates(node)) continue;
@@ -648,7 +682,17 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
       for (const other of ordered) if (other !== node) taken.add(targetKey(plainOf(other)));
       path = targetSpecials.named.get(use)?.find((candidate) => !taken.has(targetKey(candidate)));
       if (path !== undefined) targetHasKind.add(use);
-      else if (underGmail(node)) path = ownName(node);
+      else if (!input.target.supportsCreateSpecialUse) {
+        // No folder of the kind and no way to ask for the attribute: the conventional name is
+        // the one the target (Dovecot's special_use blocks) or its users' clients take for the
+        // kind, unless another source folder lands on it by name (then the next run could not
+        // tell which folder was created for what).
+        const name = targetNs.prefix + CONVENTIONAL_NAMES[use as keyof typeof CONVENTIONAL_NAMES];
+        if (!taken.has(targetKey(name)) && !claims.has(targetKey(name))) {
+          path = name;
+          if (targetKey(name) !== targetKey(plainOf(node))) conventional.set(node, use);
+        } else if (underGmail(node)) path = ownName(node);
+      } else if (underGmail(node)) path = ownName(node);
     }
     if (path === undefined) continue;
     const key = targetKey(path);
@@ -731,7 +775,11 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
     const folder = node.folder;
     if (folder && node.skipReason !== undefined) unmigrated.push({source: folder.path, reason: node.skipReason});
     const selectable = migrates(node);
-    if (!selectable && !node.needed) continue;
+    if (!selectable && !node.needed) {
+      // A container the source lists without messages and with nothing below it to migrate.
+      if (folder && node.skipReason === undefined) unmigrated.push({source: folder.path, reason: emptyContainerReason(node, sourceIsGmail)});
+      continue;
+    }
     const target = node.target!;
     const present = existing.get(targetKey(target));
     const createOnTarget = !present || (selectable && !isSelectable(present));
@@ -740,7 +788,7 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
       source: node.sourcePath,
       target,
       createOnTarget,
-      subscribe: isInboxItself(node) || folder?.subscribed === true,
+      subscribe: folder?.subscribed === true,
       selectable,
       sourceListed: folder !== undefined,
     };
@@ -757,13 +805,42 @@ export function planFolders(input: FolderPlanInput): FolderPlan {
       entry.createSpecialUse = use;
     }
     entries.push(entry);
+    const kind = conventional.get(node);
+    if (kind && createOnTarget) {
+      node.renameReasons.push(
+        `created "${target}" for this ${kind} folder: the target had no ${kind} folder and no CREATE-SPECIAL-USE (RFC 6154 section 3) to create one under the source's name, so the kind's conventional name is used`,
+      );
+    }
     if (node.renameReasons.length > 0) {
-      renamed.push({source: node.sourcePath, target, reason: node.renameReasons.join('; ')});
+      renamed.push({source: node.sourcePath, target, reason: node.renameReasons.join('; '), ...(kind && createOnTarget ? {specialUse: kind} : {})});
     }
   }
   outside.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
   unmigrated.push(...outside);
   return {entries, unmigrated, renamed};
+}
+
+function emptyContainerReason(node: FolderNode, sourceIsGmail: boolean): string {
+  const gmailRoot = sourceIsGmail && !node.inboxRooted && node.segments.length === 1 && GMAIL_ROOTS.includes(node.segments[0]!);
+  return gmailRoot
+    ? "Gmail's container of its system folders (\\Noselect, no messages of its own): the folders below it go to the target's own folders of their kind or are listed here; not created on the target"
+    : 'a container without messages of its own (\\Noselect) and nothing below it is migrated; not created on the target';
+}
+
+/**
+ * The renamed list a pass records: the plan's, plus the notes of earlier passes on how a
+ * special-use folder was created (conventional name, CREATE-SPECIAL-USE) while the plan still
+ * sends that source folder to the folder created then. The plan cannot say so itself: on the
+ * next run the folder exists and is simply the target's folder of its kind.
+ */
+export function carryCreatedSpecialUse(previous: readonly RenamedFolder[], plan: FolderPlan): RenamedFolder[] {
+  const result = [...plan.renamed];
+  for (const note of previous) {
+    if (note.specialUse === undefined || result.some((entry) => entry.source === note.source)) continue;
+    const entry = plan.entries.find((candidate) => candidate.source === note.source);
+    if (entry && entry.target === note.target && !entry.createOnTarget && entry.selectable) result.push({...note});
+  }
+  return result;
 }
 
 // --- CREATE refused by the target ---

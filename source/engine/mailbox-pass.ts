@@ -17,7 +17,17 @@ import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
 import {openAhead, syncFolder, type FolderAhead, type FolderOpening, type FolderPassResult, type FolderTask} from './folder-copy.js';
 import type {FolderStatusHint} from './folder-status.js';
-import {fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
+import {carryCreatedSpecialUse, fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
+import {
+  createSpecialUseCommand,
+  imapflowCanExec,
+  imapflowCreateSpecialUse,
+  imapflowListOne,
+  imapflowLsubOne,
+  listOneCommand,
+  type ListedAttributes,
+} from '../imap/folder-commands.js';
+import {parseListResponse} from '../imap/list-response.js';
 import type {MigrationRow} from './migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
 import type {StreamLane} from './stream-copy.js';
@@ -357,14 +367,47 @@ interface FolderTrees {
   sourceNamespace: NamespaceInfo;
   /** LIST-STATUS answers by source path, when the server gave them. */
   sourceStatus: Map<string, FolderStatusHint>;
+  sourceCapabilities: ReadonlySet<string>;
   target: ListedFolder[];
   targetNamespace: NamespaceInfo;
   targetCapabilities: ReadonlySet<string>;
   create(name: string): Promise<unknown>;
+  /** CREATE name (USE (\X)) (RFC 6154 section 3); never subscribes. */
+  createSpecialUse(name: string, use: string): Promise<unknown>;
+  /** What the target now lists for one folder (its special-use attribute after a CREATE). */
+  listOne(name: string): Promise<ListedAttributes | undefined>;
   subscribe(name: string): Promise<unknown>;
   unsubscribe(name: string): Promise<unknown>;
   /** imapflow's mailboxCreate subscribes what it creates; a plain CREATE does not. */
   createSubscribes: boolean;
+}
+
+/** Capability names as imapflow keeps them or as a raw session does, matched in upper case. */
+function capabilitySet(names: Iterable<string>): Set<string> {
+  return new Set([...names].map((name) => name.toUpperCase()));
+}
+
+/**
+ * imapflow's list() reports INBOX as subscribed whatever the server says; the subscription is
+ * carried as the source has it (rule 8), so both ends' INBOX state is asked for directly.
+ */
+async function realInboxSubscription(ctx: PassContext, role: EndpointRole, client: ImapFlow, folders: ListedFolder[]): Promise<void> {
+  const inbox = folders.find((folder) => folder.path === 'INBOX');
+  if (!inbox || !imapflowCanExec(client)) return;
+  const capabilities = capabilitySet(client.capabilities.keys());
+  let subscribed: boolean;
+  try {
+    subscribed = hasCapability(capabilities, 'LIST-EXTENDED')
+      ? (await imapflowListOne(client, 'INBOX', true, false))?.subscribed === true
+      : await imapflowLsubOne(client, 'INBOX');
+  } catch (error) {
+    // A refused command (NO/BAD) leaves imapflow's answer; a lost connection fails the pass.
+    if (typeof error !== 'object' || error === null || !('responseStatus' in error)) throw error;
+    ctx.logger.debug("could not ask for INBOX's subscription; taking imapflow's", {role, error: String(error)});
+    return;
+  }
+  if (subscribed) inbox.subscribed = true;
+  else delete inbox.subscribed;
 }
 
 /** Over imapflow's connections (they log in here if they have not yet). */
@@ -376,14 +419,22 @@ async function listWithImapflow(ctx: PassContext): Promise<FolderTrees> {
   const targetFolders = await guardList(ctx, 'target', () => target.list());
   const sourceStatus = new Map<string, FolderStatusHint>();
   for (const folder of sourceFolders) if (folder.status) sourceStatus.set(folder.path, folder.status);
+  const sourceListed = sourceFolders.map(toListed);
+  const targetListed = targetFolders.map(toListed);
+  await guardList(ctx, 'source', () => realInboxSubscription(ctx, 'source', source, sourceListed));
+  await guardList(ctx, 'target', () => realInboxSubscription(ctx, 'target', target, targetListed));
+  const targetCapabilities = capabilitySet(target.capabilities.keys());
   return {
-    source: sourceFolders.map(toListed),
+    source: sourceListed,
     sourceNamespace: namespaceOf(source, sourceFolders),
     sourceStatus,
-    target: targetFolders.map(toListed),
+    sourceCapabilities: capabilitySet(source.capabilities.keys()),
+    target: targetListed,
     targetNamespace: namespaceOf(target, targetFolders),
-    targetCapabilities: new Set(target.capabilities.keys()),
+    targetCapabilities,
     create: (name) => target.mailboxCreate(name),
+    createSpecialUse: (name, use) => imapflowCreateSpecialUse(target, name, use),
+    listOne: (name) => imapflowListOne(target, name, hasCapability(targetCapabilities, 'LIST-EXTENDED'), hasCapability(targetCapabilities, 'SPECIAL-USE')),
     subscribe: (name) => target.mailboxSubscribe(name),
     unsubscribe: (name) => target.mailboxUnsubscribe(name),
     createSubscribes: true,
@@ -411,14 +462,28 @@ async function listOverLane(ctx: PassContext, lane: StreamLane): Promise<FolderT
   }
   const [source, target] = listings;
   const command = (verb: string) => (name: string) => lane.target.command(`${verb} ${mailboxArgument(name)}`);
+  const extended = hasCapability(target.capabilities, 'LIST-EXTENDED');
+  const specialUse = hasCapability(target.capabilities, 'SPECIAL-USE');
   return {
     source: source.folders,
     sourceNamespace: source.namespace,
     sourceStatus: source.status,
+    sourceCapabilities: capabilitySet(source.capabilities),
     target: target.folders,
     targetNamespace: target.namespace,
-    targetCapabilities: target.capabilities,
+    targetCapabilities: capabilitySet(target.capabilities),
     create: command('CREATE'),
+    createSpecialUse: (name, use) => lane.target.command(createSpecialUseCommand(name, use)),
+    listOne: async (name) => {
+      const result = await lane.target.command(listOneCommand(name, extended, specialUse));
+      for (const line of result.untagged) {
+        const entry = parseListResponse(line);
+        if (!entry) continue;
+        const subscribed = entry.flags.some((flag) => flag.toLowerCase() === '\\subscribed');
+        return {flags: entry.flags.filter((flag) => flag.toLowerCase() !== '\\subscribed'), subscribed};
+      }
+      return undefined;
+    },
     subscribe: command('SUBSCRIBE'),
     unsubscribe: command('UNSUBSCRIBE'),
     createSubscribes: false,
@@ -441,9 +506,12 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
     },
     ...(state.identity.userRoot ? {userRoot: state.identity.userRoot} : {}),
     excluded: settings.excludedFolders,
+    sourceIsGmail: trees.sourceCapabilities.has('X-GM-EXT-1'),
+    targetIsGmail: trees.targetCapabilities.has('X-GM-EXT-1'),
   });
+  const previous = {unmigrated: state.unmigratedFolders, renamed: state.renamedFolders};
   state.unmigratedFolders = [...plan.unmigrated];
-  state.renamedFolders = [...plan.renamed];
+  state.renamedFolders = carryCreatedSpecialUse(previous.renamed, plan);
 
   const targetSubscribed = new Set(trees.target.filter((folder) => folder.subscribed).map((folder) => folder.path));
   const tasks: FolderTask[] = [];
@@ -455,21 +523,42 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index]!;
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    const created = entry.createOnTarget ? await createTargetFolder(ctx, trees, entry, delimiter) : entry.target;
-    if (created === undefined) continue;
+    const made = entry.createOnTarget ? await createTargetFolder(ctx, trees, entry, delimiter) : {name: entry.target, subscribed: targetSubscribed.has(entry.target)};
+    if (made === undefined) continue;
+    const created = made.name;
     // Children follow a parent that had to take a fallback name.
     if (created !== entry.target) entries = retargetChildren(entries, entry.target, created, delimiter);
     const placed = {...entries[index]!, target: created};
-    // The source decides, not the way the folder was created.
-    if (placed.subscribe && !targetSubscribed.has(created)) subscriptions.push(carrySubscription(ctx, created, () => trees.subscribe(created)));
-    else if (!placed.subscribe && entry.createOnTarget && trees.createSubscribes) subscriptions.push(carrySubscription(ctx, created, () => trees.unsubscribe(created)));
+    // The source decides, not the way the folder was created (rule 8): a folder subscribed
+    // there is subscribed here, INBOX included; one that is not is unsubscribed only when this
+    // pass created it subscribed (a target folder that was there keeps its owner's choice).
+    if (placed.subscribe && !made.subscribed) subscriptions.push(carrySubscription(ctx, created, () => trees.subscribe(created)));
+    else if (!placed.subscribe && entry.createOnTarget && made.subscribed) subscriptions.push(carrySubscription(ctx, created, () => trees.unsubscribe(created)));
     if (!placed.selectable) continue;
     const status = trees.sourceStatus.get(placed.source);
     tasks.push({entry: placed, ...(status ? {sourceStatus: status} : {})});
   }
   await Promise.all(subscriptions);
   if (ctx.signal.aborted) throw ctx.signal.reason;
+  logFolderOutcomes(ctx, previous);
   return tasks;
+}
+
+/**
+ * Every folder not migrated and every one renamed, in the log with its reason: on the first
+ * pass and whenever the list changes, so a log read after the batch says it once per change
+ * (the report and the detail view show the current lists at any time).
+ */
+function logFolderOutcomes(ctx: PassContext, previous: {unmigrated: readonly {source: string; reason: string}[]; renamed: readonly {source: string; target: string; reason: string}[]}): void {
+  const {state} = ctx;
+  const key = (item: {source: string; reason: string; target?: string}) => `${item.source}\u0000${item.target ?? ''}\u0000${item.reason}`;
+  const before = new Set([...previous.unmigrated.map(key), ...previous.renamed.map(key)]);
+  for (const folder of state.unmigratedFolders) {
+    if (!before.has(key(folder))) ctx.logger.warn('folder not migrated', {folder: folder.source, reason: folder.reason});
+  }
+  for (const folder of state.renamedFolders) {
+    if (!before.has(key(folder))) ctx.logger.info('folder renamed on the target', {folder: folder.source, target: folder.target, reason: folder.reason});
+  }
 }
 
 /** A subscription that cannot be carried over is worth a warning, not the mailbox. */
@@ -481,7 +570,37 @@ async function carrySubscription(ctx: PassContext, folder: string, command: () =
   }
 }
 
-async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: FolderPlanEntry, delimiter: string): Promise<string | undefined> {
+/** The folder as created: its name (a fallback one if the target refused the planned one) and
+ *  whether the CREATE left it subscribed (imapflow's mailboxCreate subscribes, CREATE does not). */
+interface CreatedFolder {
+  name: string;
+  subscribed: boolean;
+}
+
+function alreadyExists(error: MigrationError): boolean {
+  return /ALREADYEXISTS|already exists/i.test(`${error.serverText ?? ''} ${error.message}`);
+}
+
+async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: FolderPlanEntry, delimiter: string): Promise<CreatedFolder | undefined> {
+  let useRefused: MigrationError | undefined;
+  if (entry.createSpecialUse) {
+    const use = entry.createSpecialUse;
+    try {
+      await trees.createSpecialUse(entry.target, use);
+      noteSpecialUse(ctx.state, entry.source, entry.target, use, `created "${entry.target}" with the special-use attribute ${use} (CREATE-SPECIAL-USE, RFC 6154 section 3)`);
+      await checkSpecialUse(ctx, trees, entry.source, entry.target);
+      return {name: entry.target, subscribed: false};
+    } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const translated = ctx.translate('target', error, entry.target);
+      if (alreadyExists(translated)) return {name: entry.target, subscribed: false};
+      if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota') throw translated;
+      // RFC 6154 section 3: a server may refuse the attribute ([USEATTR]); the folder still
+      // has to exist, so it is created without it and the note says so.
+      useRefused = translated;
+      ctx.logger.warn('the target refused CREATE with USE; creating the folder without the attribute', {folder: entry.source, target: entry.target, use, error: translated.message});
+    }
+  }
   let name: string | undefined = entry.target;
   let lastError: MigrationError | undefined;
   for (let attempt = 1; name !== undefined; attempt++) {
@@ -490,11 +609,16 @@ async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: F
       if (name !== entry.target) {
         ctx.state.renamedFolders.push({source: entry.source, target: name, reason: `the target refused "${entry.target}"${lastError?.serverText ? ` (${lastError.serverText})` : ''}`});
       }
-      return name;
+      if (useRefused && entry.createSpecialUse) {
+        const said = useRefused.serverText ? ` (server said: ${useRefused.serverText})` : '';
+        noteSpecialUse(ctx.state, entry.source, name, entry.createSpecialUse, `the target refused to create "${entry.target}" with the special-use attribute ${entry.createSpecialUse}${said}; created it without`);
+      }
+      await checkSpecialUse(ctx, trees, entry.source, name);
+      return {name, subscribed: trees.createSubscribes};
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const translated = ctx.translate('target', error, name);
-      if (/ALREADYEXISTS|already exists/i.test(`${translated.serverText ?? ''} ${translated.message}`)) return name;
+      if (alreadyExists(translated)) return {name, subscribed: false};
       if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota') throw translated;
       lastError = translated;
       name = fallbackFolderName(entry.target, delimiter, attempt);
@@ -506,6 +630,38 @@ async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: F
     `the target refused to create "${entry.target}"${lastError?.serverText ? ` (server said: ${lastError.serverText})` : ''}; create it by hand or exclude it`,
   );
   return undefined;
+}
+
+/** The renamed-list note on how a special-use folder was created (kept on later passes). */
+function noteSpecialUse(state: MailboxState, source: string, target: string, use: string, reason: string): void {
+  const index = state.renamedFolders.findIndex((folder) => folder.source === source);
+  const note = {source, target, reason, specialUse: use};
+  if (index >= 0) state.renamedFolders[index] = note;
+  else state.renamedFolders.push(note);
+}
+
+/**
+ * After creating a folder a special-use note is about, asks the target whether it marks the
+ * folder with the kind now (Dovecot does for a `special_use` mailbox once it exists) and says so
+ * in the note: a folder that is not marked will not be used for its kind by the users' clients.
+ */
+async function checkSpecialUse(ctx: PassContext, trees: FolderTrees, source: string, target: string): Promise<void> {
+  const note = ctx.state.renamedFolders.find((folder) => folder.source === source && folder.specialUse !== undefined);
+  if (!note) return;
+  const use = note.specialUse!;
+  let listed: ListedAttributes | undefined;
+  try {
+    listed = await trees.listOne(target);
+  } catch (error) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.logger.debug('could not list a folder just created', {folder: target, error: String(error)});
+  }
+  const marked = listed?.flags.some((flag) => flag.toLowerCase() === use.toLowerCase()) === true;
+  note.target = target;
+  note.reason += marked
+    ? `; the target marks it ${use}`
+    : `; the target does not mark it ${use}${listed ? '' : ' (it could not be listed)'}: make it the ${use} folder on the target by hand, or clients will not use it as such`;
+  ctx.logger.info('special-use folder created', {folder: source, target, use, marked});
 }
 
 function noteUnmigrated(state: MailboxState, source: string, reason: string): void {

@@ -93,8 +93,9 @@ export async function listFolders(role: EndpointRole, session: RawImapSession, s
       const flags = entry.flags.filter((flag) => flag.toLowerCase() !== '\\subscribed');
       const has = (wanted: string) => flags.some((flag) => flag.toLowerCase() === wanted);
       if (has('\\nonexistent') && !has('\\noselect')) flags.push('\\Noselect');
-      // imapflow reports INBOX as subscribed whatever the server says.
-      const subscribed = isSubscribed(entry.flags) || (path === 'INBOX' && !has('\\nonexistent'));
+      // What the server says, INBOX included (imapflow would report INBOX as subscribed
+      // whatever the server says, and then a target INBOX nobody subscribed looks done).
+      const subscribed = isSubscribed(entry.flags);
       folders.push({path, delimiter: entry.delimiter, flags, ...(subscribed ? {subscribed: true} : {})});
     }
     return {folders, namespace, status: statusByPath, capabilities};

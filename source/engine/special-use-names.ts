@@ -32,6 +32,20 @@ export const SPECIAL_USES: readonly SpecialUse[] = [
 /** Kinds whose folders hold real messages and are mapped onto the target's folder of that kind. */
 export const MAPPED_SPECIAL_USES: readonly SpecialUse[] = ['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive'];
 
+/**
+ * The name a kind's folder gets on a target that has no folder of the kind and no
+ * CREATE-SPECIAL-USE: RFC 6154's example names, which are also Dovecot's defaults (its
+ * `mailbox Sent { special_use = \Sent }` blocks mark the folder once it is created under that
+ * name) and what most servers and clients look for.
+ */
+export const CONVENTIONAL_NAMES: Readonly<Record<'\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive', string>> = {
+  '\\Sent': 'Sent',
+  '\\Drafts': 'Drafts',
+  '\\Trash': 'Trash',
+  '\\Junk': 'Junk',
+  '\\Archive': 'Archive',
+};
+
 /** Kinds that only show messages stored in other folders (RFC 6154 \All and \Flagged, RFC 8457 \Important). */
 export const VIRTUAL_SPECIAL_USES: readonly SpecialUse[] = ['\\All', '\\Flagged', '\\Important'];
 
@@ -193,14 +207,16 @@ const COMMON_NAMES: Record<'\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Arc
 };
 
 /** Names that only mean a virtual folder directly under [Gmail] / [Google Mail] (Gmail's web UI
- *  languages); a user's own top-level "Important" or "Starred" folder is a real folder. */
+ *  languages) on a server that is Gmail; a user's own top-level "Important" or "Starred"
+ *  folder, or anything under a [Gmail] folder on another server, is a real folder. */
 const GMAIL_ONLY_NAMES: Record<'\\All' | '\\Flagged' | '\\Important', string[]> = {
   '\\All': ['All Mail', 'Alle Nachrichten', 'Tutti i messaggi', 'Tous les messages', 'Todos', 'Wszystkie', 'Вся почта'],
   '\\Flagged': ['Starred', 'Markiert', 'Speciali', 'Suivis', 'Destacados', 'Com estrela', 'Oznaczone gwiazdką', 'Помеченные'],
   '\\Important': ['Important', 'Wichtig', 'Importanti', 'Importants', 'Importantes', 'Ważne', 'Важное'],
 };
 
-/** The parent folders under which Gmail keeps its system folders. */
+/** The parent folders under which Gmail keeps its system folders. Only on a source that is
+ *  Gmail (X-GM-EXT-1): elsewhere a folder called [Gmail] is the user's own. */
 export const GMAIL_ROOTS: readonly string[] = ['[Gmail]', '[Google Mail]'];
 
 /** Case-, composition- and whitespace-insensitive form used for every name comparison here. */

@@ -17,7 +17,7 @@ import type {FolderCheckpoint, MailboxState} from '../store/state-schema.js';
 import type {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchDefinition} from './batch-model.js';
 import {folderUnchanged} from './folder-status.js';
-import {planFolders} from './folder-mapping.js';
+import {carryCreatedSpecialUse, planFolders} from './folder-mapping.js';
 import {hasCapability, listFolders, ListingFailure, missingCapabilities, SOURCE_STATUS, TARGET_STATUS, type FolderListing} from './raw-folder-listing.js';
 import type {MigrationRow} from './migration-csv.js';
 import type {PassKind} from './pass-context.js';
@@ -165,12 +165,15 @@ export function compareWithCheckpoints(state: MailboxState, batch: BatchDefiniti
     target: {folders: target.folders, namespace: target.namespace, supportsCreateSpecialUse: target.capabilities.has('CREATE-SPECIAL-USE')},
     ...(state.identity.userRoot ? {userRoot: state.identity.userRoot} : {}),
     excluded: batch.settings.excludedFolders,
+    sourceIsGmail: source.capabilities.has('X-GM-EXT-1'),
+    targetIsGmail: target.capabilities.has('X-GM-EXT-1'),
   });
   const reasons: string[] = [];
   const staleTargets: FolderCheckpoint[] = [];
   const checkpoints: FolderCheckpoint[] = [];
   if (JSON.stringify(plan.unmigrated) !== JSON.stringify(state.unmigratedFolders)) reasons.push('the folders that are not migrated changed');
-  if (JSON.stringify(plan.renamed) !== JSON.stringify(state.renamedFolders)) reasons.push('the renamed folders changed');
+  // As the full pass records them: with the notes on how special-use folders were created.
+  if (JSON.stringify(carryCreatedSpecialUse(state.renamedFolders, plan)) !== JSON.stringify(state.renamedFolders)) reasons.push('the renamed folders changed');
   const subscribed = new Set(target.folders.filter((folder) => folder.subscribed).map((folder) => folder.path));
   for (const entry of plan.entries) {
     const checkpoint = entry.selectable ? state.folders[entry.source] : undefined;

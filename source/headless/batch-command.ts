@@ -15,7 +15,7 @@ import {createFileLogger, type Logger} from '../log/logger.js';
 import {redact} from '../log/secret-redaction.js';
 import {BatchStore} from '../store/batch-store.js';
 import {batchLogFile, defaultStateDir} from '../store/state-dir.js';
-import {ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, toCsv} from './batch-report.js';
+import {FOLDER_COLUMNS, ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, folderRows, toCsv} from './batch-report.js';
 import {
   ENDPOINT_FLAG_HELP,
   FlagError,
@@ -419,10 +419,13 @@ async function runOrPost(out: Output, stateDir: string, name: string, action: 's
 }
 
 function printEvents(out: Output, batch: OpenedBatch): () => void {
+  const folderLinesShown = new Set<string>();
   const offs = [
     batch.on('status', (event) => {
       if (out.json) out.record({event: 'status', ...event});
       else out.line(`${stamp()} ${event.emailAddress} ${event.from} -> ${event.to}${event.error ? `: ${formatError(event.error)}` : ''}`);
+      // A pass that fails after planning the folders has still decided about them.
+      if (event.to === 'Failed') printFolderOutcomes(out, batch, event.emailAddress, folderLinesShown);
     }),
     batch.on('retry', (event) => {
       if (out.json) out.record({event: 'retry', ...event});
@@ -439,9 +442,27 @@ function printEvents(out: Output, batch: OpenedBatch): () => void {
     batch.on('pass-finished', (event) => {
       if (out.json) out.record({event: 'pass-finished', ...event});
       else out.line(`${stamp()} ${event.emailAddress} ${event.kind} pass done: ${event.copied} copied, ${event.flagsUpdated} flag updates, ${(event.ms / 1000).toFixed(1)} s`);
+      printFolderOutcomes(out, batch, event.emailAddress, folderLinesShown);
     }),
   ];
   return () => offs.forEach((off) => off());
+}
+
+/**
+ * The folders of a mailbox that were not migrated, renamed, or created for a special use, each
+ * once per process (again only when its reason changes): nothing about a folder is silent.
+ */
+function printFolderOutcomes(out: Output, batch: OpenedBatch, emailAddress: string, shown: Set<string>): void {
+  const detail = batch.getMailboxDetail(emailAddress);
+  if (!detail) return;
+  for (const row of folderRows(detail.emailAddress, detail.unmigratedFolders, detail.renamedFolders)) {
+    const key = `${row.emailAddress}\u0000${row.outcome}\u0000${row.source}\u0000${row.target}\u0000${row.reason}`;
+    if (shown.has(key)) continue;
+    shown.add(key);
+    if (out.json) out.record({event: 'folder', ...row});
+    else if (row.outcome === 'not-migrated') out.line(`${stamp()} ${row.emailAddress} folder not migrated: ${row.source}: ${row.reason}`);
+    else out.line(`${stamp()} ${row.emailAddress} folder ${row.source} -> ${row.target}: ${row.reason}`);
+  }
 }
 
 function stamp(): string {
@@ -526,12 +547,14 @@ async function report(out: Output, stateDir: string, name: string, flags: Flags)
     const files = {
       mailboxesCsv: join(flags.out, `${name}-mailboxes.csv`),
       itemsCsv: join(flags.out, `${name}-items.csv`),
+      foldersCsv: join(flags.out, `${name}-folders.csv`),
       json: join(flags.out, `${name}-report.json`),
     };
     await writeFile(files.mailboxesCsv, toCsv(built.mailboxes, MAILBOX_COLUMNS));
     await writeFile(files.itemsCsv, toCsv(built.items, ITEM_COLUMNS));
+    await writeFile(files.foldersCsv, toCsv(built.folders, FOLDER_COLUMNS));
     await writeFile(files.json, JSON.stringify(built, null, 2) + '\n');
-    out.done({report: files}, `wrote ${files.mailboxesCsv}, ${files.itemsCsv} and ${files.json}`);
+    out.done({report: files}, `wrote ${files.mailboxesCsv}, ${files.itemsCsv}, ${files.foldersCsv} and ${files.json}`);
     return EXIT.ok;
   }
   const format = flags.format ?? (flags.json ? 'json' : 'csv');

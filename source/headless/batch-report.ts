@@ -34,6 +34,20 @@ export interface ItemReportRow {
   reason: string;
 }
 
+/**
+ * One folder that was not migrated as it is: not migrated at all (with the reason), created under
+ * another name, or a special-use folder and how it was created on the target.
+ */
+export interface FolderReportRow {
+  emailAddress: string;
+  outcome: 'not-migrated' | 'renamed' | 'special-use';
+  source: string;
+  /** empty for a folder that was not migrated */
+  target: string;
+  specialUse: string;
+  reason: string;
+}
+
 export interface BatchReport {
   batch: string;
   generatedAt: string;
@@ -43,11 +57,33 @@ export interface BatchReport {
   items: ItemReportRow[];
   /** Items beyond the per-mailbox list limit, counted but not listed. */
   unlistedItems: number;
+  /** Every folder not migrated, renamed, or created for a special use, per mailbox. */
+  folders: FolderReportRow[];
+}
+
+/** The folder rows of one mailbox (also printed by `batch start` as passes finish). */
+export function folderRows(
+  emailAddress: string,
+  unmigrated: readonly {source: string; reason: string}[],
+  renamed: readonly {source: string; target: string; reason: string; specialUse?: string}[],
+): FolderReportRow[] {
+  return [
+    ...unmigrated.map((folder) => ({emailAddress, outcome: 'not-migrated' as const, source: folder.source, target: '', specialUse: '', reason: folder.reason})),
+    ...renamed.map((folder) => ({
+      emailAddress,
+      outcome: folder.specialUse ? ('special-use' as const) : ('renamed' as const),
+      source: folder.source,
+      target: folder.target,
+      specialUse: folder.specialUse ?? '',
+      reason: folder.reason,
+    })),
+  ];
 }
 
 export function buildReport(state: BatchState): BatchReport {
   const mailboxes: MailboxReportRow[] = [];
   const items: ItemReportRow[] = [];
+  const folders: FolderReportRow[] = [];
   let unlistedItems = 0;
   for (const mailbox of Object.values(state.mailboxes)) {
     const totals = mailboxTotals(mailbox);
@@ -85,6 +121,7 @@ export function buildReport(state: BatchState): BatchReport {
       }
     }
     unlistedItems += mailbox.skippedOverflow + mailbox.failedOverflow;
+    folders.push(...folderRows(mailbox.identity.emailAddress, mailbox.unmigratedFolders, mailbox.renamedFolders));
   }
   return {
     batch: state.batch.name,
@@ -94,6 +131,7 @@ export function buildReport(state: BatchState): BatchReport {
     mailboxes,
     items,
     unlistedItems,
+    folders,
   };
 }
 
@@ -116,3 +154,7 @@ export const MAILBOX_COLUMNS = [
 export const ITEM_COLUMNS = [
   'emailAddress', 'outcome', 'folder', 'uid', 'count', 'size', 'date', 'subject', 'reason',
 ] as const satisfies readonly (keyof ItemReportRow)[];
+
+export const FOLDER_COLUMNS = [
+  'emailAddress', 'outcome', 'source', 'target', 'specialUse', 'reason',
+] as const satisfies readonly (keyof FolderReportRow)[];

@@ -18,6 +18,10 @@ export interface DovecotConfigInput {
   separator: '/' | '.';
   prefix: '' | 'INBOX.';
   specialUse: Partial<Record<SpecialUseRole, string>>;
+  /** Dovecot's `auto` for those folders: 'subscribe' (default) creates and subscribes them at
+   *  login; 'no' leaves them unlisted until a client CREATEs one, which then carries its
+   *  special_use attribute (a target whose special folders do not exist yet). */
+  specialUseAuto?: 'subscribe' | 'create' | 'no';
   mailUid: number;
   mailGid: number;
   /** set when not running as root: every dovecot service then runs as this user */
@@ -54,7 +58,7 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
   // the default Maildir++ layout is what '.'-separator servers (Courier style) look like.
   const mailLocation = input.separator === '/' ? 'maildir:~/Maildir:LAYOUT=fs' : 'maildir:~/Maildir';
   const specialUseLines = Object.entries(input.specialUse).map(
-    ([role, name]) => `  mailbox ${quote(name)} {\n    special_use = ${role}\n    auto = subscribe\n  }`,
+    ([role, name]) => `  mailbox ${quote(name)} {\n    special_use = ${role}\n    auto = ${input.specialUseAuto ?? 'subscribe'}\n  }`,
   );
   const unprivileged = input.unprivilegedUser
     ? [

@@ -28,6 +28,8 @@ export interface DovecotOptions {
   prefix?: '' | 'INBOX.';
   /** special-use folders the server advertises (RFC 6154) and auto-creates. Default: Sent, Drafts, Trash, Junk, Archive with those plain names. */
   specialUse?: Partial<Record<SpecialUseRole, string>>;
+  /** Dovecot's `auto` for the special-use folders (see DovecotConfigInput); default 'subscribe' */
+  specialUseAuto?: 'subscribe' | 'create' | 'no';
   /** extra dovecot.conf lines appended at the end (for tests of odd server setups) */
   extraConfig?: string;
   /** where the server's temp dir (config, logs, mail) goes; default os.tmpdir() */
@@ -410,6 +412,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
           dir, imapPort: imapPort!, imapsPort: imapsPort!, separator, prefix, specialUse,
           mailUid: owner.uid, mailGid: owner.gid, unprivilegedUser: owner.unprivilegedUser, unprivilegedGroup: owner.unprivilegedGroup,
           extraConfig: options.extraConfig,
+          ...(options.specialUseAuto ? { specialUseAuto: options.specialUseAuto } : {}),
         }),
       );
       const instance = new DovecotInstance(options.role, dir, imapPort!, imapsPort!, separator, prefix, specialUse, masterPassword);

@@ -21,8 +21,8 @@ export interface DetailDocument {
 }
 
 /** Long reasons and hints are what the admin opened the detail for: wrap them, up to 3 lines. */
-function wrapped(text: string, tone: LineTone, width: number, glyphs: Glyphs, indent: string): DetailLine[] {
-  return wrapText(text, width, {indent, maxLines: 3, ellipsis: glyphs.ellipsis}).map((line) => ({text: line, tone}));
+function wrapped(text: string, tone: LineTone, width: number, glyphs: Glyphs, indent: string, maxLines = 3): DetailLine[] {
+  return wrapText(text, width, {indent, maxLines, ellipsis: glyphs.ellipsis}).map((line) => ({text: line, tone}));
 }
 
 function itemLines(item: ItemRecord, tone: LineTone, width: number, glyphs: Glyphs): DetailLine[] {
@@ -89,13 +89,15 @@ export function detailDocument(
   }
 
   if (detail.renamedFolders.length > 0) {
-    section(`Renamed folders (${detail.renamedFolders.length})`);
-    for (const folder of detail.renamedFolders) push(`  ${folder.source} ${glyphs.arrow} ${folder.target}: ${singleLine(folder.reason)}`);
+    const specialUse = detail.renamedFolders.some((folder) => folder.specialUse !== undefined);
+    section(`${specialUse ? 'Renamed and special-use folders' : 'Renamed folders'} (${detail.renamedFolders.length})`);
+    // Wrapped: the reason says what the target did (e.g. whether it marks a folder \Sent).
+    for (const folder of detail.renamedFolders) lines.push(...wrapped(`  ${folder.source} ${glyphs.arrow} ${folder.target}: ${singleLine(folder.reason)}`, 'plain', width, glyphs, '      ', 6));
   }
 
   section(`Folders not migrated (${detail.unmigratedFolders.length})`);
   if (detail.unmigratedFolders.length === 0) push('  none', 'dim');
-  for (const folder of detail.unmigratedFolders) push(`  ${folder.source}: ${singleLine(folder.reason)}`, 'warn');
+  for (const folder of detail.unmigratedFolders) lines.push(...wrapped(`  ${folder.source}: ${singleLine(folder.reason)}`, 'warn', width, glyphs, '      ', 6));
 
   section(`Skipped items (${detail.skipped.length})`);
   if (detail.skipped.length === 0) push('  none', 'dim');
