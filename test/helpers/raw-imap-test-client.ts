@@ -45,6 +45,8 @@ export class RawTestClient {
       for (const waiting of this.queue.splice(0)) waiting.reject(this.failure);
     };
     socket.on('error', fail);
+    // A rejection nobody waits for (the LOGOUT's, once the server has closed) is not an error.
+    socket.on('end', () => socket.destroy());
     socket.on('close', () => fail(new Error(`${this.label}: connection closed`)));
   }
 
