@@ -310,6 +310,8 @@ describe('hostile-message corpus against real Dovecot', {timeout: 240_000}, () =
     const killed = await child.exited;
     assert.equal(killed.signal, 'SIGKILL', `killed in the middle of the big folder (it finished first?)\n${describeResult(killed)}`);
     t.diagnostic(`killed with ${atKill} of ${corpus.bigFolderCount} messages of "${corpus.bigFolder}" on the target`);
+    const atKillState = mailboxOf(await readBatchState(stateDir, 'resume'), RESUME_TARGET).folders[corpus.bigFolder];
+    t.diagnostic(`checkpoint on disk after the kill: ${JSON.stringify(atKillState ?? null)}; files on the target now ${bigFolderFilesOnTarget(RESUME_TARGET)}`);
 
     let last = await runMailferry(args, {env, timeoutMs: 120_000});
     for (let run = 1; run < 3 && last.code !== 0; run++) last = await runMailferry(args, {env, timeoutMs: 120_000});

@@ -80,7 +80,18 @@ export function compareClientViews(source: ClientView, target: ClientView, optio
     const changedUnmatched = Math.min(changedCount, unmatchedTarget.length);
     const extra = unmatchedTarget.slice(changedUnmatched);
     if (missing.length) problems.push(`folder ${JSON.stringify(folder.path)}: ${missing.length} message(s) missing or different on the target: ${missing.slice(0, 12).join(', ')}`);
-    if (extra.length) problems.push(`folder ${JSON.stringify(folder.path)} -> ${JSON.stringify(targetPath)}: ${extra.length} extra or duplicate message(s) on the target (target UIDs ${extra.slice(0, 8).map((m) => m.uid).join(', ')})`);
+    if (extra.length) {
+      // A duplicate has the bytes of a source message: name its case.
+      const described = extra.map((m) => {
+        const original = want.get(keyOf(m))?.[0];
+        return original ? `${caseOf(folder.path, original.uid)} again as target UID ${m.uid}` : `target UID ${m.uid} (no source counterpart)`;
+      });
+      const uids = extra.map((m) => m.uid);
+      problems.push(
+        `folder ${JSON.stringify(folder.path)} -> ${JSON.stringify(targetPath)}: ${extra.length} extra or duplicate message(s) on the target ` +
+          `(target UIDs ${Math.min(...uids)}..${Math.max(...uids)}): ${described.slice(0, 3).join(', ')}${extra.length > 3 ? `, ..., ${described[described.length - 1]}` : ''}`,
+      );
+    }
 
     const dropped = options.droppedKeywords?.(targetPath) ?? new Set<string>();
     const describe = (message: ViewMessage, strip: boolean) =>
