@@ -256,6 +256,7 @@ describe('hostile-message corpus against real Dovecot', {timeout: 240_000}, () =
   });
 
   it('shows every listed case with its reason in the report, the detail view and the log', async () => {
+    // The detail document is built from the state the way the batch runner's getMailboxDetail does.
     const state = await readBatchState(stateDir, 'corpus');
     const mailbox = mailboxOf(state, TARGET);
     const report = JSON.stringify(buildReport(state));
@@ -273,7 +274,7 @@ describe('hostile-message corpus against real Dovecot', {timeout: 240_000}, () =
     assert.ok(listed.length > 0, 'something is listed');
     for (const entry of listed) check(`${entry.kind} ${entry.caseName} (reason)`, entry.item.reason);
     for (const folder of mailbox.renamedFolders) check(`renamed folder ${folder.source} (reason)`, folder.reason);
-    assert.deepEqual(missing, [], 'every listed case appears with its reason everywhere');
+    assert.deepEqual(missing, [], `every listed case appears with its reason everywhere (the log has ${log.split('\n').filter(Boolean).length} lines)`);
   });
 
   it('a second pass appends nothing and leaves the target equal', async () => {
