@@ -65,6 +65,9 @@ interface CheckInput {
  */
 export async function checkFutureDates(ctx: PassContext, input: CheckInput): Promise<void> {
   await input.selectControl();
+  // The messages went in over other connections; a session that had the folder selected already
+  // sees them only after its next sync (RFC 3501 section 6.1.2: NOOP is the way to ask for it).
+  await ctx.target.noop();
   const uids = [...input.dates.keys()];
   const sourceFacts: {uid: number; messageId?: string; size: number; subject?: string}[] = [];
   // Collected first: no command may run on a client inside its own fetch loop.
