@@ -314,6 +314,8 @@ describe('hostile-message corpus against real Dovecot', {timeout: 240_000}, () =
     const atKillState = mailboxOf(await readBatchState(stateDir, 'resume'), RESUME_TARGET).folders[corpus.bigFolder];
     t.diagnostic(`checkpoint on disk after the kill: ${JSON.stringify(atKillState ?? null)}; files on the target now ${bigFolderFilesOnTarget(RESUME_TARGET)}`);
 
+    // Restarted at once, like a supervisor would: the dead process's APPENDs still in the
+    // server's input buffers are committed over the next seconds (Dovecot keeps reading them).
     let last = await runMailferry(args, {env, timeoutMs: 120_000});
     for (let run = 1; run < 3 && last.code !== 0; run++) last = await runMailferry(args, {env, timeoutMs: 120_000});
     assert.equal(last.code, 0, `batch start resume after the kill:\n${describeResult(last)}`);
