@@ -20,6 +20,7 @@ import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
 import {folderUnchanged, type FolderStatusHint} from './folder-status.js';
+import {checkFutureDates, FutureDates} from './internal-date-check.js';
 import {streamCopy, type StreamLane} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
@@ -264,7 +265,12 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
     if (firstCheckpoint) ctx.report.markDirty();
     marked.catch(() => {});
     await ctx.widenPool();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {})});
+    const futureDates = new FutureDates();
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, futureDates, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {})});
+    const future = futureDates.copied((uid) => done.has(uid));
+    if (future.size > 0 && !ctx.signal.aborted) {
+      await guard(ctx, 'target', entry.target, () => checkFutureDates(ctx, {folder, targetPath: entry.target, dates: future, selectControl}));
+    }
   }
 
   // A stop can end the copy early without an error (a lane asks for work after it): the folder
@@ -304,6 +310,8 @@ interface CopyInput {
   marked: Promise<void>;
   /** Selects the folder on imapflow's source connection (the buffered path reads from it). */
   selectSource(): Promise<void>;
+  /** Copied messages dated in the future, to read back from the target afterwards. */
+  futureDates: FutureDates;
   /** See FolderAhead. */
   openNext?(): void;
 }
@@ -412,6 +420,7 @@ async function copyStreamed(
       ...(input.openNext ? {onAllFetchesWritten: input.openNext} : {}),
       signal: ctx.signal,
       translate: (role, error) => ctx.translate(role, error, role === 'source' ? folder : entry.target),
+      onMessageDate: (uid, internalDate) => input.futureDates.note(uid, internalDate),
       onAppended: (appended) => {
         for (const uid of appended) {
           done.add(uid);
@@ -495,6 +504,7 @@ async function copyChunk(
     const flags = splitFlags(message.flags ?? [], input.permanentFlags);
     for (const keyword of flags.dropped) droppedKeywords.add(keyword);
     const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
+    input.futureDates.note(uid, internalDate);
     try {
       await input.marked;
       await ctx.pool.push({

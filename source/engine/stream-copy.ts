@@ -39,6 +39,8 @@ export interface StreamCopyInput {
   translate(role: 'source' | 'target', error: unknown): MigrationError;
   /** The target stored these messages (one APPEND command). */
   onAppended(uids: number[]): void;
+  /** A message's source INTERNALDATE as it arrives (internal-date-check.ts reads future ones back). */
+  onMessageDate?(uid: number, internalDate: string): void;
   /**
    * Every chunk of the folder is taken and every FETCH written (called once, and never if a lane
    * fails first): commands written to a lane from now on run after its FETCHes, e.g. the next
@@ -133,6 +135,7 @@ async function runLane(
   const consumer = {
     begin: (uid: number, size: number, flags: string[], internalDate: string) => {
       arrived.add(uid);
+      input.onMessageDate?.(uid, internalDate);
       writer.startMessage(uid, size, input.targetFlags(flags), internalDate);
     },
     data: (chunk: Buffer) => writer.data(chunk),

@@ -34,6 +34,11 @@ export interface DovecotOptions {
   extraConfig?: string;
   /** where the server's temp dir (config, logs, mail) goes; default os.tmpdir() */
   parentDir?: string;
+  /**
+   * TZ of the server processes (e.g. 'America/St_Johns'): Dovecot's default import_environment
+   * passes TZ on, so INTERNALDATE answers carry that offset. Default: this process's TZ.
+   */
+  timeZone?: string;
 }
 
 export interface DovecotServer {
@@ -274,6 +279,7 @@ class DovecotInstance implements DovecotServer {
     readonly prefix: '' | 'INBOX.',
     readonly specialUse: Readonly<Partial<Record<SpecialUseRole, string>>>,
     readonly masterPassword: string,
+    private readonly timeZone?: string,
   ) {
     this.paths = dovecotPaths(dir);
     this.caCertPath = this.paths.cert;
@@ -312,7 +318,8 @@ class DovecotInstance implements DovecotServer {
     try {
       // -F keeps the master in the foreground as our child, so we always know its pid; detached
       // gives it its own process group, so stop() can signal every dovecot process at once.
-      child = spawn(binary, ['-F', '-c', this.paths.config], { detached: true, stdio: ['ignore', stderrFd, stderrFd] });
+      const env = this.timeZone === undefined ? process.env : { ...process.env, TZ: this.timeZone };
+      child = spawn(binary, ['-F', '-c', this.paths.config], { detached: true, env, stdio: ['ignore', stderrFd, stderrFd] });
     } finally {
       closeSync(stderrFd);
     }
@@ -415,7 +422,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
           ...(options.specialUseAuto ? { specialUseAuto: options.specialUseAuto } : {}),
         }),
       );
-      const instance = new DovecotInstance(options.role, dir, imapPort!, imapsPort!, separator, prefix, specialUse, masterPassword);
+      const instance = new DovecotInstance(options.role, dir, imapPort!, imapsPort!, separator, prefix, specialUse, masterPassword, options.timeZone);
       for (const [login, password] of Object.entries(options.users ?? {})) await instance.addUser(login, password);
       try {
         await instance.launch();
