@@ -25,6 +25,7 @@ import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
 import type {RawImapSession} from '../imap/raw-session.js';
 import {MigrationError} from '../imap/imap-error.js';
+import {exactBody} from './exact-body.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
@@ -327,6 +328,7 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
       checkpoint.bytesDone += job.size;
       ctx.state.stats.appendCount++;
       ctx.report.progress();
+      if (job.changedReason) reportChanged(ctx, folder, job.uid, job.size, job.source, job.internalDate, job.changedReason);
       return;
     }
     checkpoint.failed++;
@@ -422,6 +424,11 @@ async function copyStreamed(
         checkpoint.done = done.toString();
         ctx.report.progress();
       },
+      onStoredUnchecked: (uids) => {
+        for (const uid of uids) {
+          reportChanged(ctx, folder, uid, sizes.get(uid) ?? 0, undefined, undefined, 'holds 0x80 bytes that may be NUL bytes on the source (BODY[] sends NUL as 0x80); the target stored it although mailferry withdrew its APPEND to copy it exactly');
+        }
+      },
     });
   } catch (error) {
     if (!(error instanceof UidAfterBodyError)) throw error;
@@ -496,16 +503,26 @@ async function copyChunk(
     for (const keyword of flags.dropped) droppedKeywords.add(keyword);
     const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
     try {
+      // NUL bytes: BODY[] may not have brought the message as stored (see exact-body.ts).
+      const exact = await guard(ctx, 'source', folder, () => exactBody({
+        source: ctx.source,
+        uid,
+        body: message.source!,
+        sourceBinary: ctx.source.capabilities.has('BINARY'),
+        targetBinary: ctx.target.capabilities.has('BINARY'),
+        maxCheckBytes: SLICE_BYTES,
+      }));
       await input.marked;
       await ctx.pool.push({
         sourceFolder: folder,
         targetPath: entry.target,
         uid,
-        size: message.source.length,
+        size: exact.body.length,
         budgetBytes: share,
         flags: flags.keep,
-        source: message.source,
+        source: exact.body,
         ...(internalDate ? {internalDate} : {}),
+        ...(exact.changed ? {changedReason: exact.changed} : {}),
       });
     } catch (error) {
       ctx.bytes.release(share + budgetLeft);
@@ -697,6 +714,20 @@ export async function guard<T>(ctx: PassContext, role: 'source' | 'target', fold
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw ctx.translate(role, error, folder);
   }
+}
+
+/** Lists a copied message as changed in transit, with the reason, and logs it. */
+function reportChanged(ctx: PassContext, folder: string, uid: number, size: number, body: Buffer | undefined, date: Date | undefined, reason: string): void {
+  const subject = body ? headerValue(body, 'subject') : undefined;
+  ctx.logger.warn('message copied but changed in transit', {folder, uid, reason});
+  ctx.report.changed({
+    folder,
+    uid,
+    size,
+    ...(date ? {date: date.toISOString()} : {}),
+    ...(subject ? {subject} : {}),
+    reason,
+  });
 }
 
 function formatMegabytes(bytes: number): string {

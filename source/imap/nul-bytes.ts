@@ -25,6 +25,13 @@ export class NulByteScanner implements BodyBytes {
   /** Continuation bytes the UTF-8 sequence open at the end of the last chunk still needs. */
   private pending = 0;
 
+  /** For the next body. */
+  reset(): void {
+    this.nul = false;
+    this.stray80 = false;
+    this.pending = 0;
+  }
+
   scan(chunk: Buffer): void {
     if (chunk.length === 0) return;
     if (!this.nul && chunk.indexOf(0) >= 0) this.nul = true;
