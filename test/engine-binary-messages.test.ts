@@ -10,7 +10,7 @@
 
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFile} from 'node:fs/promises';
+import {readFile, writeFile} from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
@@ -20,7 +20,8 @@ import {detailDocument} from '../source/ui/view-state/detail-lines.js';
 import {ASCII_GLYPHS} from '../source/ui/glyphs.js';
 import {startDovecot, type DovecotServer} from './helpers/dovecot-pair.js';
 import {openClient, serverCapabilities} from './helpers/seed-mailbox.js';
-import {TARGET_ADMIN_ENV, captureIo, makeWorkDir, pairCreateArgs, passFinishedLines, readBatchState, removeWorkDir, writeMigrationCsv} from './helpers/batch-fixture.js';
+import {TARGET_ADMIN_ENV, captureIo, makeWorkDir, pairCreateArgs, passFinishedLines, readBatchState, removeWorkDir, stateFile, writeMigrationCsv} from './helpers/batch-fixture.js';
+import type {BatchState} from '../source/store/state-schema.js';
 
 const PASSWORD = 'src-nul-Q7w2';
 const email = 'nul@example.test';
@@ -39,7 +40,8 @@ const MESSAGES: Record<string, Buffer> = {
     Buffer.from(header('binary-only', 'binary part only', 'multipart/mixed; boundary="b1"')),
     Buffer.from('--b1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 7bit\r\n\r\nsee attached\r\n'),
     Buffer.from('--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n'),
-    PAYLOAD,
+    // Above 4 KB: without LITERAL+ (LITERAL- only) this one waits for the server's "+".
+    Buffer.concat(Array.from({length: 400}, () => PAYLOAD)),
     Buffer.from('\r\n--b1--\r\n'),
   ]),
   // Base64, quoted-printable and a binary part with NULs: BINARY[] decodes the first two.
@@ -109,6 +111,32 @@ async function readBothForms(server: DovecotServer, login: string): Promise<Map<
       forms.set(id, {body, binary: message.source!});
     }
     return forms;
+  } finally {
+    await client.logout();
+  }
+}
+
+/** Sets \\Flagged on every INBOX message. */
+async function setFlagged(server: DovecotServer, login: string): Promise<void> {
+  const client = await openClient(server, login);
+  try {
+    await client.mailboxOpen('INBOX');
+    await client.messageFlagsAdd('1:*', ['\\Flagged']);
+  } finally {
+    await client.logout();
+  }
+}
+
+/** Message-IDs of the INBOX messages flagged \\Flagged. */
+async function flaggedIds(server: DovecotServer, login: string): Promise<string[]> {
+  const client = await openClient(server, login);
+  try {
+    await client.mailboxOpen('INBOX', {readOnly: true});
+    const ids: string[] = [];
+    for await (const message of client.fetch('1:*', {uid: true, flags: true, envelope: true})) {
+      if (message.flags?.has('\\Flagged')) ids.push(/<([^@]+)@/.exec(message.envelope?.messageId ?? '')?.[1] ?? '?');
+    }
+    return ids.sort();
   } finally {
     await client.logout();
   }
@@ -216,10 +244,25 @@ describe('messages with NUL and control bytes', {timeout: 240_000}, () => {
         assert.match(text, /NUL bytes arrived as 0x80/);
       }
 
-      // A second pass finds nothing to copy.
+      // A second pass finds nothing to copy, and carries a flag change to every copy, also to
+      // those stored larger (literal8: the target re-encoded their binary parts).
+      await setFlagged(source!, 'nul');
       const second = await runBatch(stateDir, ['sync-now', testCase.batch]);
       assert.equal(second.code, 0, second.out);
       assert.equal(passFinishedLines(second.stdout).reduce((sum, line) => sum + line.copied, 0), 0, second.out);
+      assert.deepEqual(await flaggedIds(target, email), [...sourceForms.keys()].sort(), 'every copy got \\Flagged');
+
+      // As after a crash between the APPENDs and the checkpoint: the folder in progress, nothing
+      // done. The next pass finds every copy on the target, including those stored larger.
+      const file = stateFile(stateDir, testCase.batch);
+      const crashed = JSON.parse(await readFile(file, 'utf8')) as BatchState;
+      const inbox = Object.values(crashed.mailboxes)[0]!.folders['INBOX']!;
+      Object.assign(inbox, {done: '', doneCount: 0, bytesDone: 0, inProgress: true});
+      await writeFile(file, JSON.stringify(crashed));
+      const resumed = await runBatch(stateDir, ['sync-now', testCase.batch]);
+      assert.equal(resumed.code, 0, resumed.out);
+      assert.equal(passFinishedLines(resumed.stdout).reduce((sum, line) => sum + line.copied, 0), 0, resumed.out);
+      assert.equal((await readBothForms(target, email)).size, sourceForms.size, 'no message copied twice');
     });
   }
 });

@@ -15,7 +15,7 @@ import {fetchKeys} from './folder-keys.js';
 import {syncFlagChanges} from './flag-sync.js';
 import {noteBodyReleased} from './large-body-gc.js';
 import {headerValue} from './message-headers.js';
-import {messageKey} from './message-key.js';
+import {messageKey, pairResized, type KeyedMessage} from './message-key.js';
 import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
@@ -68,6 +68,7 @@ function resetCheckpoint(checkpoint: FolderCheckpoint, target: string, sourceUid
   delete checkpoint.uidNext;
   delete checkpoint.highestModseq;
   delete checkpoint.inProgress;
+  delete checkpoint.resized;
 }
 
 export function mailboxItemsDone(ctx: PassContext): number {
@@ -238,7 +239,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
 
   if (reconcile && pendingUids.length > 0) {
     await selectControl();
-    const present = await findAlreadyCopied(ctx, folder, entry.target, done, pendingUids);
+    const present = await findAlreadyCopied(ctx, folder, entry.target, done, pendingUids, UidSet.parse(checkpoint.resized ?? ''));
     if (present.size > 0) {
       for (const uid of present) {
         done.add(uid);
@@ -504,15 +505,24 @@ async function copyChunk(
     const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
     try {
       // NUL bytes: BODY[] may not have brought the message as stored (see exact-body.ts).
+      const targetBinary = ctx.target.capabilities.has('BINARY');
       const exact = await guard(ctx, 'source', folder, () => exactBody({
         source: ctx.source,
         uid,
         body: message.source!,
         sourceBinary: ctx.source.capabilities.has('BINARY'),
-        targetBinary: ctx.target.capabilities.has('BINARY'),
+        targetBinary,
         maxCheckBytes: SLICE_BYTES,
       }));
       await input.marked;
+      if (targetBinary && exact.body.includes(0)) {
+        // It goes as literal8 and may be stored larger: on disk before the APPEND, so that the
+        // next pass pairs it with its copy whatever happens (see pairResized).
+        const resized = UidSet.parse(checkpoint.resized ?? '');
+        resized.add(uid);
+        checkpoint.resized = resized.toString();
+        await ctx.report.flushNow();
+      }
       await ctx.pool.push({
         sourceFolder: folder,
         targetPath: entry.target,
@@ -633,7 +643,7 @@ function noteDroppedKeywords(ctx: PassContext, target: string, keywords: Set<str
  * Source UIDs among `pending` whose copy is already on the target: per key, the target's copies
  * minus the source messages already checkpointed as done with that key.
  */
-async function findAlreadyCopied(ctx: PassContext, folder: string, target: string, done: UidSet, pending: number[]): Promise<Set<number>> {
+async function findAlreadyCopied(ctx: PassContext, folder: string, target: string, done: UidSet, pending: number[], resized: UidSet): Promise<Set<number>> {
   const sourceKeys = await guard(ctx, 'source', folder, () => fetchKeys(ctx.source, '1:*'));
   const targetKeys = await guard(ctx, 'target', target, () => fetchKeys(ctx.target, '1:*'));
   const available = new Map<string, number>();
@@ -641,11 +651,15 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
     const key = messageKey(message);
     available.set(key, (available.get(key) ?? 0) + 1);
   }
+  // Messages appended as literal8 may have another size on the target (see pairResized).
+  const resizedDone: KeyedMessage[] = [];
+  const resizedPending: KeyedMessage[] = [];
   for (const message of sourceKeys) {
     if (!done.has(message.uid)) continue;
     const key = messageKey(message);
     const count = available.get(key);
     if (count) available.set(key, count - 1);
+    else if (resized.has(message.uid)) resizedDone.push(message);
   }
   const pendingSet = new Set(pending);
   const present = new Set<number>();
@@ -656,7 +670,25 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
     if (count) {
       available.set(key, count - 1);
       present.add(message.uid);
+    } else if (resized.has(message.uid)) {
+      resizedPending.push(message);
     }
+  }
+  if (resizedPending.length > 0) {
+    // The target messages no key claimed; copies of done messages are taken first, so that a
+    // pending message is never taken for copied because of another message's copy.
+    const left: KeyedMessage[] = [];
+    for (const message of targetKeys) {
+      const key = messageKey(message);
+      const count = available.get(key);
+      if (!count) continue;
+      available.set(key, count - 1);
+      left.push(message);
+    }
+    const pairs = new Map<number, number>();
+    pairResized(resizedDone, left, () => true, pairs);
+    pairResized(resizedPending, left, () => true, pairs);
+    for (const message of resizedPending) if (pairs.has(message.uid)) present.add(message.uid);
   }
   return present;
 }

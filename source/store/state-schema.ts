@@ -32,6 +32,12 @@ export interface FolderCheckpoint {
   /** Set (and flushed) before the first APPEND of a pass; found set after a crash → reconcile with the target. */
   inProgress?: boolean;
   lastPassAt?: string;
+  /**
+   * UidSet serialized: source UIDs appended as literal8 (NUL bytes, RFC 3516), whose copies may
+   * have another RFC822.SIZE (the target may re-encode binary parts): matched without the size
+   * (message-key.ts). Written before such an APPEND.
+   */
+  resized?: string;
 }
 
 /** Item and byte counts are not here: they are derived from the folder checkpoints (mailbox-totals.ts). */
