@@ -27,6 +27,8 @@ export interface AppendJob {
   internalDate?: Date;
   source: Buffer;
   subject?: string;
+  /** Not byte for byte what the source has: listed as changed in transit once appended. */
+  changedReason?: string;
 }
 
 export type AppendResult = {ok: true; targetUid?: number} | {ok: false; error: MigrationError};

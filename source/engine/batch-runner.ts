@@ -130,6 +130,7 @@ export class BatchRunner implements BatchControl {
       })),
       skipped: [...mailbox.skipped],
       failed: [...mailbox.failed],
+      changed: [...mailbox.changed],
       errors: [...mailbox.errors],
       unmigratedFolders: [...mailbox.unmigratedFolders],
       renamedFolders: [...mailbox.renamedFolders],
@@ -460,6 +461,12 @@ export class BatchRunner implements BatchControl {
       failed: (item: ItemRecord) => {
         if (!pushBounded(mailbox.failed, item, MAX_ITEMS)) mailbox.failedOverflow++;
         this.emitter.emit('item-failed', {emailAddress, item});
+        this.dirty = true;
+        this.options.store.markDirty();
+      },
+      changed: (item: ItemRecord) => {
+        if (!pushBounded(mailbox.changed, item, MAX_ITEMS)) mailbox.changedOverflow++;
+        this.emitter.emit('item-changed', {emailAddress, item});
         this.dirty = true;
         this.options.store.markDirty();
       },

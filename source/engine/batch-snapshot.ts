@@ -40,6 +40,8 @@ export interface MailboxDetail {
   readonly folders: readonly FolderProgress[];
   readonly skipped: readonly ItemRecord[];
   readonly failed: readonly ItemRecord[];
+  /** Copied, but not byte for byte, each with the reason. */
+  readonly changed: readonly ItemRecord[];
   readonly errors: readonly ErrorRecord[];
   readonly unmigratedFolders: readonly UnmigratedFolder[];
   readonly renamedFolders: readonly RenamedFolder[];

@@ -8,6 +8,8 @@ export interface EngineEvents {
   'folder-progress': {emailAddress: string; folder: string; done: number; total: number};
   'item-skipped': {emailAddress: string; item: ItemRecord};
   'item-failed': {emailAddress: string; item: ItemRecord};
+  /** Copied, but not byte for byte: the reason says what changed and why. */
+  'item-changed': {emailAddress: string; item: ItemRecord};
   'error': {emailAddress: string; error: ErrorRecord};
   'throttled': {emailAddress: string; endpoint: 'source' | 'target'; waitMs: number; serverText?: string};
   'retry': {emailAddress: string; attempt: number; waitMs: number; error: ErrorRecord};

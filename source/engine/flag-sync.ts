@@ -41,7 +41,8 @@ export async function syncFlagChanges(ctx: PassContext, input: FlagSyncInput): P
 
   const targetMessages = await fetchKeys(ctx.target, '1:*');
   const targetByUid = new Map(targetMessages.map((message) => [message.uid, message]));
-  const pairs = pairByKey(changed, targetMessages);
+  const resized = UidSet.parse(checkpoint.resized ?? '');
+  const pairs = pairByKey(changed, targetMessages, (uid) => resized.has(uid));
 
   // Group STOREs by identical change so a mass "mark all read" costs a few commands.
   const adds = new Map<string, number[]>();

@@ -15,7 +15,7 @@ import {fetchKeys} from './folder-keys.js';
 import {syncFlagChanges} from './flag-sync.js';
 import {noteBodyReleased} from './large-body-gc.js';
 import {headerValue} from './message-headers.js';
-import {messageKey} from './message-key.js';
+import {messageKey, pairResized, type KeyedMessage} from './message-key.js';
 import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
@@ -26,6 +26,7 @@ import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
 import type {RawImapSession} from '../imap/raw-session.js';
 import {MigrationError} from '../imap/imap-error.js';
+import {exactBody} from './exact-body.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
@@ -68,6 +69,7 @@ function resetCheckpoint(checkpoint: FolderCheckpoint, target: string, sourceUid
   delete checkpoint.uidNext;
   delete checkpoint.highestModseq;
   delete checkpoint.inProgress;
+  delete checkpoint.resized;
 }
 
 export function mailboxItemsDone(ctx: PassContext): number {
@@ -238,7 +240,7 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
 
   if (reconcile && pendingUids.length > 0) {
     await selectControl();
-    const present = await findAlreadyCopied(ctx, folder, entry.target, done, pendingUids);
+    const present = await findAlreadyCopied(ctx, folder, entry.target, done, pendingUids, UidSet.parse(checkpoint.resized ?? ''));
     if (present.size > 0) {
       for (const uid of present) {
         done.add(uid);
@@ -335,6 +337,7 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
       checkpoint.bytesDone += job.size;
       ctx.state.stats.appendCount++;
       ctx.report.progress();
+      if (job.changedReason) reportChanged(ctx, folder, job.uid, job.size, job.source, job.internalDate, job.changedReason);
       return;
     }
     checkpoint.failed++;
@@ -431,6 +434,11 @@ async function copyStreamed(
         checkpoint.done = done.toString();
         ctx.report.progress();
       },
+      onStoredUnchecked: (uids) => {
+        for (const uid of uids) {
+          reportChanged(ctx, folder, uid, sizes.get(uid) ?? 0, undefined, undefined, 'holds 0x80 bytes that may be NUL bytes on the source (BODY[] sends NUL as 0x80); the target stored it although mailferry withdrew its APPEND to copy it exactly');
+        }
+      },
     });
   } catch (error) {
     if (!(error instanceof UidAfterBodyError)) throw error;
@@ -506,16 +514,35 @@ async function copyChunk(
     const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
     input.futureDates.note(uid, internalDate);
     try {
+      // NUL bytes: BODY[] may not have brought the message as stored (see exact-body.ts).
+      const targetBinary = ctx.target.capabilities.has('BINARY');
+      const exact = await guard(ctx, 'source', folder, () => exactBody({
+        source: ctx.source,
+        uid,
+        body: message.source!,
+        sourceBinary: ctx.source.capabilities.has('BINARY'),
+        targetBinary,
+        maxCheckBytes: SLICE_BYTES,
+      }));
       await input.marked;
+      if (targetBinary && exact.body.includes(0)) {
+        // It goes as literal8 and may be stored larger: on disk before the APPEND, so that the
+        // next pass pairs it with its copy whatever happens (see pairResized).
+        const resized = UidSet.parse(checkpoint.resized ?? '');
+        resized.add(uid);
+        checkpoint.resized = resized.toString();
+        await ctx.report.flushNow();
+      }
       await ctx.pool.push({
         sourceFolder: folder,
         targetPath: entry.target,
         uid,
-        size: message.source.length,
+        size: exact.body.length,
         budgetBytes: share,
         flags: flags.keep,
-        source: message.source,
+        source: exact.body,
         ...(internalDate ? {internalDate} : {}),
+        ...(exact.changed ? {changedReason: exact.changed} : {}),
       });
     } catch (error) {
       ctx.bytes.release(share + budgetLeft);
@@ -626,7 +653,7 @@ function noteDroppedKeywords(ctx: PassContext, target: string, keywords: Set<str
  * Source UIDs among `pending` whose copy is already on the target: per key, the target's copies
  * minus the source messages already checkpointed as done with that key.
  */
-async function findAlreadyCopied(ctx: PassContext, folder: string, target: string, done: UidSet, pending: number[]): Promise<Set<number>> {
+async function findAlreadyCopied(ctx: PassContext, folder: string, target: string, done: UidSet, pending: number[], resized: UidSet): Promise<Set<number>> {
   const sourceKeys = await guard(ctx, 'source', folder, () => fetchKeys(ctx.source, '1:*'));
   const targetKeys = await guard(ctx, 'target', target, () => fetchKeys(ctx.target, '1:*'));
   const available = new Map<string, number>();
@@ -634,11 +661,15 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
     const key = messageKey(message);
     available.set(key, (available.get(key) ?? 0) + 1);
   }
+  // Messages appended as literal8 may have another size on the target (see pairResized).
+  const resizedDone: KeyedMessage[] = [];
+  const resizedPending: KeyedMessage[] = [];
   for (const message of sourceKeys) {
     if (!done.has(message.uid)) continue;
     const key = messageKey(message);
     const count = available.get(key);
     if (count) available.set(key, count - 1);
+    else if (resized.has(message.uid)) resizedDone.push(message);
   }
   const pendingSet = new Set(pending);
   const present = new Set<number>();
@@ -649,7 +680,25 @@ async function findAlreadyCopied(ctx: PassContext, folder: string, target: strin
     if (count) {
       available.set(key, count - 1);
       present.add(message.uid);
+    } else if (resized.has(message.uid)) {
+      resizedPending.push(message);
     }
+  }
+  if (resizedPending.length > 0) {
+    // The target messages no key claimed; copies of done messages are taken first, so that a
+    // pending message is never taken for copied because of another message's copy.
+    const left: KeyedMessage[] = [];
+    for (const message of targetKeys) {
+      const key = messageKey(message);
+      const count = available.get(key);
+      if (!count) continue;
+      available.set(key, count - 1);
+      left.push(message);
+    }
+    const pairs = new Map<number, number>();
+    pairResized(resizedDone, left, () => true, pairs);
+    pairResized(resizedPending, left, () => true, pairs);
+    for (const message of resizedPending) if (pairs.has(message.uid)) present.add(message.uid);
   }
   return present;
 }
@@ -707,6 +756,20 @@ export async function guard<T>(ctx: PassContext, role: 'source' | 'target', fold
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw ctx.translate(role, error, folder);
   }
+}
+
+/** Lists a copied message as changed in transit, with the reason, and logs it. */
+function reportChanged(ctx: PassContext, folder: string, uid: number, size: number, body: Buffer | undefined, date: Date | undefined, reason: string): void {
+  const subject = body ? headerValue(body, 'subject') : undefined;
+  ctx.logger.warn('message copied but changed in transit', {folder, uid, reason});
+  ctx.report.changed({
+    folder,
+    uid,
+    size,
+    ...(date ? {date: date.toISOString()} : {}),
+    ...(subject ? {subject} : {}),
+    reason,
+  });
 }
 
 function formatMegabytes(bytes: number): string {

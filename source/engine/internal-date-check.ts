@@ -5,9 +5,7 @@
 // back from the target, and one whose date the target replaced is listed as changed with the
 // reason. Past dates are taken as they are: checking them would cost a round trip per message.
 
-import type {ItemRecord} from './batch-model.js';
 import type {PassContext} from './pass-context.js';
-import {MAX_ITEMS, pushBounded, type MailboxState} from '../store/state-schema.js';
 
 /** Dates less than this ahead of our clock are not checked: ordinary clock skew between hosts. */
 const SKEW_MS = 5 * 60 * 1000;
@@ -37,16 +35,6 @@ export class FutureDates {
   copied(isCopied: (uid: number) => boolean): Map<number, Date> {
     return new Map([...this.dates].filter(([uid]) => isCopied(uid)));
   }
-}
-
-/**
- * The list of messages copied in another form than the source holds. Another change adds it to
- * the state schema as `changed`; this keeps to that name.
- */
-export function recordChanged(state: MailboxState, item: ItemRecord): void {
-  const holder = state as MailboxState & {changed?: ItemRecord[]};
-  holder.changed ??= [];
-  pushBounded(holder.changed, item, MAX_ITEMS);
 }
 
 interface CheckInput {
@@ -94,7 +82,7 @@ export async function checkFutureDates(ctx: PassContext, input: CheckInput): Pro
     const reason =
       `the target stored the internal date ${got.toISOString()} instead of ${wanted.toISOString()} (it does not keep dates in the future); ` +
       'the message is otherwise copied exactly';
-    recordChanged(ctx.state, {folder: input.folder, uid: fact.uid, size: fact.size, date: wanted.toISOString(), ...(fact.subject ? {subject: fact.subject} : {}), reason});
+    ctx.report.changed({folder: input.folder, uid: fact.uid, size: fact.size, date: wanted.toISOString(), ...(fact.subject ? {subject: fact.subject} : {}), reason});
     ctx.logger.warn('target replaced an internal date in the future', {folder: input.folder, target: input.targetPath, uid: fact.uid, reason});
   }
   ctx.report.markDirty();

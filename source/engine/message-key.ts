@@ -56,7 +56,7 @@ export function headerDigest(headers: Buffer | undefined): string {
  * (the n-th source message of a key goes with the n-th target message of that key).
  * Returns source uid -> target uid for every source message that has a counterpart.
  */
-export function pairByKey(source: Iterable<KeyedMessage>, target: Iterable<KeyedMessage>): Map<number, number> {
+export function pairByKey(source: Iterable<KeyedMessage>, target: Iterable<KeyedMessage>, resized: (uid: number) => boolean = () => false): Map<number, number> {
   const targetByKey = new Map<string, number[]>();
   for (const message of [...target].sort((a, b) => a.uid - b.uid)) {
     const key = messageKey(message);
@@ -76,5 +76,27 @@ export function pairByKey(source: Iterable<KeyedMessage>, target: Iterable<Keyed
       used.set(key, index + 1);
     }
   }
+  pairResized(source, target, resized, pairs);
   return pairs;
+}
+
+/**
+ * A message appended as literal8 may be stored larger (Dovecot stores binary parts base64-encoded,
+ * RFC 3516 section 4.4 lets it): such source messages (`resized`) left without a counterpart are
+ * paired, in UID order, with target messages left over that have the same key but for the size,
+ * and a larger size. Adds to `pairs` (source uid -> target uid).
+ */
+export function pairResized(source: Iterable<KeyedMessage>, target: Iterable<KeyedMessage>, resized: (uid: number) => boolean, pairs: Map<number, number>): void {
+  const waiting = [...source].filter((message) => resized(message.uid) && !pairs.has(message.uid)).sort((a, b) => a.uid - b.uid);
+  if (waiting.length === 0) return;
+  const taken = new Set(pairs.values());
+  const withoutSize = (message: KeyedMessage) => messageKey({...message, size: undefined});
+  const left = [...target].filter((message) => !taken.has(message.uid)).sort((a, b) => a.uid - b.uid);
+  for (const message of waiting) {
+    const key = withoutSize(message);
+    const match = left.find((candidate) => !taken.has(candidate.uid) && withoutSize(candidate) === key && (candidate.size ?? 0) > (message.size ?? 0));
+    if (!match) continue;
+    pairs.set(message.uid, match.uid);
+    taken.add(match.uid);
+  }
 }

@@ -18,6 +18,8 @@ export interface PassReporter {
   currentFolder(path: string | undefined): void;
   skipped(item: ItemRecord): void;
   failed(item: ItemRecord): void;
+  /** Copied, but not exactly as the source has it (see imap/nul-bytes.ts). */
+  changed(item: ItemRecord): void;
   /** Persist soon (coalesced). */
   markDirty(): void;
   /** Persist now; used before the first APPEND into a folder so a crash leaves a mark. */

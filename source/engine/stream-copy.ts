@@ -17,6 +17,7 @@ import type {MigrationError} from '../imap/imap-error.js';
 import {examineFolder, fetchBodies, UidAfterBodyError} from '../imap/body-stream.js';
 import {AppendStreamWriter, type AppendBatch} from '../imap/pipelined-appender.js';
 import type {RawImapSession} from '../imap/raw-session.js';
+import {NulByteScanner} from '../imap/nul-bytes.js';
 import {isItemError} from './append-workers.js';
 
 export interface StreamLane {
@@ -41,6 +42,11 @@ export interface StreamCopyInput {
   onAppended(uids: number[]): void;
   /** A message's source INTERNALDATE as it arrives (internal-date-check.ts reads future ones back). */
   onMessageDate?(uid: number, internalDate: string): void;
+  /**
+   * The target stored these messages although mailferry withdrew their APPEND (a server that
+   * ignores the syntax error): their bodies may hold 0x80 where the source has NUL bytes.
+   */
+  onStoredUnchecked?(uids: number[]): void;
   /**
    * Every chunk of the folder is taken and every FETCH written (called once, and never if a lane
    * fails first): commands written to a lane from now on run after its FETCHes, e.g. the next
@@ -125,21 +131,42 @@ async function runLane(
     lane.target.close();
     lane.source.close();
   };
+  /** UIDs whose bodies were withdrawn (see the consumer below). */
+  const unchecked = new Set<number>();
   const writer = new AppendStreamWriter(lane.target, input.targetPath, {firstMessages: FIRST_BATCH_MESSAGES, maxMessages: BATCH_MESSAGES, maxBytes: BATCH_BYTES}, (batch) => {
-    pendingBatches.push(settleBatch(batch, input, retry).catch(failLane));
+    pendingBatches.push(settleBatch(batch, input, retry, unchecked).catch(failLane));
   });
   // Dovecot runs pipelined FETCHes side by side and may answer a later one before an earlier
   // one's tagged OK: which command a body came with is unknown, so arrivals count per lane.
   const requested: number[] = [];
   const arrived = new Set<number>();
+  // A body that may hold a NUL the source sent as 0x80, or holds NULs as they are, must not be
+  // stored from these bytes: its APPEND is withdrawn and the buffered path copies it (it checks
+  // with BINARY, RFC 3516, and appends NULs as literal8). Without BINARY on the source a 0x80
+  // tells nothing, so it goes as it is. Only such messages cost more: the others are not held.
+  const sourceBinary = lane.source.capabilities.has('BINARY');
+  const scanner = new NulByteScanner();
+  let current = 0;
   const consumer = {
     begin: (uid: number, size: number, flags: string[], internalDate: string) => {
       arrived.add(uid);
       input.onMessageDate?.(uid, internalDate);
+      current = uid;
+      scanner.reset();
       writer.startMessage(uid, size, input.targetFlags(flags), internalDate);
     },
-    data: (chunk: Buffer) => writer.data(chunk),
-    end: () => writer.endMessage(),
+    data: (chunk: Buffer) => {
+      scanner.scan(chunk);
+      return writer.data(chunk);
+    },
+    end: () => {
+      if (scanner.nul || (sourceBinary && scanner.stray80)) {
+        unchecked.add(current);
+        writer.withdrawMessage();
+      } else {
+        writer.endMessage();
+      }
+    },
   };
 
   const fetches: Promise<void>[] = [];
@@ -190,10 +217,15 @@ async function runLane(
 }
 
 /** Waits for the target's answer to one APPEND command and accounts for its messages. */
-async function settleBatch(batch: AppendBatch, input: StreamCopyInput, retry: number[]): Promise<void> {
+async function settleBatch(batch: AppendBatch, input: StreamCopyInput, retry: number[], unchecked: Set<number>): Promise<void> {
   try {
     await batch.result;
   } catch (error) {
+    if (batch.withdrawn) {
+      // Refused as intended: nothing of it is stored; the buffered path copies it all.
+      retry.push(...batch.ids);
+      return;
+    }
     const translated = input.translate('target', error);
     // A refused MULTIAPPEND stores none of its messages (RFC 3502): the buffered path retries
     // them one by one so only the offending one is recorded as failed.
@@ -204,4 +236,5 @@ async function settleBatch(batch: AppendBatch, input: StreamCopyInput, retry: nu
     throw translated;
   }
   input.onAppended(batch.ids);
+  if (batch.withdrawn) input.onStoredUnchecked?.(batch.ids.filter((uid) => unchecked.has(uid)));
 }

@@ -439,6 +439,10 @@ function printEvents(out: Output, batch: OpenedBatch): () => void {
       if (out.json) out.record({event: 'item-failed', ...event});
       else out.line(`${stamp()} ${event.emailAddress} failed ${event.item.folder} UID ${event.item.uid}: ${event.item.reason}`);
     }),
+    batch.on('item-changed', (event) => {
+      if (out.json) out.record({event: 'item-changed', ...event});
+      else out.line(`${stamp()} ${event.emailAddress} changed in transit ${event.item.folder} UID ${event.item.uid}: ${event.item.reason}`);
+    }),
     batch.on('pass-finished', (event) => {
       if (out.json) out.record({event: 'pass-finished', ...event});
       else out.line(`${stamp()} ${event.emailAddress} ${event.kind} pass done: ${event.copied} copied, ${event.flagsUpdated} flag updates, ${(event.ms / 1000).toFixed(1)} s`);

@@ -24,7 +24,8 @@ export interface MailboxReportRow {
 
 export interface ItemReportRow {
   emailAddress: string;
-  outcome: 'skipped' | 'failed';
+  /** changed: copied, but not byte for byte (the reason says how). */
+  outcome: 'skipped' | 'failed' | 'changed';
   folder: string;
   uid: number;
   count: number;
@@ -105,7 +106,7 @@ export function buildReport(state: BatchState): BatchReport {
       passes: mailbox.stats.passes,
       error: mailbox.error ? `${mailbox.error.message}${mailbox.error.hint ? ` — ${mailbox.error.hint}` : ''}` : '',
     });
-    for (const [outcome, list] of [['skipped', mailbox.skipped], ['failed', mailbox.failed]] as const) {
+    for (const [outcome, list] of [['skipped', mailbox.skipped], ['failed', mailbox.failed], ['changed', mailbox.changed ?? []]] as const) {
       for (const item of list) {
         items.push({
           emailAddress: mailbox.identity.emailAddress,
@@ -120,7 +121,7 @@ export function buildReport(state: BatchState): BatchReport {
         });
       }
     }
-    unlistedItems += mailbox.skippedOverflow + mailbox.failedOverflow;
+    unlistedItems += mailbox.skippedOverflow + mailbox.failedOverflow + (mailbox.changedOverflow ?? 0);
     folders.push(...folderRows(mailbox.identity.emailAddress, mailbox.unmigratedFolders, mailbox.renamedFolders));
   }
   return {

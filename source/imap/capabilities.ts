@@ -16,7 +16,7 @@ export const MIGRATION_CAPABILITIES: readonly {name: string; why: string}[] = [
   {name: 'ID', why: 'server name and version (RFC 2971) for diagnostics'},
   {name: 'IDLE', why: 'push notifications (RFC 2177); not needed for migration'},
   {name: 'MOVE', why: 'atomic move (RFC 6851); not needed for migration'},
-  {name: 'BINARY', why: 'messages with NUL bytes can be appended unchanged (RFC 3516)'},
+  {name: 'BINARY', why: 'messages with NUL bytes are fetched and appended unchanged (RFC 3516); without it they are listed as changed in transit'},
 ];
 
 /**

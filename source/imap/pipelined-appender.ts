@@ -151,6 +151,8 @@ export interface AppendBatch {
   bytes: number;
   /** The server's answer for the whole command. */
   result: Promise<AppendOutcome>;
+  /** Ended with withdrawMessage(): the server should have refused it and stored none of it. */
+  withdrawn?: boolean;
 }
 
 export interface AppendStreamLimits {
@@ -167,7 +169,7 @@ export interface AppendStreamLimits {
  * endMessage(); flush() closes the open batch. Every closed command is handed to `onBatch`.
  */
 export class AppendStreamWriter {
-  private open: {ids: number[]; bytes: number; result: Promise<TaggedResult>} | undefined;
+  private open: {ids: number[]; bytes: number; result: Promise<TaggedResult>; withdrawn?: boolean} | undefined;
   private remaining = 0;
   private readonly multi: boolean;
   private batchLimit: number;
@@ -215,6 +217,24 @@ export class AppendStreamWriter {
     if (!this.multi || batch.ids.length >= this.batchLimit || batch.bytes >= this.limits.maxBytes) this.flush();
   }
 
+  /**
+   * Ends the current message like endMessage(), but so that the target stores none of the
+   * command it is in: its bytes went out already (a literal cannot be taken back), and they are
+   * not what the source stores (see imap/nul-bytes.ts). The command ends with ")" where only SP
+   * or CRLF may follow a literal (RFC 3501 section 9, append; RFC 3502), a syntax error: the
+   * server answers BAD and, as for any failed MULTIAPPEND, appends none of its messages. Dovecot
+   * 2.3.19 does so (then answers the rest of the line with an untagged BAD, harmless here).
+   * The batch is handed over with `withdrawn`, for the caller to copy its messages another way.
+   * A NOOP goes right behind it: Dovecot disconnects after 20 commands in a row with errors
+   * (CLIENT_MAX_BAD_COMMANDS), and a folder of such messages would withdraw one after another.
+   */
+  withdrawMessage(): void {
+    if (this.remaining !== 0) throw new Error(`AppendStreamWriter: message ended ${this.remaining} bytes short`);
+    this.open!.withdrawn = true;
+    this.flush();
+    this.session.command('NOOP').catch(() => {});
+  }
+
   /** Ends the open command, if any. */
   flush(): void {
     if (this.remaining !== 0) throw new Error('AppendStreamWriter: cannot end a batch inside a message');
@@ -222,8 +242,8 @@ export class AppendStreamWriter {
     if (!batch) return;
     this.open = undefined;
     this.batchLimit = Math.min(this.limits.maxMessages, this.batchLimit * 2);
-    this.session.write('\r\n');
-    this.onBatch({ids: batch.ids, bytes: batch.bytes, result: batch.result.then(outcomeOf)});
+    this.session.write(batch.withdrawn ? ')\r\n' : '\r\n');
+    this.onBatch({ids: batch.ids, bytes: batch.bytes, result: batch.result.then(outcomeOf), ...(batch.withdrawn ? {withdrawn: true} : {})});
   }
 
   /** True while a message's bytes are still owed: the session can only be closed, not reused. */

@@ -32,6 +32,12 @@ export interface FolderCheckpoint {
   /** Set (and flushed) before the first APPEND of a pass; found set after a crash → reconcile with the target. */
   inProgress?: boolean;
   lastPassAt?: string;
+  /**
+   * UidSet serialized: source UIDs appended as literal8 (NUL bytes, RFC 3516), whose copies may
+   * have another RFC822.SIZE (the target may re-encode binary parts): matched without the size
+   * (message-key.ts). Written before such an APPEND.
+   */
+  resized?: string;
 }
 
 /** Item and byte counts are not here: they are derived from the folder checkpoints (mailbox-totals.ts). */
@@ -60,6 +66,12 @@ export interface MailboxState {
   failed: ItemRecord[];
   skippedOverflow: number;
   failedOverflow: number;
+  /**
+   * Copied, but not byte for byte (e.g. NUL bytes the source sent as 0x80 and the target could
+   * not take as they are): each with the reason. At most MAX_ITEMS; absent in older state files.
+   */
+  changed: ItemRecord[];
+  changedOverflow: number;
   unmigratedFolders: UnmigratedFolder[];
   renamedFolders: RenamedFolder[];
   droppedKeywords: {folder: string; keywords: string[]}[];
@@ -92,6 +104,8 @@ export function newMailboxState(identity: MailboxIdentity): MailboxState {
     failed: [],
     skippedOverflow: 0,
     failedOverflow: 0,
+    changed: [],
+    changedOverflow: 0,
     unmigratedFolders: [],
     renamedFolders: [],
     droppedKeywords: [],
@@ -157,10 +171,10 @@ export function upgradeState(raw: unknown, file: string): BatchState {
     }
     if (!(MAILBOX_STATUSES as readonly unknown[]).includes(mailbox['status'])) throw bad(`mailbox ${JSON.stringify(key)} has unknown status ${JSON.stringify(mailbox['status'])}`);
     const defaults = newMailboxState(mailbox['identity'] as unknown as MailboxIdentity);
-    for (const field of ['errors', 'skipped', 'failed', 'unmigratedFolders', 'renamedFolders', 'droppedKeywords'] as const) {
+    for (const field of ['errors', 'skipped', 'failed', 'changed', 'unmigratedFolders', 'renamedFolders', 'droppedKeywords'] as const) {
       if (!Array.isArray(mailbox[field])) mailbox[field] = defaults[field];
     }
-    for (const field of ['skippedOverflow', 'failedOverflow'] as const) {
+    for (const field of ['skippedOverflow', 'failedOverflow', 'changedOverflow'] as const) {
       if (typeof mailbox[field] !== 'number') mailbox[field] = 0;
     }
     if (!isObject(mailbox['folders'])) mailbox['folders'] = {};

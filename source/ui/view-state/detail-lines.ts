@@ -107,6 +107,13 @@ export function detailDocument(
   if (detail.failed.length === 0) push('  none', 'dim');
   for (const item of detail.failed) lines.push(...itemLines(item, 'error', width, glyphs));
 
+  // Only when there are some: most mailboxes never have one, and the section would be noise.
+  const changed = detail.changed ?? [];
+  if (changed.length > 0) {
+    section(`Copied but changed in transit (${changed.length})`);
+    for (const item of changed) lines.push(...itemLines(item, 'warn', width, glyphs));
+  }
+
   section(`Recent errors (${detail.errors.length})`);
   if (detail.errors.length === 0) push('  none', 'dim');
   // Newest first: the admin opens the detail to see what just went wrong.
