@@ -23,6 +23,7 @@ import {folderUnchanged, type FolderStatusHint} from './folder-status.js';
 import {streamCopy, type StreamLane} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
+import {searchDeletedUids} from '../imap/deleted-search.js';
 import type {RawImapSession} from '../imap/raw-session.js';
 import {MigrationError} from '../imap/imap-error.js';
 
@@ -263,8 +264,9 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
     const marked = firstCheckpoint ? Promise.resolve() : ctx.report.flushNow();
     if (firstCheckpoint) ctx.report.markDirty();
     marked.catch(() => {});
+    const deleted = ctx.settings.skipDeletedMessages ? await deletedOnSource(ctx, lane, box, range) : undefined;
     await ctx.widenPool();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {})});
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {}), ...(deleted ? {deleted} : {})});
   }
 
   // A stop can end the copy early without an error (a lane asks for work after it): the folder
@@ -306,6 +308,8 @@ interface CopyInput {
   selectSource(): Promise<void>;
   /** See FolderAhead. */
   openNext?(): void;
+  /** Source UIDs marked \Deleted, left out and listed as skipped (skipDeletedMessages). */
+  deleted?: ReadonlySet<number>;
 }
 
 async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> {
@@ -345,14 +349,20 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
   let copyable: number[] = [];
   const oversize: number[] = [];
   const overCap: number[] = [];
+  const deleted: number[] = [];
   for (const uid of pendingUids) {
-    if ((sizes.get(uid) ?? 0) > maxMessageBytes) oversize.push(uid);
+    if (input.deleted?.has(uid)) deleted.push(uid);
+    else if ((sizes.get(uid) ?? 0) > maxMessageBytes) oversize.push(uid);
     else if (itemsDone + copyable.length < maxItemsPerMailbox) copyable.push(uid);
     else overCap.push(uid);
   }
   if (oversize.length > 0) {
     await input.selectSource();
     await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
+  }
+  if (deleted.length > 0) {
+    await input.selectSource();
+    await recordDeleted(ctx, folder, checkpoint, deleted, sizes, endItem);
   }
   if (overCap.length > 0) recordOverCap(ctx, folder, checkpoint, overCap, sizes, maxItemsPerMailbox, endItem);
 
@@ -573,6 +583,51 @@ async function recordOversize(
       ...(message?.internalDate ? {date: new Date(message.internalDate).toISOString()} : {}),
       ...(message?.envelope?.subject ? {subject: message.envelope.subject} : {}),
       reason: `larger than the batch's maximum message size (${formatMegabytes(size)} > ${formatMegabytes(maxMessageBytes)}); raise --max-message-size to copy it`,
+    });
+    checkpoint.skipped++;
+    endItem(uid);
+  }
+}
+
+/** Why a message is not on the target when the batch leaves out \Deleted ones. */
+export const DELETED_SKIP_REASON = 'marked \\Deleted on the source (not expunged); left out by --skip-deleted';
+
+/**
+ * UIDs in `range` marked \Deleted on the source, over the lane that opened the folder when there
+ * is one (no imapflow login for it), else over imapflow's source connection.
+ */
+async function deletedOnSource(ctx: PassContext, lane: StreamLane | undefined, box: OpenedFolder, range: string): Promise<Set<number>> {
+  return guard(ctx, 'source', box.path, async () => {
+    if (lane && !lane.source.isClosed && box.openedBy === 'raw') return searchDeletedUids(lane.source, range);
+    await selectOnControl(ctx, 'source', box.path, box.uidValidity);
+    return new Set((await ctx.source.search({deleted: true, uid: range}, {uid: true})) || []);
+  });
+}
+
+/** One skipped item per message: the user wants to see each one that was left out. */
+async function recordDeleted(
+  ctx: PassContext,
+  folder: string,
+  checkpoint: FolderCheckpoint,
+  uids: number[],
+  sizes: Map<number, number>,
+  endItem: (uid: number) => void,
+): Promise<void> {
+  const envelopes = new Map<number, FetchMessageObject>();
+  await guard(ctx, 'source', folder, async () => {
+    for await (const message of ctx.source.fetch(uids.join(','), {uid: true, envelope: true, internalDate: true}, {uid: true})) {
+      envelopes.set(message.uid, message);
+    }
+  });
+  for (const uid of uids) {
+    const message = envelopes.get(uid);
+    ctx.report.skipped({
+      folder,
+      uid,
+      size: sizes.get(uid) ?? 0,
+      ...(message?.internalDate ? {date: new Date(message.internalDate).toISOString()} : {}),
+      ...(message?.envelope?.subject ? {subject: message.envelope.subject} : {}),
+      reason: DELETED_SKIP_REASON,
     });
     checkpoint.skipped++;
     endItem(uid);

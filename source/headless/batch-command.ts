@@ -68,6 +68,8 @@ const HELP = `
     --max-message-size SIZE     default 35MB
     --max-items N               per mailbox, default 500000
     --interval DURATION         incremental interval, default 24h
+    --skip-deleted              leave out messages marked \\Deleted on the source (not expunged);
+                                each is listed as skipped. Default: copy them with \\Deleted
 
   Common
     --state-dir DIR             default ${'$'}MAILFERRY_STATE_DIR or ~/.local/state/mailferry
@@ -106,6 +108,7 @@ const FLAGS = {
   format: {type: 'string'},
   yes: {type: 'boolean', default: false},
   inFlight: {type: 'string'},
+  skipDeleted: {type: 'boolean', default: false},
   help: {type: 'boolean', shortFlag: 'h'},
   ...endpointFlagDefinitions('source'),
   ...endpointFlagDefinitions('target'),
@@ -243,6 +246,7 @@ function settingsFromFlags(flags: Flags): BatchSettings {
   settings.maxConcurrentIncrementalSyncs = positive(flags['maxIncremental'], 'max-incremental') ?? settings.maxConcurrentIncrementalSyncs;
   settings.appendConnectionsPerMailbox = positive(flags['appendConnections'], 'append-connections') ?? settings.appendConnectionsPerMailbox;
   settings.maxItemsPerMailbox = positive(flags['maxItems'], 'max-items') ?? settings.maxItemsPerMailbox;
+  settings.skipDeletedMessages = flags['skipDeleted'] === true;
   try {
     if (flags['maxMessageSize'] !== undefined) settings.maxMessageBytes = parseSize(String(flags['maxMessageSize']));
   } catch (error) {
