@@ -289,7 +289,12 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
     throw new FlagError('the CSV has no TargetUserName/TargetPassword columns: choose --target-auth authzid or login-pattern, or add the columns');
   }
   await createBatch({stateDir, definition, rows: csv.rows});
-  for (const file of await exposedSecretFiles(definition, csv.rows)) out.warning(file.message);
+  const logger = loggerFor(stateDir, name, flags).child({batch: name});
+  logger.info('batch created', {mailboxes: csv.rows.length, stateFile: BatchStore.fileFor(stateDir, name), source: source.host, target: target.host, settings});
+  for (const file of await exposedSecretFiles(definition, csv.rows)) {
+    out.warning(file.message);
+    logger.warn(file.message);
+  }
   out.done(
     {created: name, mailboxes: csv.rows.length, stateFile: BatchStore.fileFor(stateDir, name)},
     `created batch "${name}" with ${csv.rows.length} mailbox(es); state in ${BatchStore.fileFor(stateDir, name)}\nnext: mailferry batch start ${name}${flags.stateDir ? ` --state-dir ${flags.stateDir}` : ''}`,
@@ -297,8 +302,9 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
   return EXIT.ok;
 }
 
+/** The batch's log: --log FILE or STATE_DIR/logs/NAME.log, for every command that changes or runs it. */
 function loggerFor(stateDir: string, name: string, flags: Flags): Logger {
-  return createFileLogger(flags.log ?? batchLogFile(stateDir, name));
+  return createFileLogger(resolve(flags.log ?? batchLogFile(stateDir, name)));
 }
 
 /** Runs the batch in this process, printing events, until idle (or completed with --follow). */
@@ -309,10 +315,11 @@ async function runInForeground(
   flags: Flags,
   body: (batch: OpenedBatch) => Promise<void>,
 ): Promise<number> {
+  const logger = loggerFor(stateDir, name, flags);
   const batch = await openBatch({
     stateDir,
     name,
-    logger: loggerFor(stateDir, name, flags),
+    logger,
     follow: flags.follow,
     ...(flags.csv ? {csvPath: flags.csv} : {}),
     ...(flags.inFlight ? {inFlightBytes: parseSize(flags.inFlight)} : {}),
@@ -322,6 +329,7 @@ async function runInForeground(
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
+    logger.warn(`received ${signal}; stopping mailboxes and saving state`, {batch: name});
     out.json ? out.record({event: 'signal', signal}) : out.line(`${signal}: stopping mailboxes and saving state...`);
     void batch.close();
   };
@@ -376,6 +384,7 @@ async function remote(out: Output, stateDir: string, name: string, action: 'stop
   const mailboxes = flags.mailbox ?? [];
   const where = await sendBatchCommand(stateDir, name, {action, ...(mailboxes.length ? {mailboxes} : {})});
   const who = mailboxes.length ? mailboxes.join(', ') : 'all mailboxes';
+  loggerFor(stateDir, name, flags).info(where === 'posted' ? `${action} sent to the running process` : `${action} recorded in the state`, {batch: name, mailboxes: who});
   if (where === 'posted') {
     if (action === 'stop') {
       const settled = await waitForStatuses(stateDir, name, mailboxes, (status) => status !== 'Stopping' && !ACTIVE.has(status), 60_000);
@@ -408,6 +417,8 @@ async function runOrPost(out: Output, stateDir: string, name: string, action: 's
   const mailboxes = flags.mailbox ?? [];
   if (await BatchStore.runningPid(stateDir, name)) {
     await sendBatchCommand(stateDir, name, {action, ...(mailboxes.length ? {mailboxes} : {})});
+    // Its passes are logged by the process that runs them (its own --log or the default file).
+    loggerFor(stateDir, name, flags).info(`${action} sent to the running process`, {batch: name, ...(mailboxes.length ? {mailboxes} : {})});
     out.done({action, posted: true}, `${action} sent to the running process`);
     return EXIT.ok;
   }
