@@ -3,7 +3,7 @@
 // own state on the source, and a client's CLOSE or EXPUNGE would remove it there just as on the
 // target. mailferry itself never sends CLOSE or EXPUNGE to a target (it leaves folders with
 // UNSELECT, RFC 3691, or by selecting the next one, which expunges nothing: RFC 3501 section
-// 6.4.2); test/target-never-expunged.test.ts keeps it so. Batches that prefer to leave such
+// 6.4.2); test/deleted-flag.test.ts checks it. Batches that prefer to leave such
 // messages out set skipDeletedMessages, and each one is then listed as skipped.
 
 const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Draft', '\\Deleted']);
