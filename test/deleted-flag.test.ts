@@ -150,6 +150,30 @@ describe('messages marked \\Deleted on the source', {timeout: 240_000}, () => {
     });
   }
 
+  it('no code of mailferry can expunge: no CLOSE, EXPUNGE, or imapflow call that sends them', async () => {
+    // imapflow's mailboxClose sends CLOSE, messageDelete EXPUNGE, and mailboxDelete/mailboxRename
+    // a CLOSE first when the folder is selected: any of them would expunge the \\Deleted copies.
+    const {readdir, readFile} = await import('node:fs/promises');
+    const {fileURLToPath} = await import('node:url');
+    const root = fileURLToPath(new URL('../source', import.meta.url));
+    const expunging = /\b(mailboxClose|messageDelete|mailboxDelete|mailboxRename)\b|['"`](UID )?(EXPUNGE|CLOSE)\b/;
+    const offenders: string[] = [];
+    const scan = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, {withFileTypes: true})) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) await scan(file);
+        else if (/\.tsx?$/.test(entry.name)) {
+          (await readFile(file, 'utf8')).split('\n').forEach((line, index) => {
+            if (expunging.test(line)) offenders.push(`${path.relative(root, file)}:${index + 1}: ${line.trim()}`);
+          });
+        }
+      }
+    };
+    await scan(root);
+    assert.deepEqual(offenders, []);
+    assert.ok(expunging.test("session.command('CLOSE')") && expunging.test('await client.mailboxClose();'), 'the pattern finds what it looks for');
+  });
+
   it('old state files without the setting load with the default (copy them)', async () => {
     const {upgradeState} = await import('../source/store/state-schema.js');
     const {DEFAULT_SETTINGS} = await import('../source/engine/batch-model.js');
