@@ -106,6 +106,12 @@ describe('the batch log', {timeout: 120_000}, () => {
     await assertNoPassword(createLog);
     await assertNoPassword(startLog);
     assert.ok(!existsSync(path.join(stateDir, 'logs', 'one.log')), 'with --log nothing goes to the default file');
+
+    // A start that cannot even open its batch says so in the log too.
+    const failedLog = path.join(work, 'failed.log');
+    assert.equal((await batch(['start', 'no-such-batch', '--log', failedLog])).code, 1);
+    const failed = await readLog(failedLog);
+    assert.equal(failed[0]?.msg, 'could not open the batch', JSON.stringify(failed));
   });
 
   it('start, sync-now and complete write STATE_DIR/logs/NAME.log by default', async () => {

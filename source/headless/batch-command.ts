@@ -288,8 +288,9 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
   if (definition.targetCredentials.kind === 'csv' && !csv.hasTargetCredentials) {
     throw new FlagError('the CSV has no TargetUserName/TargetPassword columns: choose --target-auth authzid or login-pattern, or add the columns');
   }
-  await createBatch({stateDir, definition, rows: csv.rows});
+  // Before the batch exists: a log that cannot be written stops the command with nothing created.
   const logger = loggerFor(stateDir, name, flags).child({batch: name});
+  await createBatch({stateDir, definition, rows: csv.rows});
   logger.info('batch created', {mailboxes: csv.rows.length, stateFile: BatchStore.fileFor(stateDir, name), source: source.host, target: target.host, settings});
   for (const file of await exposedSecretFiles(definition, csv.rows)) {
     out.warning(file.message);
@@ -316,14 +317,21 @@ async function runInForeground(
   body: (batch: OpenedBatch) => Promise<void>,
 ): Promise<number> {
   const logger = loggerFor(stateDir, name, flags);
-  const batch = await openBatch({
-    stateDir,
-    name,
-    logger,
-    follow: flags.follow,
-    ...(flags.csv ? {csvPath: flags.csv} : {}),
-    ...(flags.inFlight ? {inFlightBytes: parseSize(flags.inFlight)} : {}),
-  });
+  let batch: OpenedBatch;
+  try {
+    batch = await openBatch({
+      stateDir,
+      name,
+      logger,
+      follow: flags.follow,
+      ...(flags.csv ? {csvPath: flags.csv} : {}),
+      ...(flags.inFlight ? {inFlightBytes: parseSize(flags.inFlight)} : {}),
+    });
+  } catch (error) {
+    // Printed by the caller too; logged so the run that never started is in the log as well.
+    logger.error('could not open the batch', {batch: name, error: error instanceof MigrationError ? formatError(error) : String(error)});
+    throw error;
+  }
   for (const file of batch.exposedSecretFiles) out.warning(file.message);
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
