@@ -604,6 +604,9 @@ async function deletedOnSource(ctx: PassContext, lane: StreamLane | undefined, b
   });
 }
 
+/** Envelopes read per FETCH for the skipped list: a folder may hold many thousands marked \Deleted. */
+const ENVELOPE_CHUNK = 500;
+
 /** One skipped item per message: the user wants to see each one that was left out. */
 async function recordDeleted(
   ctx: PassContext,
@@ -613,24 +616,28 @@ async function recordDeleted(
   sizes: Map<number, number>,
   endItem: (uid: number) => void,
 ): Promise<void> {
-  const envelopes = new Map<number, FetchMessageObject>();
-  await guard(ctx, 'source', folder, async () => {
-    for await (const message of ctx.source.fetch(uids.join(','), {uid: true, envelope: true, internalDate: true}, {uid: true})) {
-      envelopes.set(message.uid, message);
-    }
-  });
-  for (const uid of uids) {
-    const message = envelopes.get(uid);
-    ctx.report.skipped({
-      folder,
-      uid,
-      size: sizes.get(uid) ?? 0,
-      ...(message?.internalDate ? {date: new Date(message.internalDate).toISOString()} : {}),
-      ...(message?.envelope?.subject ? {subject: message.envelope.subject} : {}),
-      reason: DELETED_SKIP_REASON,
+  for (let start = 0; start < uids.length; start += ENVELOPE_CHUNK) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const chunk = uids.slice(start, start + ENVELOPE_CHUNK);
+    const envelopes = new Map<number, FetchMessageObject>();
+    await guard(ctx, 'source', folder, async () => {
+      for (const range of UidSet.fromUids(chunk).toImapChunks()) {
+        for await (const message of ctx.source.fetch(range, {uid: true, envelope: true, internalDate: true}, {uid: true})) envelopes.set(message.uid, message);
+      }
     });
-    checkpoint.skipped++;
-    endItem(uid);
+    for (const uid of chunk) {
+      const message = envelopes.get(uid);
+      ctx.report.skipped({
+        folder,
+        uid,
+        size: sizes.get(uid) ?? 0,
+        ...(message?.internalDate ? {date: new Date(message.internalDate).toISOString()} : {}),
+        ...(message?.envelope?.subject ? {subject: message.envelope.subject} : {}),
+        reason: DELETED_SKIP_REASON,
+      });
+      checkpoint.skipped++;
+      endItem(uid);
+    }
   }
 }
 
