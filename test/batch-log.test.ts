@@ -12,6 +12,7 @@ import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
 import {buildMessage, seedMailbox} from './helpers/seed-mailbox.js';
 import {TARGET_ADMIN_ENV, captureIo, makeWorkDir, pairCreateArgs, removeWorkDir, targetAdminEnv, writeMigrationCsv} from './helpers/batch-fixture.js';
 import {spawnMailferry} from './helpers/mailferry-process.js';
+import {engineServices} from '../source/ui/engine-services.js';
 
 const PASSWORD = 'src-hana-Qm38zt';
 const USER = 'hana';
@@ -42,7 +43,7 @@ describe('the batch log', {timeout: 120_000}, () => {
   before(async () => {
     pair = await startDovecotPair({
       source: {users: {[USER]: PASSWORD}},
-      target: {users: {'one@example.test': 'x-unused-1', 'two@example.test': 'x-unused-2', 'three@example.test': 'x-unused-3'}},
+      target: {users: {'one@example.test': 'x-unused-1', 'two@example.test': 'x-unused-2', 'three@example.test': 'x-unused-3', 'four@example.test': 'x-unused-4'}},
     });
     work = await makeWorkDir('batchlog');
     stateDir = path.join(work, 'state');
@@ -125,6 +126,24 @@ describe('the batch log', {timeout: 120_000}, () => {
     assertPassLogged(await readLog(file), 'two@example.test', 'incremental');
     assert.equal((await batch(['complete', 'two'])).code, 0);
     assertPassLogged(await readLog(file), 'two@example.test', 'final');
+    await assertNoPassword(file);
+  });
+
+  it('a batch the UI runs logs to STATE_DIR/logs/NAME.log like the headless commands', async () => {
+    await create('four', 'four@example.test');
+    // The UI's own engine services (what run-ui gives the App), with the admin password as typed.
+    const opened = await engineServices().openBatch({stateDir, name: 'four', secrets: {targetAdminPassword: pair!.target.masterPassword}});
+    try {
+      await opened.start();
+      await opened.whenIdle();
+    } finally {
+      await opened.close();
+    }
+    const file = path.join(stateDir, 'logs', 'four.log');
+    const lines = await readLog(file);
+    assertPassLogged(lines, 'four@example.test', 'initial');
+    assertSkipLogged(lines, 'four@example.test');
+    assert.equal(lines.at(-1)!.msg, 'batch closed; state saved');
     await assertNoPassword(file);
   });
 
