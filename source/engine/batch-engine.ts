@@ -4,6 +4,7 @@
 
 import {resolve} from 'node:path';
 import {MigrationError} from '../imap/imap-error.js';
+import {logEngineEvents} from '../log/engine-event-log.js';
 import {silentLogger, type Logger} from '../log/logger.js';
 import {BatchStore} from '../store/batch-store.js';
 import {postCommand, watchCommands, type RemoteCommand} from '../store/command-inbox.js';
@@ -93,11 +94,12 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
       options.secrets ?? (await resolveSecrets({source: definition.sourceCredentials, target: definition.targetCredentials}));
     const exposed = await exposedSecretFiles({...definition, csvPath}, csv.rows);
     for (const file of exposed) logger.warn(file.message, {batch: definition.name});
+    const runLogger = logger.child({batch: definition.name});
     const runner = new BatchRunner({
       store,
       rows,
       secrets,
-      logger: logger.child({batch: definition.name}),
+      logger: runLogger,
       ...(options.follow !== undefined ? {follow: options.follow} : {}),
       ...(options.inFlightBytes !== undefined ? {inFlightBytes: options.inFlightBytes} : {}),
       ...(options.backoffScale !== undefined ? {backoffScale: options.backoffScale} : {}),
@@ -107,7 +109,11 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
       (command) => applyRemoteCommand(runner, command),
       (error) => logger.warn('could not read a command for this batch', {error: String(error)}),
     );
+    // Every front end that runs passes (headless commands, the UI) gets the same log.
+    runLogger.info('batch opened', {pid: process.pid, mailboxes: Object.keys(store.state.mailboxes).length, stateFile: store.file});
+    const stopLogging = logEngineEvents(runner, runLogger);
     const close = runner.close.bind(runner);
+    let closed = false;
     return Object.assign(runner, {
       stateFile: store.file,
       exposedSecretFiles: exposed,
@@ -115,6 +121,11 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
         stopWatching();
         await close();
         await store.close();
+        if (!closed) {
+          closed = true;
+          stopLogging();
+          runLogger.info('batch closed; state saved', {counts: runner.getSnapshot().counts});
+        }
       },
     });
   } catch (error) {

@@ -55,6 +55,11 @@ export interface BatchSettings {
   incrementalIntervalMs: number;
   /** Target connections used in parallel by one mailbox's copy (APPEND workers). */
   appendConnectionsPerMailbox: number;
+  /**
+   * Leave out messages marked \Deleted on the source (not expunged), each listed as skipped.
+   * Off by default: they are copied with \Deleted, the user's own state (message-flags.ts).
+   */
+  skipDeletedMessages: boolean;
 }
 
 export const DEFAULT_SETTINGS: BatchSettings = {
@@ -65,6 +70,7 @@ export const DEFAULT_SETTINGS: BatchSettings = {
   maxItemsPerMailbox: 500_000,
   incrementalIntervalMs: 24 * 60 * 60 * 1000,
   appendConnectionsPerMailbox: 3,
+  skipDeletedMessages: false,
 };
 
 export interface BatchDefinition {

@@ -24,6 +24,7 @@ import {checkFutureDates, FutureDates} from './internal-date-check.js';
 import {streamCopy, type StreamLane} from './stream-copy.js';
 import {UidAfterBodyError} from '../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
+import {searchDeletedUids} from '../imap/deleted-search.js';
 import type {RawImapSession} from '../imap/raw-session.js';
 import {MigrationError} from '../imap/imap-error.js';
 import {exactBody} from './exact-body.js';
@@ -266,9 +267,10 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
     const marked = firstCheckpoint ? Promise.resolve() : ctx.report.flushNow();
     if (firstCheckpoint) ctx.report.markDirty();
     marked.catch(() => {});
+    const deleted = ctx.settings.skipDeletedMessages ? await deletedOnSource(ctx, lane, box, range) : undefined;
     await ctx.widenPool();
     const futureDates = new FutureDates();
-    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, futureDates, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {})});
+    result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, futureDates, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {}), ...(deleted ? {deleted} : {})});
     const future = futureDates.copied((uid) => done.has(uid));
     if (future.size > 0 && !ctx.signal.aborted) {
       await guard(ctx, 'target', entry.target, () => checkFutureDates(ctx, {folder, targetPath: entry.target, dates: future, selectControl}));
@@ -316,6 +318,8 @@ interface CopyInput {
   futureDates: FutureDates;
   /** See FolderAhead. */
   openNext?(): void;
+  /** Source UIDs marked \Deleted, left out and listed as skipped (skipDeletedMessages). */
+  deleted?: ReadonlySet<number>;
 }
 
 async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> {
@@ -356,14 +360,20 @@ async function copyPending(ctx: PassContext, input: CopyInput): Promise<number> 
   let copyable: number[] = [];
   const oversize: number[] = [];
   const overCap: number[] = [];
+  const deleted: number[] = [];
   for (const uid of pendingUids) {
-    if ((sizes.get(uid) ?? 0) > maxMessageBytes) oversize.push(uid);
+    if (input.deleted?.has(uid)) deleted.push(uid);
+    else if ((sizes.get(uid) ?? 0) > maxMessageBytes) oversize.push(uid);
     else if (itemsDone + copyable.length < maxItemsPerMailbox) copyable.push(uid);
     else overCap.push(uid);
   }
   if (oversize.length > 0) {
     await input.selectSource();
     await recordOversize(ctx, folder, checkpoint, oversize, maxMessageBytes, endItem);
+  }
+  if (deleted.length > 0) {
+    await input.selectSource();
+    await recordDeleted(ctx, folder, checkpoint, deleted, sizes, endItem);
   }
   if (overCap.length > 0) recordOverCap(ctx, folder, checkpoint, overCap, sizes, maxItemsPerMailbox, endItem);
 
@@ -616,6 +626,58 @@ async function recordOversize(
   }
 }
 
+/** Why a message is not on the target when the batch leaves out \Deleted ones. */
+export const DELETED_SKIP_REASON = 'marked \\Deleted on the source (not expunged); left out by --skip-deleted';
+
+/**
+ * UIDs in `range` marked \Deleted on the source, over the lane that opened the folder when there
+ * is one (no imapflow login for it), else over imapflow's source connection.
+ */
+async function deletedOnSource(ctx: PassContext, lane: StreamLane | undefined, box: OpenedFolder, range: string): Promise<Set<number>> {
+  return guard(ctx, 'source', box.path, async () => {
+    if (lane && !lane.source.isClosed && box.openedBy === 'raw') return searchDeletedUids(lane.source, range);
+    await selectOnControl(ctx, 'source', box.path, box.uidValidity);
+    return new Set((await ctx.source.search({deleted: true, uid: range}, {uid: true})) || []);
+  });
+}
+
+/** Envelopes read per FETCH for the skipped list: a folder may hold many thousands marked \Deleted. */
+const ENVELOPE_CHUNK = 500;
+
+/** One skipped item per message: the user wants to see each one that was left out. */
+async function recordDeleted(
+  ctx: PassContext,
+  folder: string,
+  checkpoint: FolderCheckpoint,
+  uids: number[],
+  sizes: Map<number, number>,
+  endItem: (uid: number) => void,
+): Promise<void> {
+  for (let start = 0; start < uids.length; start += ENVELOPE_CHUNK) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const chunk = uids.slice(start, start + ENVELOPE_CHUNK);
+    const envelopes = new Map<number, FetchMessageObject>();
+    await guard(ctx, 'source', folder, async () => {
+      for (const range of UidSet.fromUids(chunk).toImapChunks()) {
+        for await (const message of ctx.source.fetch(range, {uid: true, envelope: true, internalDate: true}, {uid: true})) envelopes.set(message.uid, message);
+      }
+    });
+    for (const uid of chunk) {
+      const message = envelopes.get(uid);
+      ctx.report.skipped({
+        folder,
+        uid,
+        size: sizes.get(uid) ?? 0,
+        ...(message?.internalDate ? {date: new Date(message.internalDate).toISOString()} : {}),
+        ...(message?.envelope?.subject ? {subject: message.envelope.subject} : {}),
+        reason: DELETED_SKIP_REASON,
+      });
+      checkpoint.skipped++;
+      endItem(uid);
+    }
+  }
+}
+
 function recordOverCap(
   ctx: PassContext,
   folder: string,
@@ -758,10 +820,9 @@ export async function guard<T>(ctx: PassContext, role: 'source' | 'target', fold
   }
 }
 
-/** Lists a copied message as changed in transit, with the reason, and logs it. */
+/** Lists a copied message as changed in transit, with the reason (the event log writes it to the log). */
 function reportChanged(ctx: PassContext, folder: string, uid: number, size: number, body: Buffer | undefined, date: Date | undefined, reason: string): void {
   const subject = body ? headerValue(body, 'subject') : undefined;
-  ctx.logger.warn('message copied but changed in transit', {folder, uid, reason});
   ctx.report.changed({
     folder,
     uid,

@@ -83,7 +83,6 @@ export async function checkFutureDates(ctx: PassContext, input: CheckInput): Pro
       `the target stored the internal date ${got.toISOString()} instead of ${wanted.toISOString()} (it does not keep dates in the future); ` +
       'the message is otherwise copied exactly';
     ctx.report.changed({folder: input.folder, uid: fact.uid, size: fact.size, date: wanted.toISOString(), ...(fact.subject ? {subject: fact.subject} : {}), reason});
-    ctx.logger.warn('target replaced an internal date in the future', {folder: input.folder, target: input.targetPath, uid: fact.uid, reason});
   }
   ctx.report.markDirty();
 }

@@ -509,9 +509,8 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
     sourceIsGmail: trees.sourceCapabilities.has('X-GM-EXT-1'),
     targetIsGmail: trees.targetCapabilities.has('X-GM-EXT-1'),
   });
-  const previous = {unmigrated: state.unmigratedFolders, renamed: state.renamedFolders};
   state.unmigratedFolders = [...plan.unmigrated];
-  state.renamedFolders = carryCreatedSpecialUse(previous.renamed, plan);
+  state.renamedFolders = carryCreatedSpecialUse(state.renamedFolders, plan);
 
   const targetSubscribed = new Set(trees.target.filter((folder) => folder.subscribed).map((folder) => folder.path));
   const tasks: FolderTask[] = [];
@@ -540,25 +539,7 @@ async function prepareFolders(ctx: PassContext): Promise<FolderTask[]> {
   }
   await Promise.all(subscriptions);
   if (ctx.signal.aborted) throw ctx.signal.reason;
-  logFolderOutcomes(ctx, previous);
   return tasks;
-}
-
-/**
- * Every folder not migrated and every one renamed, in the log with its reason: on the first
- * pass and whenever the list changes, so a log read after the batch says it once per change
- * (the report and the detail view show the current lists at any time).
- */
-function logFolderOutcomes(ctx: PassContext, previous: {unmigrated: readonly {source: string; reason: string}[]; renamed: readonly {source: string; target: string; reason: string}[]}): void {
-  const {state} = ctx;
-  const key = (item: {source: string; reason: string; target?: string}) => `${item.source}\u0000${item.target ?? ''}\u0000${item.reason}`;
-  const before = new Set([...previous.unmigrated.map(key), ...previous.renamed.map(key)]);
-  for (const folder of state.unmigratedFolders) {
-    if (!before.has(key(folder))) ctx.logger.warn('folder not migrated', {folder: folder.source, reason: folder.reason});
-  }
-  for (const folder of state.renamedFolders) {
-    if (!before.has(key(folder))) ctx.logger.info('folder renamed on the target', {folder: folder.source, target: folder.target, reason: folder.reason});
-  }
 }
 
 /** A subscription that cannot be carried over is worth a warning, not the mailbox. */

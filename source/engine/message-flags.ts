@@ -1,8 +1,17 @@
 // Which flags travel with a message. \Recent is server-managed and cannot be set (RFC 3501
-// section 2.3.2). \Deleted is not copied: a message waiting for expunge on the source would be
-// expunged on the target by the next CLOSE of any client there, which would lose it.
+// section 2.3.2). \Deleted travels like the others: "deleted but not yet expunged" is the user's
+// own state on the source, and a client's CLOSE or EXPUNGE would remove it there just as on the
+// target. mailferry itself never sends CLOSE or EXPUNGE to a target (it leaves folders with
+// UNSELECT, RFC 3691, or by selecting the next one, which expunges nothing: RFC 3501 section
+// 6.4.2); test/deleted-flag.test.ts checks it. Batches that prefer to leave such
+// messages out set skipDeletedMessages, and each one is then listed as skipped.
 
-const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Draft']);
+const SYSTEM_FLAGS = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Draft', '\\Deleted']);
+
+/** True for the \Deleted flag, however the server spells its case. */
+export function isDeletedFlag(flag: string): boolean {
+  return flag.toLowerCase() === '\\deleted';
+}
 
 export interface FlagSplit {
   /** Flags to send with APPEND / STORE. */

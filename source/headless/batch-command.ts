@@ -68,6 +68,8 @@ const HELP = `
     --max-message-size SIZE     default 35MB
     --max-items N               per mailbox, default 500000
     --interval DURATION         incremental interval, default 24h
+    --skip-deleted              leave out messages marked \\Deleted on the source (not expunged);
+                                each is listed as skipped. Default: copy them with \\Deleted
 
   Common
     --state-dir DIR             default ${'$'}MAILFERRY_STATE_DIR or ~/.local/state/mailferry
@@ -106,6 +108,7 @@ const FLAGS = {
   format: {type: 'string'},
   yes: {type: 'boolean', default: false},
   inFlight: {type: 'string'},
+  skipDeleted: {type: 'boolean', default: false},
   help: {type: 'boolean', shortFlag: 'h'},
   ...endpointFlagDefinitions('source'),
   ...endpointFlagDefinitions('target'),
@@ -243,6 +246,7 @@ function settingsFromFlags(flags: Flags): BatchSettings {
   settings.maxConcurrentIncrementalSyncs = positive(flags['maxIncremental'], 'max-incremental') ?? settings.maxConcurrentIncrementalSyncs;
   settings.appendConnectionsPerMailbox = positive(flags['appendConnections'], 'append-connections') ?? settings.appendConnectionsPerMailbox;
   settings.maxItemsPerMailbox = positive(flags['maxItems'], 'max-items') ?? settings.maxItemsPerMailbox;
+  settings.skipDeletedMessages = flags['skipDeleted'] === true;
   try {
     if (flags['maxMessageSize'] !== undefined) settings.maxMessageBytes = parseSize(String(flags['maxMessageSize']));
   } catch (error) {
@@ -284,8 +288,14 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
   if (definition.targetCredentials.kind === 'csv' && !csv.hasTargetCredentials) {
     throw new FlagError('the CSV has no TargetUserName/TargetPassword columns: choose --target-auth authzid or login-pattern, or add the columns');
   }
+  // Before the batch exists: a log that cannot be written stops the command with nothing created.
+  const logger = loggerFor(stateDir, name, flags).child({batch: name});
   await createBatch({stateDir, definition, rows: csv.rows});
-  for (const file of await exposedSecretFiles(definition, csv.rows)) out.warning(file.message);
+  logger.info('batch created', {mailboxes: csv.rows.length, stateFile: BatchStore.fileFor(stateDir, name), source: source.host, target: target.host, settings});
+  for (const file of await exposedSecretFiles(definition, csv.rows)) {
+    out.warning(file.message);
+    logger.warn(file.message);
+  }
   out.done(
     {created: name, mailboxes: csv.rows.length, stateFile: BatchStore.fileFor(stateDir, name)},
     `created batch "${name}" with ${csv.rows.length} mailbox(es); state in ${BatchStore.fileFor(stateDir, name)}\nnext: mailferry batch start ${name}${flags.stateDir ? ` --state-dir ${flags.stateDir}` : ''}`,
@@ -293,8 +303,9 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
   return EXIT.ok;
 }
 
+/** The batch's log: --log FILE or STATE_DIR/logs/NAME.log, for every command that changes or runs it. */
 function loggerFor(stateDir: string, name: string, flags: Flags): Logger {
-  return createFileLogger(flags.log ?? batchLogFile(stateDir, name));
+  return createFileLogger(resolve(flags.log ?? batchLogFile(stateDir, name)));
 }
 
 /** Runs the batch in this process, printing events, until idle (or completed with --follow). */
@@ -305,19 +316,28 @@ async function runInForeground(
   flags: Flags,
   body: (batch: OpenedBatch) => Promise<void>,
 ): Promise<number> {
-  const batch = await openBatch({
-    stateDir,
-    name,
-    logger: loggerFor(stateDir, name, flags),
-    follow: flags.follow,
-    ...(flags.csv ? {csvPath: flags.csv} : {}),
-    ...(flags.inFlight ? {inFlightBytes: parseSize(flags.inFlight)} : {}),
-  });
+  const logger = loggerFor(stateDir, name, flags);
+  let batch: OpenedBatch;
+  try {
+    batch = await openBatch({
+      stateDir,
+      name,
+      logger,
+      follow: flags.follow,
+      ...(flags.csv ? {csvPath: flags.csv} : {}),
+      ...(flags.inFlight ? {inFlightBytes: parseSize(flags.inFlight)} : {}),
+    });
+  } catch (error) {
+    // Printed by the caller too; logged so the run that never started is in the log as well.
+    logger.error('could not open the batch', {batch: name, error: error instanceof MigrationError ? formatError(error) : String(error)});
+    throw error;
+  }
   for (const file of batch.exposedSecretFiles) out.warning(file.message);
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
+    logger.warn(`received ${signal}; stopping mailboxes and saving state`, {batch: name});
     out.json ? out.record({event: 'signal', signal}) : out.line(`${signal}: stopping mailboxes and saving state...`);
     void batch.close();
   };
@@ -372,6 +392,7 @@ async function remote(out: Output, stateDir: string, name: string, action: 'stop
   const mailboxes = flags.mailbox ?? [];
   const where = await sendBatchCommand(stateDir, name, {action, ...(mailboxes.length ? {mailboxes} : {})});
   const who = mailboxes.length ? mailboxes.join(', ') : 'all mailboxes';
+  loggerFor(stateDir, name, flags).info(where === 'posted' ? `${action} sent to the running process` : `${action} recorded in the state`, {batch: name, mailboxes: who});
   if (where === 'posted') {
     if (action === 'stop') {
       const settled = await waitForStatuses(stateDir, name, mailboxes, (status) => status !== 'Stopping' && !ACTIVE.has(status), 60_000);
@@ -404,6 +425,8 @@ async function runOrPost(out: Output, stateDir: string, name: string, action: 's
   const mailboxes = flags.mailbox ?? [];
   if (await BatchStore.runningPid(stateDir, name)) {
     await sendBatchCommand(stateDir, name, {action, ...(mailboxes.length ? {mailboxes} : {})});
+    // Its passes are logged by the process that runs them (its own --log or the default file).
+    loggerFor(stateDir, name, flags).info(`${action} sent to the running process`, {batch: name, ...(mailboxes.length ? {mailboxes} : {})});
     out.done({action, posted: true}, `${action} sent to the running process`);
     return EXIT.ok;
   }

@@ -28,10 +28,23 @@ export const silentLogger: Logger = {
 
 /**
  * Appends JSON lines to `path`. Synchronous appends keep ordering simple and survive a crash right
- * after the line; log volume is per event (status changes, errors), never per message body.
+ * after the line; log volume is per event (status changes, skipped items, errors), never per
+ * message body. Nothing is buffered in this process, so there is nothing to flush before exit:
+ * a line is in the kernel when the call returns, whatever ends the process next (SIGTERM included).
+ * The file is created at once, so a run that logs nothing yet still leaves its log where it is said to be.
  */
 export function createFileLogger(path: string, level: LogLevel = 'info', base: Record<string, unknown> = {}): Logger {
-  mkdirSync(dirname(path), {recursive: true, mode: 0o700});
+  try {
+    mkdirSync(dirname(path), {recursive: true, mode: 0o700});
+    appendFileSync(path, '', {mode: 0o600});
+  } catch (error) {
+    // Said before anything runs: a run whose log cannot be written would leave no record.
+    throw new Error(`cannot write the log file ${path} (${(error as Error).message}); make its directory writable, or give --log FILE elsewhere`);
+  }
+  return fileLogger(path, level, base);
+}
+
+function fileLogger(path: string, level: LogLevel, base: Record<string, unknown>): Logger {
   const write = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
     const line = JSON.stringify({t: new Date().toISOString(), level: lvl, msg: message, ...base, ...fields}, (_key, value: unknown) =>
@@ -48,6 +61,6 @@ export function createFileLogger(path: string, level: LogLevel = 'info', base: R
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
-    child: (fields) => createFileLogger(path, level, {...base, ...fields}),
+    child: (fields) => fileLogger(path, level, {...base, ...fields}),
   };
 }

@@ -2,7 +2,7 @@
 // stays small: per-message facts live in UidSet strings, never in arrays that grow with a mailbox.
 
 import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxIdentity, MailboxStatus, RenamedFolder, UnmigratedFolder} from '../engine/batch-model.js';
-import {MAILBOX_STATUSES} from '../engine/batch-model.js';
+import {DEFAULT_SETTINGS, MAILBOX_STATUSES} from '../engine/batch-model.js';
 import {MigrationError} from '../imap/imap-error.js';
 import {isSecret} from '../log/secret-redaction.js';
 
@@ -163,6 +163,8 @@ export function upgradeState(raw: unknown, file: string): BatchState {
   if (!isObject(batch) || typeof batch['name'] !== 'string' || !isObject(batch['source']) || !isObject(batch['target']) || !isObject(batch['settings'])) {
     throw bad('missing or invalid "batch" definition');
   }
+  // Settings added since a state file was written (skipDeletedMessages, ...) take their default.
+  batch['settings'] = {...DEFAULT_SETTINGS, excludedFolders: [], ...batch['settings']};
   const mailboxes = raw['mailboxes'];
   if (!isObject(mailboxes)) throw bad('missing "mailboxes"');
   for (const [key, mailbox] of Object.entries(mailboxes)) {

@@ -112,6 +112,8 @@ describe('settings draft', () => {
     assert.equal(settings.maxMessageBytes, 512 * 1024);
     assert.equal(settings.incrementalIntervalMs, 5_400_000);
     assert.equal(settings.maxItemsPerMailbox, 1000);
+    assert.equal(settings.skipDeletedMessages, false);
+    assert.equal(settingsFromDraft({...draft, deletedMessages: 'skip'}).settings.skipDeletedMessages, true);
     assert.deepEqual(splitExclusions(' , '), []);
     assert.match(defaultBatchName(new Date(2026, 2, 1, 9, 5)), /^batch-20260301-0905$/);
   });

@@ -17,6 +17,8 @@ export interface SettingsDraft {
   readonly maxMessageMb: string;
   readonly maxItemsPerMailbox: string;
   readonly incrementalInterval: string;
+  /** 'copy' (with \Deleted, the default) or 'skip' (left out, each listed as skipped). */
+  readonly deletedMessages: string;
 }
 
 const MB = 1024 * 1024;
@@ -39,6 +41,7 @@ export function settingsDraft(options: {name: string; sourceMaxConnections: numb
     maxMessageMb: String(Math.round((settings.maxMessageBytes / MB) * 100) / 100),
     maxItemsPerMailbox: String(settings.maxItemsPerMailbox),
     incrementalInterval: durationText(settings.incrementalIntervalMs),
+    deletedMessages: settings.skipDeletedMessages ? 'skip' : 'copy',
   };
 }
 
@@ -53,6 +56,16 @@ export const SETTINGS_FIELDS: readonly FormField[] = [
   {kind: 'text', id: 'maxMessageMb', label: 'Max message size (MB)', help: 'Bigger messages are skipped and listed with the reason (default 35).'},
   {kind: 'text', id: 'maxItemsPerMailbox', label: 'Max items per mailbox', help: 'Messages past this count are skipped and listed (default 500000).'},
   {kind: 'text', id: 'incrementalInterval', label: 'Incremental sync interval', help: 'Time between incremental passes after the first sync: 24h, 30m, 1h30m.'},
+  {
+    kind: 'choice',
+    id: 'deletedMessages',
+    label: 'Messages marked \\Deleted',
+    choices: [
+      {value: 'copy', label: 'copy'},
+      {value: 'skip', label: 'skip'},
+    ],
+    help: 'Not yet expunged on the source. copy: they keep \\Deleted on the target (default); skip: left out, each listed as skipped (--skip-deleted).',
+  },
   {kind: 'button', id: 'create', label: 'Create the batch and start', help: 'Writes the batch state (no passwords), opens the progress grid and starts the migration.'},
   {kind: 'button', id: 'back', label: 'Back', help: 'Back to the users.'},
 ];
@@ -101,6 +114,7 @@ export function settingsFromDraft(draft: SettingsDraft): {settings: BatchSetting
       maxItemsPerMailbox: number(draft.maxItemsPerMailbox),
       incrementalIntervalMs: parseDuration(draft.incrementalInterval) ?? DEFAULT_SETTINGS.incrementalIntervalMs,
       appendConnectionsPerMailbox: number(draft.appendConnectionsPerMailbox),
+      skipDeletedMessages: draft.deletedMessages === 'skip',
     },
     sourceMaxConnections: number(draft.sourceMaxConnections),
     targetMaxConnections: number(draft.targetMaxConnections),
