@@ -495,7 +495,7 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
   });
 
   test('streamCopy hands back nothing for a retry when a FETCH chunk ends mid-way through the server\'s parallel commands', async () => {
-    // stream-copy cuts FETCH chunks at 200 messages or once 32 MiB (by listed size) are reached, as
+    // stream-copy cuts a lane's takes at 32 messages or once 32 MiB (by listed size) are reached, as
     // in any folder of 200 KB messages. Listed sizes of 3.06 MB for the eleven newest cut the first
     // chunk after 11 messages (a count Dovecot's groups of 4 parallel commands do not divide)
     // without moving 32 MiB through the test; the next chunk is pipelined right behind it.
@@ -585,7 +585,7 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     assert.deepEqual(copied.map((message) => message.sha256).sort(), alpha.map((message) => message.sha256).sort());
   });
 
-  test('streamCopy over 3 lanes, one held up by a large message over a slow link: no message is stored after one 3 x FOLDER_ORDER_WINDOW_PER_LANE or more positions older', async () => {
+  test('streamCopy over 3 lanes, one held up by a large message over a slow link: no message is stored after one 3 x FOLDER_ORDER_WINDOW_PER_LANE or more positions older', async (t) => {
     // The newest message is large and its lane's target sits behind a narrow link; the other two
     // lanes reach the target directly and would copy the whole rest of the folder meanwhile.
     const count = 1200;
@@ -622,6 +622,7 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
       oldestStored = Math.max(oldestStored, at);
       worst = Math.max(worst, oldestStored - at);
     }
+    t.diagnostic(`at worst a message was stored after one ${worst} positions older`);
     assert.ok(worst < 3 * FOLDER_ORDER_WINDOW_PER_LANE, `a message was stored after one ${worst} positions older`);
   });
 });

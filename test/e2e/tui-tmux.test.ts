@@ -78,10 +78,10 @@ function focusedValue(text: string): string {
 /** Moves the form focus with Tab/Up/Down, one step at a time, until the focused line shows `label`. */
 async function focus(label: RegExp, key: 'Tab' | 'Up' | 'Down' = 'Tab'): Promise<void> {
   for (let step = 0; step < 16; step++) {
-    const before = focusedLine(await screen());
+    // A text field shows the focus once it takes keys: until then no line is marked.
+    const before = focusedLine(await waitForScreen((current) => focusedLine(current) !== undefined, 'a focused field'));
     if (before && label.test(before)) return;
     await keys(key);
-    // A text field shows the focus once it takes keys: until then no line is marked.
     await waitForScreen((current) => focusedLine(current) !== undefined && focusedLine(current) !== before, `the focus to move on from ${before ?? 'nothing'}`);
   }
   throw new Error(`could not move the focus to ${label}; the screen shows:\n${await screen()}`);
