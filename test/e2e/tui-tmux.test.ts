@@ -241,20 +241,21 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     text = await waitForScreen((current) => ['alice', 'bob', 'carol'].every((user) => /Synced/.test(rowOf(current, user))), 'all three mailboxes Synced', 120_000);
     assert.match(text.split('\n')[1] ?? '', /Synced 3/);
 
-    // A resize redraws the whole screen at the new size, without wrapped lines.
-    await tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24');
-    text = await waitForScreen((current) => current.split('\n')[3]?.startsWith('  Mailbox') === true && !current.includes('Msg/s'), 'the 80-column layout');
-    const lines = text.split('\n');
-    assert.match(lines[0] ?? '', /^mailferry {2}batch e2e/);
-    for (const line of lines) assert.ok(line.length <= 80, `a line wider than 80 columns: ${line}`);
-
-    // Ctrl-L repaints: output written over the UI by someone else is gone afterwards.
+    // Ctrl-L repaints: output written over the UI by someone else is gone afterwards. Done before
+    // the resize below, whose own repaint would clear the stray output before it is seen.
     const tty = (await tmux('display-message', '-p', '-t', SESSION, '#{pane_tty}')).trim();
     await appendFile(tty, '\r\nSTRAY OUTPUT FROM ANOTHER PROGRAM\r\n');
     await waitForScreen((current) => current.includes('STRAY OUTPUT'), 'the stray output');
     await keys('C-l');
     text = await waitForScreen((current) => !current.includes('STRAY OUTPUT') && current.split('\n')[0]?.startsWith('mailferry  batch e2e') === true, 'a clean repaint');
     assert.match(text, /alice@example\.test\s+Synced/);
+
+    // A resize redraws the whole screen at the new size, without wrapped lines.
+    await tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24');
+    text = await waitForScreen((current) => current.split('\n')[3]?.startsWith('  Mailbox') === true && !current.includes('Msg/s'), 'the 80-column layout');
+    const lines = text.split('\n');
+    assert.match(lines[0] ?? '', /^mailferry {2}batch e2e/);
+    for (const line of lines) assert.ok(line.length <= 80, `a line wider than 80 columns: ${line}`);
 
     await keys('q');
     await waitForScreen((current) => current.includes('mailferry exited 0'), 'mailferry to exit after the last run', 60_000);
