@@ -17,7 +17,8 @@ import {examineFolder, fetchBodies, type BodyConsumer} from '../source/imap/body
 import {AppendStreamWriter, openAppendSession, type AppendBatch, type AppendOutcome} from '../source/imap/pipelined-appender.js';
 import {slabsHeld} from '../source/imap/read-buffer-pool.js';
 import {openFolder} from '../source/imap/folder-open.js';
-import {streamCopy, type StreamCopyInput, type StreamLane} from '../source/engine/stream-copy.js';
+import {FOLDER_ORDER_WINDOW_PER_LANE, streamCopy, type StreamCopyInput, type StreamLane} from '../source/engine/stream-copy.js';
+import {startSlowLink} from './helpers/slow-link.js';
 import {splitFlags} from '../source/engine/message-flags.js';
 
 // Not a timing assertion: a promise the copy path never settles fails the suite instead of hanging it.
@@ -25,7 +26,7 @@ const SUITE_TIMEOUT_MS = 300_000;
 /** Over the target's quota_max_mail_size (3M) below, while 2 MB messages still fit. */
 const TOO_LARGE_BYTES = 3_500_000;
 
-const USERS = {alice: 'pw-alice', bob: 'pw-bob', carol: 'pw-carol', dave: 'pw-dave', erin: 'pw-erin', frank: 'pw-frank', gina: 'pw-gina'};
+const USERS = {alice: 'pw-alice', bob: 'pw-bob', carol: 'pw-carol', dave: 'pw-dave', erin: 'pw-erin', frank: 'pw-frank', gina: 'pw-gina', hank: 'pw-hank'};
 
 function endpointFor(server: DovecotServer): EndpointConfig {
   return makeEndpoint({host: '127.0.0.1', port: server.imapPort, security: 'none'});
@@ -494,7 +495,7 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
   });
 
   test('streamCopy hands back nothing for a retry when a FETCH chunk ends mid-way through the server\'s parallel commands', async () => {
-    // stream-copy cuts FETCH chunks at 200 messages or once 32 MiB (by listed size) are reached, as
+    // stream-copy cuts a lane's takes at 32 messages or once 32 MiB (by listed size) are reached, as
     // in any folder of 200 KB messages. Listed sizes of 3.06 MB for the eleven newest cut the first
     // chunk after 11 messages (a count Dovecot's groups of 4 parallel commands do not divide)
     // without moving 32 MiB through the test; the next chunk is pipelined right behind it.
@@ -582,5 +583,46 @@ describe('streamed copy path against real Dovecot', {timeout: SUITE_TIMEOUT_MS},
     }
     const copied = (await readMailbox(target, 'gina')).get('Alpha') ?? [];
     assert.deepEqual(copied.map((message) => message.sha256).sort(), alpha.map((message) => message.sha256).sort());
+  });
+
+  test('streamCopy over 3 lanes, one held up by a large message over a slow link: no message is stored after one 3 x FOLDER_ORDER_WINDOW_PER_LANE or more positions older', async (t) => {
+    // The newest message is large and its lane's target sits behind a narrow link; the other two
+    // lanes reach the target directly and would copy the whole rest of the folder meanwhile.
+    const count = 1200;
+    const seeded: SeedMessage[] = Array.from({length: count}, (_, index) => ({
+      folder: 'INBOX',
+      raw: buildMessage({subject: `ordered ${index + 1}`, seed: 9000 + index, totalBytes: index === count - 1 ? 2_500_000 : 1500 + ((index * 7919) % 2000)}),
+    }));
+    await seedMailbox(source, 'hank', {folders: [], messages: seeded});
+    const listed = await inbox(source, 'hank');
+    assert.equal(listed.length, count);
+    const uids = listed.map((message) => message.uid).sort((a, b) => b - a);
+
+    const link = await startSlowLink(target);
+    const slowTarget = await openAppendSession(makeEndpoint({host: '127.0.0.1', port: link.port, security: 'none'}), identityOf('hank'));
+    assert.ok(slowTarget);
+    sessions.push(slowTarget);
+    const direct = await openLanes(source, target, 'hank', 2);
+    const lanes: StreamLane[] = [{source: await openSource(source, 'hank'), target: slowTarget}, ...direct];
+    let retry: number[];
+    try {
+      retry = await streamCopy(lanes, copyInput('hank', {uids, sizes: new Map(listed.map((message) => [message.uid, message.size]))}));
+    } finally {
+      closeLanes(lanes);
+      await link.stop();
+    }
+    assert.deepEqual(retry, []);
+
+    const position = new Map(listed.map((message) => [message.sha256, count - message.uid]));
+    const stored = (await inbox(target, 'hank')).map((message) => position.get(message.sha256)!);
+    assert.equal(stored.length, count);
+    let oldestStored = -1;
+    let worst = 0;
+    for (const at of stored) {
+      oldestStored = Math.max(oldestStored, at);
+      worst = Math.max(worst, oldestStored - at);
+    }
+    t.diagnostic(`at worst a message was stored after one ${worst} positions older`);
+    assert.ok(worst < 3 * FOLDER_ORDER_WINDOW_PER_LANE, `a message was stored after one ${worst} positions older`);
   });
 });

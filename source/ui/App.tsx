@@ -38,6 +38,12 @@ export interface AppProps {
   services: UiServices;
   batchName?: string | undefined;
   prefill?: UiPrefill | undefined;
+  /**
+   * The batches as listed before the first frame (runUi): the picker (or the setup, with none) is
+   * then the first screen, so keys typed while mailferry starts go to it instead of to a loading
+   * line that ignores them.
+   */
+  initialBatches?: BatchListing[] | undefined;
   /** Told whenever a batch is opened or closed, so signal handlers can close it cleanly. */
   onControl?: (control: BatchControl | undefined) => void;
 }
@@ -47,13 +53,16 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function App({stateDir, services, batchName, prefill, onControl}: AppProps): React.JSX.Element {
+export function App({stateDir, services, batchName, prefill, initialBatches, onControl}: AppProps): React.JSX.Element {
   const {columns: width, rows} = useTerminalSize();
   const shell = useAppShell();
   const display = useDisplay();
   const height = Math.max(8, rows - 1);
-  const [route, setRoute] = useState<Route>({kind: 'loading', text: 'Looking for batches'});
-  const [existing, setExisting] = useState<string[]>([]);
+  const listedFirst = batchName || prefill?.startWithSetup ? undefined : initialBatches;
+  const [route, setRoute] = useState<Route>(() =>
+    !listedFirst ? {kind: 'loading', text: 'Looking for batches'} : listedFirst.length === 0 ? {kind: 'setup'} : {kind: 'picker', batches: listedFirst},
+  );
+  const [existing, setExisting] = useState<string[]>(() => (listedFirst ?? []).map((batch) => batch.name));
   const [question, setQuestion] = useState<Question | undefined>();
   const [pickerStatus, setPickerStatus] = useState<StatusMessage | undefined>();
   const [help, setHelp] = useState(false);
@@ -113,7 +122,7 @@ export function App({stateDir, services, batchName, prefill, onControl}: AppProp
   useEffect(() => {
     if (batchName) void open(batchName, false);
     else if (prefill?.startWithSetup) setRoute({kind: 'setup'});
-    else void showPicker();
+    else if (!listedFirst) void showPicker();
     // Only on mount: later moves between routes are driven by keys.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);

@@ -234,6 +234,9 @@ export function keyName(input: string, key: Key): string | undefined {
   if (key.home) return 'home';
   if (key.end) return 'end';
   if (key.return) return 'enter';
+  // A lone LF is Enter too: Enter typed before mailferry put the terminal in raw mode (while it
+  // starts, over a slow SSH link) arrives through the tty's ICRNL as "\n", and so does Ctrl-J.
+  if (input === '\n') return 'enter';
   // Ink sets meta together with escape; check escape first so Esc is never read as Alt-something.
   if (key.escape) return 'esc';
   if (key.tab) return key.shift ? 'shift+tab' : 'tab';

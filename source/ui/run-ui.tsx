@@ -114,6 +114,14 @@ export async function runUi(options: RunUiOptions): Promise<number> {
   let control: BatchControl | undefined;
   let exitCode: number | undefined;
   let shuttingDown: Promise<void> | undefined;
+  // Raw mode from the start, not from Ink's first input effect: keys typed while the first
+  // screens are built (an admin over a slow SSH link types ahead) then wait unechoed and uncooked
+  // in the tty until Ink reads them. Ink turns raw mode off again when it unmounts.
+  stdin.setRawMode(true);
+  // Listed before the first frame, for the same reason (see App's initialBatches); a failure is
+  // left to App, which lists again and explains it.
+  const initialBatches =
+    options.batchName || options.prefill?.startWithSetup ? undefined : await services.listBatches(options.stateDir).catch(() => undefined);
   const screen = enterAlternateScreen(stdout);
   const restoreConsole = divertConsole(logger);
   // A dropped SSH session turns every write into EIO/EPIPE; that must not become a crash.
@@ -128,12 +136,14 @@ export async function runUi(options: RunUiOptions): Promise<number> {
   };
   const instance = render(
     <Root stdout={stdout} display={display} shell={shell}>
-      <App stateDir={options.stateDir} services={services} batchName={options.batchName} prefill={options.prefill} onControl={(next) => (control = next)} />
+      <App stateDir={options.stateDir} services={services} batchName={options.batchName} prefill={options.prefill} initialBatches={initialBatches} onControl={(next) => (control = next)} />
     </Root>,
     {stdout: frameFixStream(stdout), stdin, stderr, exitOnCtrlC: false, patchConsole: false, incrementalRendering: true, maxFps: MAX_FPS},
   );
 
   const cleanup = () => {
+    // Also when Ink never got as far as taking over the terminal.
+    if (stdin.isTTY) stdin.setRawMode(false);
     screen.restore();
     restoreConsole();
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);

@@ -52,27 +52,69 @@ async function waitForScreen(predicate: (text: string) => boolean, what: string,
   }
 }
 
-/** Named keys (Enter, Tab, Up, BSpace, ...) one by one, each given a moment to arrive on its own. */
+// Keys go to the pane without any pause: the UI must take keys as they come, in runs too (a
+// slow SSH link delivers them so). Each step then waits on what the screen must show before the
+// next key depends on it, never on a fixed time.
+
+/** Named keys (Enter, Tab, Up, BSpace, ...), sent at once. */
 async function keys(...names: string[]): Promise<void> {
-  for (const name of names) {
-    await tmux('send-keys', '-t', SESSION, name);
-    await new Promise((resolve) => setTimeout(resolve, 120));
-  }
+  await tmux('send-keys', '-t', SESSION, ...names);
 }
 
 async function type(text: string): Promise<void> {
   await tmux('send-keys', '-t', SESSION, '-l', text);
-  await new Promise((resolve) => setTimeout(resolve, 150));
 }
 
-/** Moves the form focus with Tab/Up/Down until the focused line (marked "> ") shows `label`. */
+/** The line of the focused form field or button (marked "> "). */
+function focusedLine(text: string): string | undefined {
+  return text.split('\n').find((line) => line.startsWith('> '));
+}
+
+/** What the focused field shows right of its label (label and value are 2+ spaces apart). */
+function focusedValue(text: string): string {
+  return (focusedLine(text) ?? '').slice(2).split(/\s{2,}/).slice(1).join('  ').trimEnd();
+}
+
+/** Moves the form focus with Tab/Up/Down, one step at a time, until the focused line shows `label`. */
 async function focus(label: RegExp, key: 'Tab' | 'Up' | 'Down' = 'Tab'): Promise<void> {
   for (let step = 0; step < 16; step++) {
-    const text = await screen();
-    if (text.split('\n').some((line) => line.startsWith('>') && label.test(line))) return;
+    // A text field shows the focus once it takes keys: until then no line is marked.
+    const before = focusedLine(await waitForScreen((current) => focusedLine(current) !== undefined, 'a focused field'));
+    if (before && label.test(before)) return;
     await keys(key);
+    await waitForScreen((current) => focusedLine(current) !== undefined && focusedLine(current) !== before, `the focus to move on from ${before ?? 'nothing'}`);
   }
   throw new Error(`could not move the focus to ${label}; the screen shows:\n${await screen()}`);
+}
+
+/** Focuses a choice field and presses Right, one step at a time, until `[option]` is chosen. */
+async function choose(label: RegExp, option: string): Promise<void> {
+  await focus(label);
+  for (let step = 0; step < 8; step++) {
+    const before = focusedLine(await screen()) ?? '';
+    if (before.includes(`[${option}]`)) return;
+    await keys('Right');
+    await waitForScreen((current) => focusedLine(current) !== before, `${label} to change from ${before}`);
+  }
+  throw new Error(`could not choose ${option} for ${label}; the screen shows:\n${await screen()}`);
+}
+
+/**
+ * Focuses the field, erases up to `erase` characters, types `text` and waits until the field
+ * shows it (as one asterisk per character when masked).
+ */
+async function fill(label: RegExp, text: string, options: {erase?: number; masked?: boolean} = {}): Promise<void> {
+  await focus(label);
+  if (options.erase) {
+    // Typed only once the erasing shows: a key that comes before the field has re-rendered
+    // with its new value is applied to the old one.
+    const before = focusedValue(await screen());
+    await keys(...Array.from({length: options.erase}, () => 'BSpace'));
+    await waitForScreen((current) => focusedValue(current) !== before, `${label} erased`);
+  }
+  await type(text);
+  const shown = options.masked ? '*'.repeat(text.length) : text;
+  await waitForScreen((current) => label.test(focusedLine(current) ?? '') && focusedValue(current) === shown, `${label} holding ${options.masked ? 'the typed password' : text}`);
 }
 
 function rowOf(text: string, user: string): string {
@@ -121,17 +163,11 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     await waitForScreen((text) => text.includes('Step 1/6') && text.includes('choose a provider'), 'the provider presets');
     await keys('4');
     await waitForScreen((text) => /> Host/.test(text), 'the source fields');
-    await type('127.0.0.1');
-    await focus(/Port/);
-    await keys('BSpace', 'BSpace', 'BSpace');
-    await type(String(source.imapPort));
-    await focus(/Security/);
-    await keys('Right', 'Right');
-    await waitForScreen((text) => /Security\s+tls\s+starttls\s+\[none\]/.test(text), 'security none');
-    await focus(/Test login user/);
-    await type('alice');
-    await focus(/Test login password/);
-    await type(USERS.alice);
+    await fill(/Host/, '127.0.0.1');
+    await fill(/Port/, String(source.imapPort), {erase: 3});
+    await choose(/Security/, 'none');
+    await fill(/Test login user/, 'alice');
+    await fill(/Test login password/, USERS.alice, {masked: true});
     await focus(/\[ Test connection \]/, 'Down');
     await keys('Enter');
     let text = await waitForScreen((current) => current.includes('The server answers'), 'a passing source test');
@@ -143,23 +179,14 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     await waitForScreen((current) => current.includes('Step 3/6') && current.includes('choose a provider'), 'the target presets');
     await keys('4');
     await waitForScreen((current) => /> Host/.test(current), 'the target fields');
-    await type('127.0.0.1');
-    await focus(/Port/);
-    await keys('BSpace', 'BSpace', 'BSpace');
+    await fill(/Host/, '127.0.0.1');
     // The target through a slow link: alice must still be copying when she is stopped.
-    await type(String(slowLink!.port));
-    await focus(/Security/);
-    await keys('Right', 'Right');
-    await focus(/Log in with/);
-    await keys('Right', 'Right');
-    await waitForScreen((current) => /\[login pattern\]/.test(current), 'the login pattern mode');
-    await focus(/Login pattern/);
-    for (let index = 0; index < '{email}*admin'.length; index++) await keys('BSpace');
-    await type('{localpart}*admin');
-    await focus(/Admin password/);
-    await type(target.masterPassword);
-    await focus(/Test as mailbox/);
-    await type('alice@example.test');
+    await fill(/Port/, String(slowLink!.port), {erase: 3});
+    await choose(/Security/, 'none');
+    await choose(/Log in with/, 'login pattern');
+    await fill(/Login pattern/, '{localpart}*admin', {erase: '{email}*admin'.length});
+    await fill(/Admin password/, target.masterPassword, {masked: true});
+    await fill(/Test as mailbox/, 'alice@example.test');
     await focus(/\[ Test connection \]/, 'Down');
     await keys('Enter');
     text = await waitForScreen((current) => current.includes('Step 4/6') && current.includes('The server answers'), 'a passing target test');
@@ -170,6 +197,7 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     // Users: load the CSV, test the logins of all three.
     await waitForScreen((current) => current.includes('Step 5/6') && current.includes('CSV file:'), 'the CSV path field');
     await type(path.join(work!, 'users.csv'));
+    await waitForScreen((current) => current.includes(path.join(work!, 'users.csv')), 'the CSV path typed');
     await keys('Enter');
     await waitForScreen((current) => current.includes('3 users, 0 errors'), 'the loaded CSV');
     await keys('a', 't');
@@ -179,11 +207,8 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
 
     // Settings: name the batch, one migration at a time, create and start.
     await waitForScreen((current) => current.includes('Step 6/6') && /> Batch name/.test(current), 'the batch settings');
-    for (let index = 0; index < 24; index++) await keys('BSpace');
-    await type('e2e');
-    await focus(/Max concurrent migrations/);
-    await keys('BSpace', 'BSpace');
-    await type('1');
+    await fill(/Batch name/, 'e2e', {erase: 24});
+    await fill(/Max concurrent migrations/, '1', {erase: 2});
     await focus(/\[ Create the batch and start \]/, 'Up');
     await keys('Enter');
     text = await waitForScreen((current) => current.includes('batch e2e') && /alice@example\.test\s+Syncing/.test(current), 'alice syncing in the grid', 60_000);
@@ -202,16 +227,28 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     await keys('y');
     await waitForScreen((current) => current.includes('mailferry exited 0'), 'mailferry to exit', 60_000);
 
-    // Start again: the batch is offered, the admin password asked for, the batch resumes.
+    // Start again: the batch is offered, the admin password asked for, the batch resumes. Enter
+    // is typed at once, while mailferry is still starting (an admin over a slow SSH link types
+    // ahead): the picker must take it when it comes up, not lose it.
     await launch(100, 30);
-    text = await waitForScreen((current) => current.includes('1 batch') && current.includes('e2e'), 'the batch picker');
     await keys('Enter');
-    await waitForScreen((current) => current.includes('Batch e2e needs the target admin password'), 'the admin password prompt');
-    await type(target.masterPassword);
-    await keys('Enter', 'Enter');
+    await waitForScreen((current) => current.includes('Batch e2e needs the target admin password'), 'the admin password prompt (Enter typed during start-up opens the batch)');
+    await fill(/Password/, target.masterPassword, {masked: true});
+    await keys('Enter');
+    await waitForScreen((current) => /^> \[ Open the batch \]/m.test(current), 'the focus on Open the batch');
+    await keys('Enter');
     await waitForScreen((current) => current.includes('batch e2e'), 'the grid after a restart');
     text = await waitForScreen((current) => ['alice', 'bob', 'carol'].every((user) => /Synced/.test(rowOf(current, user))), 'all three mailboxes Synced', 120_000);
     assert.match(text.split('\n')[1] ?? '', /Synced 3/);
+
+    // Ctrl-L repaints: output written over the UI by someone else is gone afterwards. Done before
+    // the resize below, whose own repaint would clear the stray output before it is seen.
+    const tty = (await tmux('display-message', '-p', '-t', SESSION, '#{pane_tty}')).trim();
+    await appendFile(tty, '\r\nSTRAY OUTPUT FROM ANOTHER PROGRAM\r\n');
+    await waitForScreen((current) => current.includes('STRAY OUTPUT'), 'the stray output');
+    await keys('C-l');
+    text = await waitForScreen((current) => !current.includes('STRAY OUTPUT') && current.split('\n')[0]?.startsWith('mailferry  batch e2e') === true, 'a clean repaint');
+    assert.match(text, /alice@example\.test\s+Synced/);
 
     // A resize redraws the whole screen at the new size, without wrapped lines.
     await tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24');
@@ -219,14 +256,6 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
     const lines = text.split('\n');
     assert.match(lines[0] ?? '', /^mailferry {2}batch e2e/);
     for (const line of lines) assert.ok(line.length <= 80, `a line wider than 80 columns: ${line}`);
-
-    // Ctrl-L repaints: output written over the UI by someone else is gone afterwards.
-    const tty = (await tmux('display-message', '-p', '-t', SESSION, '#{pane_tty}')).trim();
-    await appendFile(tty, '\r\nSTRAY OUTPUT FROM ANOTHER PROGRAM\r\n');
-    await waitForScreen((current) => current.includes('STRAY OUTPUT'), 'the stray output');
-    await keys('C-l');
-    text = await waitForScreen((current) => !current.includes('STRAY OUTPUT') && current.split('\n')[0]?.startsWith('mailferry  batch e2e') === true, 'a clean repaint');
-    assert.match(text, /alice@example\.test\s+Synced/);
 
     await keys('q');
     await waitForScreen((current) => current.includes('mailferry exited 0'), 'mailferry to exit after the last run', 60_000);

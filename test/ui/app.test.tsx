@@ -67,6 +67,18 @@ describe('app', () => {
     await ui.waitFor((text) => text.includes('Step 1/6') && text.includes('choose a provider'));
   });
 
+  it('with the batches listed before the first frame, the picker is the first screen and listing waits for nothing', async () => {
+    const calls = newCalls();
+    let listed = 0;
+    const base = services({batches: [listing('spring')]}, calls);
+    const counted: UiServices = {...base, listBatches: async (dir) => (listed++, base.listBatches(dir))};
+    const ui = renderUi(<App stateDir="/state" services={counted} initialBatches={[listing('spring')]} />);
+    assert.match(ui.frame(), /1 batch/, 'the first frame is the picker, not a loading line');
+    await ui.press('enter');
+    await ui.waitFor((text) => text.includes('Opened batch spring.'));
+    assert.equal(listed, 0);
+  });
+
   it('lists batches; Enter opens the selected one with its persisted state and starts it', async () => {
     const calls = newCalls();
     const control = new FakeBatchControl(fakeSnapshot([fakeMailbox('kim@example.com', {status: 'Stopped'}), fakeMailbox('lee@example.com', {status: 'Synced'})], {name: 'autumn'}));

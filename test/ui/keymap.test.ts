@@ -102,6 +102,8 @@ describe('keymap', () => {
       ['G', {shift: true}, 'G'],
       [' ', {}, 'space'],
       ['', {return: true}, 'enter'],
+      // Enter typed before raw mode (while mailferry starts) comes through the tty as LF.
+      ['\n', {}, 'enter'],
       ['', {escape: true, meta: true}, 'esc'],
       ['', {upArrow: true}, 'up'],
       ['', {pageDown: true}, 'pagedown'],

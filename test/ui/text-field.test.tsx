@@ -42,4 +42,12 @@ describe('text field', () => {
     await ui.press('backspace');
     await ui.waitFor((text) => text.includes('value=[14]'));
   });
+
+  it('takes a lone LF (Enter typed before raw mode) for no text', async () => {
+    const ui = renderUi(<Field initial="ab" />);
+    await ui.waitFor((text) => text.includes('value=[ab]'));
+    await ui.press('\n');
+    await ui.type('c');
+    await ui.waitFor((text) => text.includes('value=[abc]'), 'c typed after the LF, and no line break in the value');
+  });
 });

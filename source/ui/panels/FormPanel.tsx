@@ -3,7 +3,7 @@
 // or Space change a choice, Esc (or the Back button) goes back. The focused field's help text and
 // its problem, if any, are shown under the form.
 
-import React, {useCallback, useEffect} from 'react';
+import React, {useCallback, useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
 import {tint, useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
@@ -41,6 +41,7 @@ export function FormPanel(props: FormPanelProps): React.JSX.Element {
   const display = useDisplay();
   const {glyphs} = display;
   const [focusId, setFocusId, focusRef] = useSyncedState<string>(props.focusRequest?.id ?? fields[0]?.id ?? '');
+  const [listening, setListening] = useState<string | undefined>();
   const focusIndex = Math.max(0, fields.findIndex((field) => field.id === focusId));
   const focused = fields[focusIndex];
   /** The focused field as of the keys typed so far (Tab then Enter may beat the next render). */
@@ -113,7 +114,9 @@ export function FormPanel(props: FormPanelProps): React.JSX.Element {
         const isFocused = field.id === focused?.id;
         const hasProblem = props.problems?.[field.id] !== undefined;
         // Without colour a field with a problem still stands out.
-        const marker = isFocused ? glyphs.selected : hasProblem ? '!' : ' ';
+        // A text field shows the focus once it takes keys (see TextField's onListening).
+        const shownFocused = isFocused && (field.kind !== 'text' || !props.isActive || listening === field.id);
+        const marker = shownFocused ? glyphs.selected : hasProblem ? '!' : ' ';
         if (field.kind === 'button') {
           return (
             <Text key={field.id} wrap="truncate" inverse={isFocused} bold>
@@ -136,11 +139,11 @@ export function FormPanel(props: FormPanelProps): React.JSX.Element {
         const value = values[field.id] ?? '';
         return (
           <Box key={field.id} height={1} overflow="hidden">
-            <Text wrap="truncate" inverse={isFocused} color={tint(display, hasProblem ? 'red' : undefined)}>
+            <Text wrap="truncate" inverse={shownFocused} color={tint(display, hasProblem ? 'red' : undefined)}>
               {label}
             </Text>
             {isFocused && props.isActive ? (
-              <TextField value={value} onChange={(next) => props.onChange(field.id, next)} focus mask={field.mask ? '*' : undefined} placeholder={field.placeholder} />
+              <TextField value={value} onChange={(next) => props.onChange(field.id, next)} focus mask={field.mask ? '*' : undefined} placeholder={field.placeholder} onListening={(on) => setListening((current) => (on ? field.id : current === field.id ? undefined : current))} />
             ) : (
               <Text wrap="truncate" dimColor={value === '' && display.color}>
                 {field.mask ? (value ? '(set)' : '') : value || field.placeholder || ''}

@@ -6,7 +6,7 @@
 // The guard listens first (it mounts before the input and never re-subscribes) and tells the
 // field to drop the change ink-text-input makes for such a key.
 
-import React, {useCallback, useRef} from 'react';
+import React, {useCallback, useEffect, useRef} from 'react';
 import {useInput, type Key} from 'ink';
 import TextInput from 'ink-text-input';
 import {useDisplay} from '../display-options.js';
@@ -42,9 +42,15 @@ export interface TextFieldProps {
   focus: boolean;
   mask?: string | undefined;
   placeholder?: string | undefined;
+  /**
+   * Told true once the field takes keys and false when it stops. Ink registers input listeners in
+   * a passive effect, after the frame that shows the field is drawn: a key typed in between is
+   * lost, so a form shows the field as focused only from this call on.
+   */
+  onListening?: ((listening: boolean) => void) | undefined;
 }
 
-export function TextField({value, onChange, focus, mask, placeholder}: TextFieldProps): React.JSX.Element {
+export function TextField({value, onChange, focus, mask, placeholder, onListening}: TextFieldProps): React.JSX.Element {
   // ink-text-input draws its placeholder in grey, a colour: under NO_COLOR it is left out.
   const {color} = useDisplay();
   const shownPlaceholder = color ? placeholder : undefined;
@@ -53,7 +59,8 @@ export function TextField({value, onChange, focus, mask, placeholder}: TextField
   latest.current = {value, onChange};
   const onKey = useCallback((input: string, key: Key) => {
     const run = key.ctrl || (key.meta && !key.escape) ? undefined : applyKeyRun(latest.current.value, input);
-    if (!(key.ctrl || (key.meta && !key.escape) || run !== undefined)) return;
+    // A lone LF is Enter typed before raw mode (see keyName); never text in a one-line field.
+    if (!(key.ctrl || (key.meta && !key.escape) || run !== undefined || input === '\n')) return;
     suppress.current = true;
     // Every listener for this key runs synchronously; lift the guard before the next key arrives.
     queueMicrotask(() => {
@@ -61,6 +68,14 @@ export function TextField({value, onChange, focus, mask, placeholder}: TextField
     });
     if (run !== undefined && run !== latest.current.value) latest.current.onChange(run);
   }, []);
+  const listening = useRef(onListening);
+  listening.current = onListening;
+  // Runs after the children's effects, so after the guard and the input listen.
+  useEffect(() => {
+    if (!focus) return;
+    listening.current?.(true);
+    return () => listening.current?.(false);
+  }, [focus]);
   const guardedChange = useCallback(
     (next: string) => {
       if (suppress.current) return;
