@@ -8,6 +8,8 @@ import {commandDirFor, postCommand, watchCommands, type RemoteCommand} from '../
 // The poll interval is an hour here, so a command applied within the test's timeout can only
 // have come through the directory watch.
 const NO_POLL = 60 * 60 * 1000;
+/** The watcher reports errors here; none is expected. */
+const failOnError = (error: unknown): never => assert.fail(error instanceof Error ? error : String(error));
 
 let root: string;
 before(() => {
@@ -67,7 +69,7 @@ describe('command inbox', () => {
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
     const seen = collector();
-    const stop = watchCommands(file, (command) => seen.handle(command), assert.fail, NO_POLL);
+    const stop = watchCommands(file, (command) => seen.handle(command), failOnError, NO_POLL);
     try {
       await seen.next(3);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -87,7 +89,7 @@ describe('command inbox', () => {
       first = false;
       await busy;
     });
-    const stop = watchCommands(file, (command) => seen.handle(command), assert.fail, NO_POLL);
+    const stop = watchCommands(file, (command) => seen.handle(command), failOnError, NO_POLL);
     try {
       await postCommand(file, {action: 'stop'});
       // Wait until the first command is being applied (its file is gone), then post the second.
@@ -105,7 +107,7 @@ describe('command inbox', () => {
   it('stops applying commands once stopped', {timeout: 10_000}, async () => {
     const file = stateFile();
     const seen = collector();
-    const stop = watchCommands(file, (command) => seen.handle(command), assert.fail, NO_POLL);
+    const stop = watchCommands(file, (command) => seen.handle(command), failOnError, NO_POLL);
     stop();
     await postCommand(file, {action: 'stop'});
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -45,6 +45,7 @@ describe('engine event log', () => {
       folders: [],
       skipped: [],
       failed: [],
+      changed: [],
       errors: [],
       unmigratedFolders: [{source: 'Shared/Old', reason: 'the source refused to open it (server said: NO s3cr3t-Pa55)'}],
       renamedFolders: [{source: 'a/b', target: 'a_b', reason: 'the target has no hierarchy'}],

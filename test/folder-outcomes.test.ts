@@ -59,6 +59,7 @@ describe('the mailbox detail shows them', () => {
     folders: [],
     skipped: [],
     failed: [],
+    changed: [],
     errors: [],
     unmigratedFolders: UNMIGRATED,
     renamedFolders: RENAMED,

@@ -7,8 +7,6 @@ import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
-import type {ItemRecord} from '../source/engine/batch-model.js';
-import type {MailboxState} from '../source/store/state-schema.js';
 import {startDovecot, type DovecotServer} from './helpers/dovecot-pair.js';
 import type {CorpusMessage, HostileCorpus} from './helpers/hostile-corpus.js';
 import {seedHostileCorpus, type CaseIndex} from './helpers/hostile-corpus-seed.js';
@@ -39,10 +37,6 @@ const CORPUS: HostileCorpus = {
   bigFolderCount: 0,
   overLimitCases: [],
 };
-
-function changedItems(mailbox: MailboxState): ItemRecord[] {
-  return ((mailbox as unknown as Record<string, unknown>)['changed'] as ItemRecord[] | undefined) ?? [];
-}
 
 let source: DovecotServer | undefined;
 const targets: {label: string; server: DovecotServer}[] = [];
@@ -82,9 +76,9 @@ describe('internal dates in the future that the target replaces', {timeout: 120_
       assert.equal(await runBatchCommand(['start', 'future', '--state-dir', stateDir], started.io), 0, `${started.stdout()}\n${started.stderr()}`);
 
       const mailbox = (await readBatchState(stateDir, 'future')).mailboxes[TARGET]!;
-      const listed = changedItems(mailbox).map((item) => ({caseName: caseIndex.get('Dated')?.get(item.uid), item}));
+      const listed = mailbox.changed.map((item) => ({caseName: caseIndex.get('Dated')?.get(item.uid), item}));
       const targetDates = (await readClientView(server, TARGET)).folders.get("Dated")!.messages.map((m) => `${caseIndex.get("Dated")?.get(m.uid) ?? m.uid}=${m.internalDate}`);
-      assert.deepEqual(listed.map((entry) => entry.caseName).sort(), ["future-2038", "future-2099"], `changed: ${JSON.stringify(changedItems(mailbox))}; target: ${targetDates.join(" ")}`);
+      assert.deepEqual(listed.map((entry) => entry.caseName).sort(), ["future-2038", "future-2099"], `changed: ${JSON.stringify(mailbox.changed)}; target: ${targetDates.join(" ")}`);
       for (const {caseName, item} of listed) {
         const seeded = CORPUS.messages.find((m) => m.caseName === caseName)!;
         assert.equal(item.date, seeded.internalDate.toISOString(), `${caseName}: the source date`);
@@ -99,7 +93,7 @@ describe('internal dates in the future that the target replaces', {timeout: 120_
       // A second pass copies nothing, so it lists nothing again.
       const again = captureIo();
       assert.equal(await runBatchCommand(['sync-now', 'future', '--state-dir', stateDir], again.io), 0, again.stderr());
-      assert.equal(changedItems((await readBatchState(stateDir, 'future')).mailboxes[TARGET]!).length, 2);
+      assert.equal((await readBatchState(stateDir, 'future')).mailboxes[TARGET]!.changed.length, 2);
     });
   }
 });

@@ -197,6 +197,7 @@ describe('batch screen', () => {
       ],
       skipped: [{folder: 'Sent Items', uid: 7, size: 60 * 1024 * 1024, reason: 'larger than the 35M limit'}],
       failed: [{folder: 'Sent Items', uid: 9, size: 1200, reason: 'target said: invalid message', subject: 'Budget'}],
+      changed: [],
       errors: [{kind: 'rejected', message: 'APPEND refused', hint: 'see the failed items', retryable: false, at: '2026-03-01T11:00:00Z', folder: 'Sent'}],
       unmigratedFolders: [{source: 'Public/Shared', reason: 'outside the personal namespace'}],
       renamedFolders: [{source: 'Sent Items', target: 'Sent', reason: 'special-use \\Sent'}],
