@@ -11,7 +11,7 @@ import {EventEmitter} from 'node:events';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import type {MailboxStatus} from '../source/engine/batch-model.js';
-import type {BatchSnapshot, MailboxSnapshot} from '../source/engine/batch-snapshot.js';
+import type {BatchSnapshot, MailboxSnapshot} from '../source/engine/scheduler/batch-snapshot.js';
 
 // The CLI runs React's production build (see cli.tsx); measure that, not the development build,
 // which is several times slower. It must be set before React is first loaded, hence the dynamic

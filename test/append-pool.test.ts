@@ -5,7 +5,7 @@
 
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {AppendPool, type AppendConnection, type AppendJob} from '../source/engine/append-workers.js';
+import {AppendPool, type AppendConnection, type AppendJob} from '../source/engine/copy/append-workers.js';
 import {MigrationError, type ErrorKind} from '../source/imap/imap-error.js';
 
 function job(uid: number, budgetBytes = 100): AppendJob {

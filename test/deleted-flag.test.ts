@@ -9,7 +9,7 @@ import {after, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
-import {DELETED_SKIP_REASON} from '../source/engine/folder-copy.js';
+import {DELETED_SKIP_REASON} from '../source/engine/copy/folder-copy.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
 import {buildMessage, openClient, readMailbox, seedMailbox, serverCapabilities, serverFolderName, type SeedMessage} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts, type MailboxContent} from './helpers/compare-mailboxes.js';

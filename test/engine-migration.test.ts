@@ -12,7 +12,7 @@ import {runBatchCommand} from '../source/headless/batch-command.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
 import {readMailbox, realisticMailbox, seedMailbox, EMPTY_FOLDER, type SeedSpec} from './helpers/seed-mailbox.js';
 import {buildMessage} from './helpers/build-message.js';
-import {LANE_ORDER_WINDOW} from '../source/engine/stream-copy.js';
+import {LANE_ORDER_WINDOW} from '../source/engine/copy/stream-copy.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts, listFolders, messageCount, type MailboxContent} from './helpers/compare-mailboxes.js';
 import {
   TARGET_ADMIN_ENV,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import type {ImapFlow} from 'imapflow';
-import {exactBody} from '../source/engine/exact-body.js';
+import {exactBody} from '../source/engine/copy/exact-body.js';
 
 /** A source that must not be asked: these cases decide from the body alone. */
 const untouched = new Proxy({}, {get: () => assert.fail('the source was asked')}) as unknown as ImapFlow;

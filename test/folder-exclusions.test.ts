@@ -5,8 +5,8 @@ import {
   matchExclusion,
   parseExclusion,
   parseExclusions,
-} from '../source/engine/folder-exclusions.js';
-import {planFolders, type FolderPlanInput, type ListedFolder, type NamespaceInfo} from '../source/engine/folder-mapping.js';
+} from '../source/engine/folders/folder-exclusions.js';
+import {planFolders, type FolderPlanInput, type ListedFolder, type NamespaceInfo} from '../source/engine/folders/folder-mapping.js';
 
 const DOVECOT: NamespaceInfo = {prefix: '', delimiter: '/'};
 const COURIER: NamespaceInfo = {prefix: 'INBOX.', delimiter: '.'};

@@ -11,8 +11,8 @@ import {
   type ListedFolder,
   type NamespaceInfo,
   type SpecialUse,
-} from '../source/engine/folder-mapping.js';
-import {knownSpecialUseNames} from '../source/engine/special-use-names.js';
+} from '../source/engine/folders/folder-mapping.js';
+import {knownSpecialUseNames} from '../source/engine/folders/special-use-names.js';
 
 const DOVECOT: NamespaceInfo = {prefix: '', delimiter: '/'};
 const DOVECOT_DOT: NamespaceInfo = {prefix: '', delimiter: '.'};

@@ -2,7 +2,7 @@
 
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {FolderOrderWindow} from '../source/engine/folder-order-window.js';
+import {FolderOrderWindow} from '../source/engine/copy/folder-order-window.js';
 
 const newestFirst = (count: number) => Array.from({length: count}, (_, index) => count - index);
 

@@ -4,7 +4,7 @@
 
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import type {MailboxDetail} from '../source/engine/batch-snapshot.js';
+import type {MailboxDetail} from '../source/engine/scheduler/batch-snapshot.js';
 import {FOLDER_COLUMNS, buildReport, toCsv} from '../source/headless/batch-report.js';
 import {createSpecialUseCommand, listOneCommand} from '../source/imap/folder-commands.js';
 import {newMailboxState, type BatchState} from '../source/store/state-schema.js';

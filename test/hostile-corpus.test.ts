@@ -16,7 +16,7 @@ import {runBatchCommand} from '../source/headless/batch-command.js';
 import {buildReport} from '../source/headless/batch-report.js';
 import {detailDocument} from '../source/ui/view-state/detail-lines.js';
 import {ASCII_GLYPHS} from '../source/ui/glyphs.js';
-import type {MailboxDetail} from '../source/engine/batch-snapshot.js';
+import type {MailboxDetail} from '../source/engine/scheduler/batch-snapshot.js';
 import type {ItemRecord} from '../source/engine/batch-model.js';
 import type {BatchState, MailboxState} from '../source/store/state-schema.js';
 import {startDovecot, type DovecotServer} from './helpers/dovecot-pair.js';

@@ -3,7 +3,7 @@
 
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {FutureDates, parseImapDateTime} from '../source/engine/internal-date-check.js';
+import {FutureDates, parseImapDateTime} from '../source/engine/copy/internal-date-check.js';
 
 describe('internal-date-check', () => {
   it('parses IMAP date-times as instants, whatever the offset', () => {

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {pairByKey} from '../source/engine/message-key.js';
+import {pairByKey} from '../source/engine/copy/message-key.js';
 
 const date = '2024-01-01T10:00:00.000Z';
 

@@ -8,7 +8,7 @@ import {
   loadMigrationCsv,
   parseMigrationCsv,
   type CsvLoadResult,
-} from '../source/engine/migration-csv.js';
+} from '../source/engine/csv/migration-csv.js';
 import {MigrationError} from '../source/imap/imap-error.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/csv/', import.meta.url));

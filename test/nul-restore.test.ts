@@ -1,9 +1,9 @@
 // The stored message pieced together from BODY[] (NUL as 0x80) and BINARY[] (encoded parts
-// decoded), in the forms Dovecot 2.3.19 sends (see source/engine/exact-body.ts).
+// decoded), in the forms Dovecot 2.3.19 sends (see source/engine/copy/exact-body.ts).
 
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {onlyNulsDiffer, restoreNuls} from '../source/engine/nul-restore.js';
+import {onlyNulsDiffer, restoreNuls} from '../source/engine/copy/nul-restore.js';
 
 const PAYLOAD = Buffer.from([0x41, 0x00, 0x80, 0x1b, 0x00, 0x42]);
 const HEAD = 'Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="zz"\r\n\r\n';

@@ -2,7 +2,7 @@ import {after, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {PassThrough} from 'node:stream';
 import {fileURLToPath} from 'node:url';
-import {loadMigrationCsv, type MigrationRow} from '../source/engine/migration-csv.js';
+import {loadMigrationCsv, type MigrationRow} from '../source/engine/csv/migration-csv.js';
 import {
   applyLoginPattern,
   loginPatternProblem,
@@ -10,7 +10,7 @@ import {
   sourceIdentity,
   targetIdentity,
   type ResolvedSecrets,
-} from '../source/engine/row-credentials.js';
+} from '../source/engine/credentials/row-credentials.js';
 import {MigrationError} from '../source/imap/imap-error.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/csv/', import.meta.url));

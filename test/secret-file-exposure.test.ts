@@ -4,8 +4,8 @@ import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {DEFAULT_SETTINGS, type BatchDefinition} from '../source/engine/batch-model.js';
-import type {MigrationRow} from '../source/engine/migration-csv.js';
-import {exposedSecretFiles} from '../source/engine/secret-file-exposure.js';
+import type {MigrationRow} from '../source/engine/csv/migration-csv.js';
+import {exposedSecretFiles} from '../source/engine/credentials/secret-file-exposure.js';
 import {makeEndpoint} from '../source/imap/endpoint.js';
 
 let dir = '';

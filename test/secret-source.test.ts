@@ -4,7 +4,7 @@ import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {PassThrough} from 'node:stream';
-import {checkSecretFileMode, describeSecretSource, readSecret} from '../source/engine/secret-source.js';
+import {checkSecretFileMode, describeSecretSource, readSecret} from '../source/engine/credentials/secret-source.js';
 import {MigrationError} from '../source/imap/imap-error.js';
 import {redact} from '../source/log/secret-redaction.js';
 

@@ -17,9 +17,9 @@ import {examineFolder, fetchBodies, type BodyConsumer} from '../source/imap/body
 import {AppendStreamWriter, openAppendSession, type AppendBatch, type AppendOutcome} from '../source/imap/pipelined-appender.js';
 import {slabsHeld} from '../source/imap/read-buffer-pool.js';
 import {openFolder} from '../source/imap/folder-open.js';
-import {FOLDER_ORDER_WINDOW_PER_LANE, streamCopy, type StreamCopyInput, type StreamLane} from '../source/engine/stream-copy.js';
+import {FOLDER_ORDER_WINDOW_PER_LANE, streamCopy, type StreamCopyInput, type StreamLane} from '../source/engine/copy/stream-copy.js';
 import {startSlowLink} from './helpers/slow-link.js';
-import {splitFlags} from '../source/engine/message-flags.js';
+import {splitFlags} from '../source/engine/copy/message-flags.js';
 
 // Not a timing assertion: a promise the copy path never settles fails the suite instead of hanging it.
 const SUITE_TIMEOUT_MS = 300_000;

@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {UidSet} from '../source/engine/uid-set.js';
+import {UidSet} from '../source/engine/copy/uid-set.js';
 
 /** Small seeded PRNG (mulberry32) so a failing property run can be replayed. */
 function prng(seed: number): () => number {

@@ -1,4 +1,4 @@
-// The no-change shortcut of incremental passes (source/engine/unchanged-check.ts) against real
+// The no-change shortcut of incremental passes (source/engine/copy/unchanged-check.ts) against real
 // Dovecot: an unchanged mailbox ends its pass after one login and one LIST per side, and each kind
 // of change still gets the full pass (new mail, changed flags, a new source folder, a source
 // folder recreated with a new UIDVALIDITY, a target folder deleted or recreated), after which the

@@ -5,10 +5,10 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {BatchDefinition} from '../source/engine/batch-model.js';
-import {newCheckpoint} from '../source/engine/folder-copy.js';
-import type {ListedFolder} from '../source/engine/folder-mapping.js';
-import {compareWithCheckpoints} from '../source/engine/unchanged-check.js';
-import type {FolderListing} from '../source/engine/raw-folder-listing.js';
+import {newCheckpoint} from '../source/engine/copy/folder-copy.js';
+import type {ListedFolder} from '../source/engine/folders/folder-mapping.js';
+import {compareWithCheckpoints} from '../source/engine/copy/unchanged-check.js';
+import type {FolderListing} from '../source/engine/folders/raw-folder-listing.js';
 import {newMailboxState, type MailboxState} from '../source/store/state-schema.js';
 import {fakeDefinition} from './helpers/fake-batch-control.js';
 

@@ -1,7 +1,7 @@
 // The commands and views the engine offers to its two front ends (TUI and headless CLI).
 
 import type {BatchDefinition} from './batch-model.js';
-import type {BatchSnapshot, MailboxDetail} from './batch-snapshot.js';
+import type {BatchSnapshot, MailboxDetail} from './scheduler/batch-snapshot.js';
 import type {EngineEventName, EngineListener} from './engine-events.js';
 
 export interface BatchControl {

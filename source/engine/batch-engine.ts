@@ -11,11 +11,11 @@ import {postCommand, watchCommands, type RemoteCommand} from '../store/command-i
 import {mailboxKey, newMailboxState, STATE_VERSION, type BatchState} from '../store/state-schema.js';
 import type {BatchControl} from './batch-control.js';
 import type {BatchDefinition, MailboxStatus} from './batch-model.js';
-import {BatchRunner} from './batch-runner.js';
-import {loadMigrationCsv, type MigrationRow} from './migration-csv.js';
-import {resolveSecrets, type ResolvedSecrets} from './row-credentials.js';
-import {exposedSecretFiles} from './secret-file-exposure.js';
-import type {ExposedSecretFile} from './secret-source.js';
+import {BatchRunner} from './scheduler/batch-runner.js';
+import {loadMigrationCsv, type MigrationRow} from './csv/migration-csv.js';
+import {resolveSecrets, type ResolvedSecrets} from './credentials/row-credentials.js';
+import {exposedSecretFiles} from './credentials/secret-file-exposure.js';
+import type {ExposedSecretFile} from './credentials/secret-source.js';
 
 export interface CreateBatchOptions {
   stateDir: string;

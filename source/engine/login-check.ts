@@ -7,8 +7,8 @@ import {MigrationError, type EndpointRole, type ErrorInfo} from '../imap/imap-er
 import {translateError} from '../imap/error-translation.js';
 import type {Logger} from '../log/logger.js';
 import type {BatchDefinition} from './batch-model.js';
-import type {MigrationRow} from './migration-csv.js';
-import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
+import type {MigrationRow} from './csv/migration-csv.js';
+import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './credentials/row-credentials.js';
 
 export interface LoginCheck {
   ok: boolean;

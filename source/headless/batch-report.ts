@@ -2,7 +2,7 @@
 // admin's records and for scripts that decide whether a batch may be completed.
 
 import type {BatchState} from '../store/state-schema.js';
-import {mailboxTotals} from '../engine/mailbox-totals.js';
+import {mailboxTotals} from '../engine/scheduler/mailbox-totals.js';
 
 export interface MailboxReportRow {
   emailAddress: string;

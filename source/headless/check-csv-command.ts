@@ -3,8 +3,8 @@
 // (not even its length).
 
 import meow from 'meow';
-import {loadMigrationCsv, type CsvLoadResult, type CsvProblem} from '../engine/migration-csv.js';
-import {exposedMigrationCsv} from '../engine/secret-file-exposure.js';
+import {loadMigrationCsv, type CsvLoadResult, type CsvProblem} from '../engine/csv/migration-csv.js';
+import {exposedMigrationCsv} from '../engine/credentials/secret-file-exposure.js';
 import {MigrationError} from '../imap/imap-error.js';
 
 const HELP = `

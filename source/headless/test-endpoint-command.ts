@@ -8,7 +8,7 @@ import {DEFAULT_TIMEOUTS, defaultPortFor, type EndpointConfig, type LoginIdentit
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {PRESETS, endpointFromPreset, presetById} from '../imap/presets.js';
 import {redact} from '../log/secret-redaction.js';
-import {readSecret} from '../engine/secret-source.js';
+import {readSecret} from '../engine/credentials/secret-source.js';
 
 const HELP = `
   Usage

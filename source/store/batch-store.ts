@@ -8,7 +8,7 @@ import {link, mkdir, open, readFile, readdir, rename, rm, unlink} from 'node:fs/
 import {hostname} from 'node:os';
 import {join} from 'node:path';
 import {Low} from 'lowdb';
-import type {MailboxStatus} from '../engine/batch-model.js';
+import type {MailboxStatus} from './batch-records.js';
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {AtomicJsonFile, errorCode, isProcessAlive} from './atomic-json-file.js';
 import {commandDirFor} from './command-inbox.js';

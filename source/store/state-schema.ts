@@ -1,8 +1,8 @@
 // The shape of a batch's state file. It is rewritten whole on every flush, so everything here
 // stays small: per-message facts live in UidSet strings, never in arrays that grow with a mailbox.
 
-import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxIdentity, MailboxStatus, RenamedFolder, UnmigratedFolder} from '../engine/batch-model.js';
-import {DEFAULT_SETTINGS, MAILBOX_STATUSES} from '../engine/batch-model.js';
+import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxIdentity, MailboxStatus, RenamedFolder, UnmigratedFolder} from './batch-records.js';
+import {DEFAULT_SETTINGS, MAILBOX_STATUSES} from './batch-records.js';
 import {MigrationError} from '../imap/imap-error.js';
 import {isSecret} from '../log/secret-redaction.js';
 

@@ -6,7 +6,7 @@ import React, {useCallback, useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchControl} from '../engine/batch-control.js';
 import type {BatchListing} from '../engine/batch-engine.js';
-import type {ResolvedSecrets} from '../engine/row-credentials.js';
+import type {ResolvedSecrets} from '../engine/credentials/row-credentials.js';
 import {formatError, MigrationError} from '../imap/imap-error.js';
 import {registerSecret} from '../log/secret-redaction.js';
 import {useAppShell} from './app-shell.js';

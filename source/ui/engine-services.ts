@@ -2,9 +2,9 @@
 // reader. Nothing here holds state; secrets pass through and are registered for redaction.
 
 import {createBatch, listBatches, openBatch, removeBatch} from '../engine/batch-engine.js';
-import {loadMigrationCsv} from '../engine/migration-csv.js';
+import {loadMigrationCsv} from '../engine/csv/migration-csv.js';
 import {checkUserLogins, type LoginCheck} from '../engine/login-check.js';
-import {readSecret} from '../engine/secret-source.js';
+import {readSecret} from '../engine/credentials/secret-source.js';
 import {testConnection} from '../imap/connection-test.js';
 import {formatError} from '../imap/imap-error.js';
 import {createFileLogger} from '../log/logger.js';

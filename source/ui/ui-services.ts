@@ -4,9 +4,9 @@
 import type {BatchControl} from '../engine/batch-control.js';
 import type {BatchListing, CreateBatchOptions} from '../engine/batch-engine.js';
 import type {BatchDefinition} from '../engine/batch-model.js';
-import type {CsvLoadResult, MigrationRow} from '../engine/migration-csv.js';
-import type {ResolvedSecrets} from '../engine/row-credentials.js';
-import type {ExposedSecretFile} from '../engine/secret-source.js';
+import type {CsvLoadResult, MigrationRow} from '../engine/csv/migration-csv.js';
+import type {ResolvedSecrets} from '../engine/credentials/row-credentials.js';
+import type {ExposedSecretFile} from '../engine/credentials/secret-source.js';
 import type {ConnectionTestResult, StepResult} from '../imap/connection-test.js';
 import type {EndpointConfig, LoginIdentity, SecretSource} from '../imap/endpoint.js';
 import type {EndpointRole} from '../imap/imap-error.js';
@@ -39,7 +39,7 @@ export interface UiServices {
   readDefinition(stateDir: string, name: string): Promise<BatchDefinition>;
   /** Read the secrets that do not need a prompt (file, env). */
   readSecret(source: SecretSource, what: string): Promise<string>;
-  /** With the files holding passwords that other users can read (engine/secret-file-exposure.ts). */
+  /** With the files holding passwords that other users can read (engine/credentials/secret-file-exposure.ts). */
   openBatch(options: {stateDir: string; name: string; secrets: ResolvedSecrets}): Promise<BatchControl & {exposedSecretFiles?: readonly ExposedSecretFile[]}>;
   testConnection(endpoint: EndpointConfig, identity: LoginIdentity | undefined, options: {role: EndpointRole; onStep(step: StepResult): void; signal?: AbortSignal}): Promise<ConnectionTestResult>;
   loadMigrationCsv(path: string): Promise<CsvLoadResult>;

@@ -3,7 +3,7 @@
 
 import {useCallback, useSyncExternalStore} from 'react';
 import type {BatchControl} from '../engine/batch-control.js';
-import type {BatchSnapshot} from '../engine/batch-snapshot.js';
+import type {BatchSnapshot} from '../engine/scheduler/batch-snapshot.js';
 
 export function useBatchSnapshot(control: BatchControl): BatchSnapshot {
   const subscribe = useCallback((listener: () => void) => control.subscribe(listener), [control]);

@@ -4,7 +4,7 @@
 
 import {DEFAULT_SETTINGS, MAILBOX_STATUSES, type BatchDefinition, type MailboxStatus} from '../../source/engine/batch-model.js';
 import type {BatchControl} from '../../source/engine/batch-control.js';
-import type {BatchSnapshot, MailboxDetail, MailboxSnapshot} from '../../source/engine/batch-snapshot.js';
+import type {BatchSnapshot, MailboxDetail, MailboxSnapshot} from '../../source/engine/scheduler/batch-snapshot.js';
 import {TypedEmitter, type EngineEventName, type EngineEvents, type EngineListener} from '../../source/engine/engine-events.js';
 import {makeEndpoint} from '../../source/imap/endpoint.js';
 

@@ -8,7 +8,7 @@ import {cleanup} from 'ink-testing-library';
 import {BatchScreen} from '../../source/ui/panels/BatchScreen.js';
 import {FakeBatchControl, fakeMailbox, fakeSnapshot} from '../helpers/fake-batch-control.js';
 import {renderUi} from './ui-harness.js';
-import type {MailboxSnapshot} from '../../source/engine/batch-snapshot.js';
+import type {MailboxSnapshot} from '../../source/engine/scheduler/batch-snapshot.js';
 
 afterEach(() => cleanup());
 

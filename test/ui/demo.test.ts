@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {PassThrough} from 'node:stream';
 import {checkUserLogins} from '../../source/engine/login-check.js';
-import {loadMigrationCsv} from '../../source/engine/migration-csv.js';
+import {loadMigrationCsv} from '../../source/engine/csv/migration-csv.js';
 import {DEMO_USERS, demoMessage, prepareDemo, runDemo, type PreparedDemo} from '../../source/headless/demo-command.js';
 import {findDovecot, stopDemoServer, type DemoServer} from '../../source/headless/demo-servers.js';
 import {closeClient, connectClient} from '../../source/imap/client-factory.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {loadMigrationCsv} from '../../source/engine/migration-csv.js';
+import {loadMigrationCsv} from '../../source/engine/csv/migration-csv.js';
 import {appendUser, csvField, csvRecord} from '../../source/ui/csv-append.js';
 import {fixIncrementalFrame} from '../../source/ui/frame-fix-stream.js';
 import {ASCII_GLYPHS, UNICODE_GLYPHS} from '../../source/ui/glyphs.js';

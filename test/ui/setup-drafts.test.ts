@@ -16,7 +16,7 @@ import {
 import {cycleChoice} from '../../source/ui/view-state/form-fields.js';
 import {defaultBatchName, settingsDraft, settingsFromDraft, settingsProblems, splitExclusions} from '../../source/ui/view-state/settings-draft.js';
 import {INITIAL_USERS_VIEW, filterUsers, usersReducer, usersTargets, type UsersAction, type UsersView} from '../../source/ui/view-state/users-view.js';
-import type {MigrationRow} from '../../source/engine/migration-csv.js';
+import type {MigrationRow} from '../../source/engine/csv/migration-csv.js';
 
 const other = presetById('other')!;
 

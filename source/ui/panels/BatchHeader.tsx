@@ -4,7 +4,7 @@
 import React from 'react';
 import {Box, Text} from 'ink';
 import {MAILBOX_STATUSES, type MailboxStatus} from '../../engine/batch-model.js';
-import type {BatchSnapshot} from '../../engine/batch-snapshot.js';
+import type {BatchSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import {tint, useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
 import type {Glyphs} from '../glyphs.js';

@@ -6,7 +6,7 @@ import React, {useCallback, useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchControl} from '../../engine/batch-control.js';
 import {ACTIVE_STATUSES} from '../../engine/batch-model.js';
-import type {BatchSnapshot} from '../../engine/batch-snapshot.js';
+import type {BatchSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import {formatError} from '../../imap/imap-error.js';
 import {useAppShell} from '../app-shell.js';
 import {useDisplay} from '../display-options.js';
@@ -29,7 +29,7 @@ import {
   type GridAction,
   type GridView,
 } from '../view-state/grid-view.js';
-import type {MailboxSnapshot} from '../../engine/batch-snapshot.js';
+import type {MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import {BatchHeader} from './BatchHeader.js';
 import {ConfirmDialog, type Question} from './ConfirmDialog.js';
 import {Footer, type StatusMessage} from './Footer.js';

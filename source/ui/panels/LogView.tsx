@@ -3,7 +3,7 @@
 
 import React, {useCallback, useMemo} from 'react';
 import {Box, Text} from 'ink';
-import type {BatchSnapshot} from '../../engine/batch-snapshot.js';
+import type {BatchSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import {tint, useDisplay} from '../display-options.js';
 import {fit, singleLine, wrapText} from '../format/text-fit.js';
 import {formatClock} from '../format/units.js';

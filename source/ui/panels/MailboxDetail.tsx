@@ -4,7 +4,7 @@
 import React, {useCallback, useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchControl} from '../../engine/batch-control.js';
-import type {BatchSnapshot} from '../../engine/batch-snapshot.js';
+import type {BatchSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import {tint, useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
 import type {ActionId} from '../keymap.js';

@@ -3,7 +3,7 @@
 
 import React, {memo} from 'react';
 import {Box, Text} from 'ink';
-import type {MailboxSnapshot} from '../../engine/batch-snapshot.js';
+import type {MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import {tint, useDisplay} from '../display-options.js';
 import {COLUMN_GAP, cellText, headerText, type Column} from '../view-state/grid-columns.js';
 import type {ListWindow} from '../view-state/list-window.js';

@@ -5,7 +5,7 @@
 import React, {useCallback, useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchDefinition} from '../../engine/batch-model.js';
-import type {ResolvedSecrets} from '../../engine/row-credentials.js';
+import type {ResolvedSecrets} from '../../engine/credentials/row-credentials.js';
 import type {EndpointConfig, LoginIdentity} from '../../imap/endpoint.js';
 import {formatError, MigrationError} from '../../imap/imap-error.js';
 import {presetById} from '../../imap/presets.js';

@@ -2,7 +2,7 @@
 // list and jump between sections. Built from the mailbox's snapshot row and its MailboxDetail.
 
 import type {ErrorRecord, ItemRecord} from '../../engine/batch-model.js';
-import type {MailboxDetail, MailboxSnapshot} from '../../engine/batch-snapshot.js';
+import type {MailboxDetail, MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import type {Glyphs} from '../glyphs.js';
 import {fit, singleLine, truncate, wrapText} from '../format/text-fit.js';
 import {formatAge, formatByteRate, formatBytes, formatClock, formatCount, formatDuration, formatMessageRate} from '../format/units.js';

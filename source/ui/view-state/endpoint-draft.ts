@@ -3,8 +3,8 @@
 // credential mode and test identity it turns into. Passwords typed here stay in memory only.
 
 import type {SourceCredentialMode, TargetCredentialMode} from '../../engine/batch-model.js';
-import type {ResolvedSecrets} from '../../engine/row-credentials.js';
-import {applyLoginPattern, loginPatternProblem} from '../../engine/row-credentials.js';
+import type {ResolvedSecrets} from '../../engine/credentials/row-credentials.js';
+import {applyLoginPattern, loginPatternProblem} from '../../engine/credentials/row-credentials.js';
 import {defaultPortFor, makeEndpoint, type EndpointConfig, type LoginIdentity, type LoginMechanism, type Security} from '../../imap/endpoint.js';
 import type {EndpointRole} from '../../imap/imap-error.js';
 import {registerSecret} from '../../log/secret-redaction.js';

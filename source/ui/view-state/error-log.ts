@@ -3,7 +3,7 @@
 // covers errors from before the UI started). Newest first, one entry per distinct error.
 
 import type {ErrorRecord} from '../../engine/batch-model.js';
-import type {MailboxSnapshot} from '../../engine/batch-snapshot.js';
+import type {MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 
 export interface LogEntry {
   readonly emailAddress: string;

@@ -3,7 +3,7 @@
 // add rate, bytes, last synced and the error text. Every cell is cut to its width here, so a
 // row is exactly as wide as the terminal and never wraps.
 
-import type {MailboxSnapshot} from '../../engine/batch-snapshot.js';
+import type {MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import type {Glyphs} from '../glyphs.js';
 import {fit, singleLine} from '../format/text-fit.js';
 import {progressBar} from '../format/progress-bar.js';

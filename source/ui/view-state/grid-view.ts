@@ -4,7 +4,7 @@
 // change under a sort.
 
 import type {MailboxStatus} from '../../engine/batch-model.js';
-import type {MailboxSnapshot} from '../../engine/batch-snapshot.js';
+import type {MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import {scrollToShow, type ListWindow} from './list-window.js';
 import {listCursor, listWindow, markedListReducer, type MarkedList, type MarkedListAction} from './marked-list.js';
 

@@ -2,7 +2,7 @@
 // BatchSettings (plus the two per-endpoint connection caps) it turns into.
 
 import {DEFAULT_SETTINGS, type BatchSettings} from '../../engine/batch-model.js';
-import {exclusionProblem} from '../../engine/folder-exclusions.js';
+import {exclusionProblem} from '../../engine/folders/folder-exclusions.js';
 import {DURATION_EXAMPLES, durationText, parseDuration} from '../../engine/duration-text.js';
 import type {FormField} from './form-fields.js';
 

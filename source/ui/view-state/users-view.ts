@@ -1,7 +1,7 @@
 // View state of the users table: selection, scroll, filter and marks over CSV rows. Rows are keyed
 // by their CSV line number, which is unique even when the file has duplicate addresses.
 
-import type {MigrationRow} from '../../engine/migration-csv.js';
+import type {MigrationRow} from '../../engine/csv/migration-csv.js';
 import type {ListWindow} from './list-window.js';
 import {listCursor, listWindow, markedListReducer, type MarkedList, type MarkedListAction} from './marked-list.js';
 

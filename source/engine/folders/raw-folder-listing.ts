@@ -3,11 +3,11 @@
 // NAMESPACE in one round trip. The no-change check (unchanged-check.ts) and initial passes over
 // stream lanes (mailbox-pass.ts) use it, so neither needs imapflow to learn the folder tree.
 
-import type {EndpointRole} from '../imap/imap-error.js';
-import {parseListResponse, parseNamespaceResponse, parseStatusResponse} from '../imap/list-response.js';
-import {decodeModifiedUtf7} from '../imap/modified-utf7.js';
-import type {RawImapSession} from '../imap/raw-session.js';
-import type {FolderStatusHint} from './folder-status.js';
+import type {EndpointRole} from '../../imap/imap-error.js';
+import {parseListResponse, parseNamespaceResponse, parseStatusResponse} from '../../imap/list-response.js';
+import {decodeModifiedUtf7} from '../../imap/modified-utf7.js';
+import type {RawImapSession} from '../../imap/raw-session.js';
+import type {FolderStatusHint} from '../copy/folder-status.js';
 import type {ListedFolder, NamespaceInfo} from './folder-mapping.js';
 
 /** What one side lists, in the shape the full pass gets from imapflow. */

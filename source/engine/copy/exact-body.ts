@@ -22,7 +22,7 @@
 // both (nul-restore.ts).
 
 import type {ImapFlow} from 'imapflow';
-import {scanBody} from '../imap/nul-bytes.js';
+import {scanBody} from '../../imap/nul-bytes.js';
 import {onlyNulsDiffer, restoreNuls} from './nul-restore.js';
 
 export interface ExactBody {

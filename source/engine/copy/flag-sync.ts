@@ -3,8 +3,8 @@
 // message's flags are compared (headers only, never bodies). Copies are found by message key
 // (see message-key.ts), so no per-message UID map has to be stored.
 
-import type {OpenedFolder} from '../imap/folder-open.js';
-import type {FolderCheckpoint} from '../store/state-schema.js';
+import type {OpenedFolder} from '../../imap/folder-open.js';
+import type {FolderCheckpoint} from '../../store/state-schema.js';
 import {fetchKeys, type KeyedFlags} from './folder-keys.js';
 import {splitFlags, syncableFlags} from './message-flags.js';
 import {pairByKey} from './message-key.js';

@@ -8,7 +8,7 @@
 // pool: the pass is aborted and retried or failed by the mailbox runner, and the folder's
 // in-progress mark makes the retry check the target before copying again.
 
-import type {MigrationError} from '../imap/imap-error.js';
+import type {MigrationError} from '../../imap/imap-error.js';
 
 /** What the pool needs of a target connection: imapflow's client and PipelinedAppender both fit. */
 export interface AppendConnection {

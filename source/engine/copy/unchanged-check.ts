@@ -8,20 +8,20 @@
 // have made. Anything else, including a server without the extensions this needs (LIST-EXTENDED,
 // LIST-STATUS, CONDSTORE, NAMESPACE), leaves the mailbox to the full pass.
 
-import {translateError} from '../imap/error-translation.js';
-import {MigrationError, type EndpointRole} from '../imap/imap-error.js';
-import {RawImapSession} from '../imap/raw-session.js';
-import type {Logger} from '../log/logger.js';
-import {registerSecret} from '../log/secret-redaction.js';
-import type {FolderCheckpoint, MailboxState} from '../store/state-schema.js';
-import type {AsyncSemaphore} from './async-semaphore.js';
-import type {BatchDefinition} from './batch-model.js';
+import {translateError} from '../../imap/error-translation.js';
+import {MigrationError, type EndpointRole} from '../../imap/imap-error.js';
+import {RawImapSession} from '../../imap/raw-session.js';
+import type {Logger} from '../../log/logger.js';
+import {registerSecret} from '../../log/secret-redaction.js';
+import type {FolderCheckpoint, MailboxState} from '../../store/state-schema.js';
+import type {AsyncSemaphore} from '../scheduler/async-semaphore.js';
+import type {BatchDefinition} from '../batch-model.js';
 import {folderUnchanged} from './folder-status.js';
-import {carryCreatedSpecialUse, planFolders} from './folder-mapping.js';
-import {hasCapability, listFolders, ListingFailure, missingCapabilities, SOURCE_STATUS, TARGET_STATUS, type FolderListing} from './raw-folder-listing.js';
-import type {MigrationRow} from './migration-csv.js';
+import {carryCreatedSpecialUse, planFolders} from '../folders/folder-mapping.js';
+import {hasCapability, listFolders, ListingFailure, missingCapabilities, SOURCE_STATUS, TARGET_STATUS, type FolderListing} from '../folders/raw-folder-listing.js';
+import type {MigrationRow} from '../csv/migration-csv.js';
 import type {PassKind} from './pass-context.js';
-import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
+import {sourceIdentity, targetIdentity, type ResolvedSecrets} from '../credentials/row-credentials.js';
 
 export interface UnchangedCheckInput {
   kind: PassKind;

@@ -1,8 +1,8 @@
 // Turns persisted state plus live runtime facts (current folder, retry timers, rates) into the
 // immutable BatchSnapshot the UI and headless status read.
 
-import type {BatchState, MailboxState} from '../store/state-schema.js';
-import {MAILBOX_STATUSES, type MailboxStatus} from './batch-model.js';
+import type {BatchState, MailboxState} from '../../store/state-schema.js';
+import {MAILBOX_STATUSES, type MailboxStatus} from '../batch-model.js';
 import type {BatchSnapshot, MailboxSnapshot} from './batch-snapshot.js';
 import {mailboxTotals} from './mailbox-totals.js';
 import type {RateTracker} from './rate-tracker.js';

@@ -3,21 +3,21 @@
 // Connections come from the endpoints' shared budgets and always go back to them.
 
 import type {ImapFlow, ListResponse} from 'imapflow';
-import {closeClient, connectClient} from '../imap/client-factory.js';
-import type {EndpointRole} from '../imap/imap-error.js';
-import {MigrationError} from '../imap/imap-error.js';
-import {translateError} from '../imap/error-translation.js';
-import type {Logger} from '../log/logger.js';
-import type {MailboxState} from '../store/state-schema.js';
-import {openAppendSession, PipelinedAppender} from '../imap/pipelined-appender.js';
-import {mailboxArgument, RawImapSession} from '../imap/raw-session.js';
+import {closeClient, connectClient} from '../../imap/client-factory.js';
+import type {EndpointRole} from '../../imap/imap-error.js';
+import {MigrationError} from '../../imap/imap-error.js';
+import {translateError} from '../../imap/error-translation.js';
+import type {Logger} from '../../log/logger.js';
+import type {MailboxState} from '../../store/state-schema.js';
+import {openAppendSession, PipelinedAppender} from '../../imap/pipelined-appender.js';
+import {mailboxArgument, RawImapSession} from '../../imap/raw-session.js';
 import {AppendPool, type AppendConnection, type AppendJob, type AppendResult} from './append-workers.js';
 import {noteBodyReleased} from './large-body-gc.js';
-import type {AsyncSemaphore} from './async-semaphore.js';
-import type {BatchDefinition} from './batch-model.js';
+import type {AsyncSemaphore} from '../scheduler/async-semaphore.js';
+import type {BatchDefinition} from '../batch-model.js';
 import {openAhead, syncFolder, type FolderAhead, type FolderOpening, type FolderPassResult, type FolderTask} from './folder-copy.js';
 import type {FolderStatusHint} from './folder-status.js';
-import {carryCreatedSpecialUse, fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from './folder-mapping.js';
+import {carryCreatedSpecialUse, fallbackFolderName, planFolders, retargetChildren, type FolderPlanEntry, type ListedFolder, type NamespaceInfo} from '../folders/folder-mapping.js';
 import {
   createSpecialUseCommand,
   imapflowCanExec,
@@ -26,13 +26,13 @@ import {
   imapflowLsubOne,
   listOneCommand,
   type ListedAttributes,
-} from '../imap/folder-commands.js';
-import {parseListResponse} from '../imap/list-response.js';
-import type {MigrationRow} from './migration-csv.js';
+} from '../../imap/folder-commands.js';
+import {parseListResponse} from '../../imap/list-response.js';
+import type {MigrationRow} from '../csv/migration-csv.js';
 import type {PassContext, PassKind, PassReporter} from './pass-context.js';
 import type {StreamLane} from './stream-copy.js';
-import {sourceIdentity, targetIdentity, type ResolvedSecrets} from './row-credentials.js';
-import {canListFolders, hasCapability, listFolders, ListingFailure, SOURCE_STATUS, type FolderListing} from './raw-folder-listing.js';
+import {sourceIdentity, targetIdentity, type ResolvedSecrets} from '../credentials/row-credentials.js';
+import {canListFolders, hasCapability, listFolders, ListingFailure, SOURCE_STATUS, type FolderListing} from '../folders/raw-folder-listing.js';
 
 /** APPENDs in flight on one pipelining connection; bytes are bounded by the body budget anyway. */
 const PIPELINE_DEPTH = 16;

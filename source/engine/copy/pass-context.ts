@@ -2,12 +2,12 @@
 // the shared budgets, its persisted state and the ways it reports progress.
 
 import type {ImapFlow} from 'imapflow';
-import type {EndpointRole, MigrationError} from '../imap/imap-error.js';
-import type {Logger} from '../log/logger.js';
-import type {MailboxState} from '../store/state-schema.js';
+import type {EndpointRole, MigrationError} from '../../imap/imap-error.js';
+import type {Logger} from '../../log/logger.js';
+import type {MailboxState} from '../../store/state-schema.js';
 import type {AppendJob, AppendPool, AppendResult} from './append-workers.js';
-import type {AsyncSemaphore} from './async-semaphore.js';
-import type {BatchSettings, ItemRecord} from './batch-model.js';
+import type {AsyncSemaphore} from '../scheduler/async-semaphore.js';
+import type {BatchSettings, ItemRecord} from '../batch-model.js';
 import type {StreamLane} from './stream-copy.js';
 
 export type PassKind = 'initial' | 'incremental' | 'final';

@@ -8,7 +8,7 @@ import type {
   MailboxStatus,
   RenamedFolder,
   UnmigratedFolder,
-} from './batch-model.js';
+} from '../batch-model.js';
 
 export interface MailboxSnapshot {
   readonly emailAddress: string;

@@ -3,8 +3,8 @@
 // created and every time it is opened (as ssh does for keys), since a CSV copied with default
 // permissions is the usual way a migration's passwords leak.
 
-import type {BatchDefinition} from './batch-model.js';
-import type {MigrationRow} from './migration-csv.js';
+import type {BatchDefinition} from '../batch-model.js';
+import type {MigrationRow} from '../csv/migration-csv.js';
 import {checkSecretFileMode, type ExposedSecretFile} from './secret-source.js';
 
 /** The migration CSV, when its rows carry passwords and others can read it (also for check-csv). */

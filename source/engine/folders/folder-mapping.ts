@@ -120,7 +120,7 @@
  *    to be safe even then).
  */
 
-import type {RenamedFolder, UnmigratedFolder} from './batch-model.js';
+import type {RenamedFolder, UnmigratedFolder} from '../batch-model.js';
 import {exclusionReason, matchExclusion, parseExclusions, type ExclusionMatch} from './folder-exclusions.js';
 import {
   CONVENTIONAL_NAMES,

@@ -8,22 +8,22 @@
 // An interrupted process (crash, kill, quit) leaves active statuses on disk; on the next start
 // they are turned back into Queued (first pass unfinished) or Synced (incremental due now).
 
-import {MigrationError, type ErrorInfo} from '../imap/imap-error.js';
-import type {Logger} from '../log/logger.js';
-import type {BatchStore} from '../store/batch-store.js';
-import {MAX_ERRORS, MAX_ITEMS, mailboxKey, pushRing, pushBounded, type MailboxState} from '../store/state-schema.js';
+import {MigrationError, type ErrorInfo} from '../../imap/imap-error.js';
+import type {Logger} from '../../log/logger.js';
+import type {BatchStore} from '../../store/batch-store.js';
+import {MAX_ERRORS, MAX_ITEMS, mailboxKey, pushRing, pushBounded, type MailboxState} from '../../store/state-schema.js';
 import {AsyncSemaphore} from './async-semaphore.js';
-import type {BatchControl} from './batch-control.js';
-import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxStatus} from './batch-model.js';
+import type {BatchControl} from '../batch-control.js';
+import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxStatus} from '../batch-model.js';
 import type {BatchSnapshot, MailboxDetail, MailboxSnapshot} from './batch-snapshot.js';
-import {TypedEmitter, type EngineEventName, type EngineListener} from './engine-events.js';
-import type {EngineBudgets, MailboxPassInput, PassSummary} from './mailbox-pass.js';
-import {checkUnchanged} from './unchanged-check.js';
+import {TypedEmitter, type EngineEventName, type EngineListener} from '../engine-events.js';
+import type {EngineBudgets, MailboxPassInput, PassSummary} from '../copy/mailbox-pass.js';
+import {checkUnchanged} from '../copy/unchanged-check.js';
 import {mailboxTotals} from './mailbox-totals.js';
-import type {MigrationRow} from './migration-csv.js';
-import type {PassKind, PassReporter} from './pass-context.js';
+import type {MigrationRow} from '../csv/migration-csv.js';
+import type {PassKind, PassReporter} from '../copy/pass-context.js';
 import {RateTracker} from './rate-tracker.js';
-import type {ResolvedSecrets} from './row-credentials.js';
+import type {ResolvedSecrets} from '../credentials/row-credentials.js';
 import {buildBatchSnapshot, buildMailboxSnapshot} from './snapshot-builder.js';
 
 export const DEFAULT_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
@@ -624,6 +624,6 @@ async function runPass(input: MailboxPassInput): Promise<PassSummary> {
   const started = Date.now();
   const unchanged = await checkUnchanged(input);
   if (unchanged) return {copied: 0, alreadyPresent: 0, flagsUpdated: 0, folders: unchanged.folders, ms: Date.now() - started};
-  const {runMailboxPass} = await import('./mailbox-pass.js');
+  const {runMailboxPass} = await import('../copy/mailbox-pass.js');
   return runMailboxPass(input);
 }

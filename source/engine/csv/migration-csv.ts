@@ -7,7 +7,7 @@
 
 import {readFile} from 'node:fs/promises';
 import {parse} from 'csv-parse/sync';
-import {MigrationError} from '../imap/imap-error.js';
+import {MigrationError} from '../../imap/imap-error.js';
 import {fileReadReason} from './file-read-error.js';
 
 export interface MigrationRow {

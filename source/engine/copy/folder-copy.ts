@@ -9,8 +9,8 @@
 // already held mail before this batch had a checkpoint for it.
 
 import type {FetchMessageObject} from 'imapflow';
-import type {FolderCheckpoint} from '../store/state-schema.js';
-import type {FolderPlanEntry} from './folder-mapping.js';
+import type {FolderCheckpoint} from '../../store/state-schema.js';
+import type {FolderPlanEntry} from '../folders/folder-mapping.js';
 import {fetchKeys} from './folder-keys.js';
 import {syncFlagChanges} from './flag-sync.js';
 import {noteBodyReleased} from './large-body-gc.js';
@@ -22,11 +22,11 @@ import {UidSet} from './uid-set.js';
 import {folderUnchanged, type FolderStatusHint} from './folder-status.js';
 import {checkFutureDates, FutureDates} from './internal-date-check.js';
 import {streamCopy, type StreamLane} from './stream-copy.js';
-import {UidAfterBodyError} from '../imap/body-stream.js';
-import {listUidSizes, openFolder, type OpenedFolder} from '../imap/folder-open.js';
-import {searchDeletedUids} from '../imap/deleted-search.js';
-import type {RawImapSession} from '../imap/raw-session.js';
-import {MigrationError} from '../imap/imap-error.js';
+import {UidAfterBodyError} from '../../imap/body-stream.js';
+import {listUidSizes, openFolder, type OpenedFolder} from '../../imap/folder-open.js';
+import {searchDeletedUids} from '../../imap/deleted-search.js';
+import type {RawImapSession} from '../../imap/raw-session.js';
+import {MigrationError} from '../../imap/imap-error.js';
 import {exactBody} from './exact-body.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */

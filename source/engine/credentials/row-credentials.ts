@@ -2,10 +2,10 @@
 // source and the target. Secrets come from the row (re-read from the CSV on every start) or from
 // the admin passwords resolved once per run; nothing here stores them.
 
-import type {LoginIdentity} from '../imap/endpoint.js';
-import {MigrationError} from '../imap/imap-error.js';
-import type {SourceCredentialMode, TargetCredentialMode} from './batch-model.js';
-import type {MigrationRow} from './migration-csv.js';
+import type {LoginIdentity} from '../../imap/endpoint.js';
+import {MigrationError} from '../../imap/imap-error.js';
+import type {SourceCredentialMode, TargetCredentialMode} from '../batch-model.js';
+import type {MigrationRow} from '../csv/migration-csv.js';
 import {readSecret, type SecretPromptIo} from './secret-source.js';
 
 export interface ResolvedSecrets {

@@ -3,10 +3,10 @@
 // every user on the machine could read in the process list.
 
 import {readFile, stat} from 'node:fs/promises';
-import type {SecretSource} from '../imap/endpoint.js';
-import {MigrationError} from '../imap/imap-error.js';
-import {registerSecret} from '../log/secret-redaction.js';
-import {fileReadReason} from './file-read-error.js';
+import type {SecretSource} from '../../imap/endpoint.js';
+import {MigrationError} from '../../imap/imap-error.js';
+import {registerSecret} from '../../log/secret-redaction.js';
+import {fileReadReason} from '../csv/file-read-error.js';
 
 export interface SecretPromptIo {
   /** Defaults to process.stdin; must be a terminal for a prompt. */

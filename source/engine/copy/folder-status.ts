@@ -2,7 +2,7 @@
 // module so the no-change check (unchanged-check.ts) loads without the copy paths behind
 // folder-copy.ts: in the no-change pass that is about 20 ms of module loading saved.
 
-import type {FolderCheckpoint} from '../store/state-schema.js';
+import type {FolderCheckpoint} from '../../store/state-schema.js';
 
 /** LIST-STATUS items of one folder, as far as the server gave them. */
 export interface FolderStatusHint {

@@ -24,11 +24,11 @@
 // FETCH brought no body, are handed back for the buffered path to copy one by one, which records
 // the offending message; they are the exception to the order above, stored after the lanes.
 
-import type {MigrationError} from '../imap/imap-error.js';
-import {examineFolder, fetchBodies, UidAfterBodyError} from '../imap/body-stream.js';
-import {AppendStreamWriter, type AppendBatch} from '../imap/pipelined-appender.js';
-import type {RawImapSession} from '../imap/raw-session.js';
-import {NulByteScanner} from '../imap/nul-bytes.js';
+import type {MigrationError} from '../../imap/imap-error.js';
+import {examineFolder, fetchBodies, UidAfterBodyError} from '../../imap/body-stream.js';
+import {AppendStreamWriter, type AppendBatch} from '../../imap/pipelined-appender.js';
+import type {RawImapSession} from '../../imap/raw-session.js';
+import {NulByteScanner} from '../../imap/nul-bytes.js';
 import {isItemError} from './append-workers.js';
 import {FolderOrderWindow} from './folder-order-window.js';
 

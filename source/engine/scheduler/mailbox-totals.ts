@@ -1,7 +1,7 @@
 // Per-mailbox totals are derived from the folder checkpoints, never kept as separate running
 // counters, so a retried or reconciled folder cannot be counted twice.
 
-import type {MailboxState} from '../store/state-schema.js';
+import type {MailboxState} from '../../store/state-schema.js';
 
 export interface MailboxTotals {
   itemsDone: number;

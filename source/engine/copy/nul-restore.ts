@@ -9,7 +9,7 @@
 // else (pieces that do not pair up, a decoded part with a stray 0x80) gives no answer: the caller
 // then lists the message as changed rather than guess.
 
-import {scanBody} from '../imap/nul-bytes.js';
+import {scanBody} from '../../imap/nul-bytes.js';
 
 /** The stored message, or undefined when the two forms do not pair up piece by piece. */
 export function restoreNuls(body: Buffer, binary: Buffer): Buffer | undefined {
