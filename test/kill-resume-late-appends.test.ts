@@ -21,10 +21,17 @@ import {describeResult, runMailferry, spawnMailferry} from './helpers/mailferry-
 import {folderMessageCount, maildirInboxCount, makeWorkDir, pairCreateArgs, readBatchState, removeWorkDir, targetAdminEnv, writeMigrationCsv} from './helpers/batch-fixture.js';
 import {RawTestClient} from './helpers/raw-imap-test-client.js';
 import {imapDateTime} from './helpers/hostile-corpus-seed.js';
+import {openClient} from './helpers/seed-mailbox.js';
+import {checkDuplicateCopies} from '../source/engine/duplicate-copy-check.js';
+import type {PassContext} from '../source/engine/pass-context.js';
+import type {ItemRecord} from '../source/engine/batch-model.js';
+import {silentLogger} from '../source/log/logger.js';
 
 const SOURCE_LOGIN = 'lena';
 const SOURCE_PASSWORD = 'late-lena-pw7';
 const TARGET = 'lena@example.test';
+const CHECK_LOGIN = 'milo';
+const CHECK_TARGET = 'milo@example.test';
 const MESSAGES = 6_000;
 /** The oldest messages: mailferry copies newest first, so the killed run never got to them. */
 const LATE_MESSAGES = 1_000;
@@ -56,8 +63,8 @@ async function appendRange(client: RawTestClient, from: number, to: number): Pro
 describe('SIGKILL mid-folder and an immediate restart against real Dovecot', {timeout: 240_000}, () => {
   before(async () => {
     pair = await startDovecotPair({
-      source: {users: {[SOURCE_LOGIN]: SOURCE_PASSWORD}},
-      target: {users: {[TARGET]: 'tgt-lena'}, separator: '.', prefix: 'INBOX.'},
+      source: {users: {[SOURCE_LOGIN]: SOURCE_PASSWORD, [CHECK_LOGIN]: 'src-milo'}},
+      target: {users: {[TARGET]: 'tgt-lena', [CHECK_TARGET]: 'tgt-milo'}, separator: '.', prefix: 'INBOX.'},
     });
     work = await makeWorkDir('late-appends');
     const client = await RawTestClient.open(pair.source, SOURCE_LOGIN);
@@ -126,5 +133,48 @@ describe('SIGKILL mid-folder and an immediate restart against real Dovecot', {ti
     const mailbox = (await readBatchState(stateDir, 'late')).mailboxes[TARGET]!;
     assert.equal(mailbox.status, 'Synced');
     assert.deepEqual(mailbox.failed, [], 'nothing listed as failed or stored twice');
+  });
+
+  it('a message the target got twice after the comparison is listed as failed, with what to do; the target is left as it is', async () => {
+    // Source: messages 0-3. Target: copies of 0-3, plus a second copy of 1 (a late APPEND of the
+    // cut-off run) and of 3 (a copy that was on the target before: not this pass's doing).
+    const source = await RawTestClient.open(pair!.source, CHECK_LOGIN);
+    const target = await RawTestClient.open(pair!.target, CHECK_TARGET);
+    try {
+      await appendRange(source, 0, 4);
+      await appendRange(target, 0, 4);
+      await appendRange(target, 3, 4);
+    } finally {
+      await source.logout();
+    }
+    const sourceClient = await openClient(pair!.source, CHECK_LOGIN);
+    const targetClient = await openClient(pair!.target, CHECK_TARGET);
+    const failed: ItemRecord[] = [];
+    const warnings: string[] = [];
+    try {
+      const ctx = {
+        source: sourceClient,
+        target: targetClient,
+        report: {failed: (item: ItemRecord) => failed.push(item)},
+        logger: {...silentLogger, warn: (message: string) => warnings.push(message)},
+      } as unknown as PassContext;
+      const selectControl = async () => {
+        await sourceClient.mailboxOpen('INBOX', {readOnly: true});
+        await targetClient.mailboxOpen('INBOX');
+        // The late copy lands after the check's session opened the folder: it must still see it.
+        await appendRange(target, 1, 2);
+      };
+      // This pass appended source UIDs 2 and 3 (messages 1 and 2); UIDs 1 and 4 were there before.
+      const found = await checkDuplicateCopies(ctx, {folder: 'INBOX', targetPath: 'INBOX', copied: new Set([2, 3]), selectControl});
+      assert.equal(found, 1);
+      assert.deepEqual(failed.map((item) => item.uid), [2]);
+      assert.match(failed[0]!.reason, /stored twice on the target in "INBOX".*delete one of the two identical copies/);
+      assert.equal(warnings.length, 1);
+    } finally {
+      await sourceClient.logout();
+      await targetClient.logout();
+      await target.logout();
+    }
+    assert.equal(await folderMessageCount(pair!.target, CHECK_TARGET, 'INBOX'), 6, 'nothing deleted on the target');
   });
 });
