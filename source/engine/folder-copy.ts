@@ -6,7 +6,10 @@
 // during the copy) is reconciled: messages whose key (Message-ID, internal date, size) is already
 // on the target, beyond those accounted for by UIDs checkpointed as done, are not copied again.
 // The same reconciliation runs when UIDVALIDITY changed on either end, or when the target folder
-// already held mail before this batch had a checkpoint for it.
+// already held mail before this batch had a checkpoint for it. A folder whose copy was cut off is
+// compared only once the target has stopped storing that copy's last commands
+// (target-quiet-wait.ts), and checked for messages stored twice after it is copied again
+// (duplicate-copy-check.ts).
 
 import type {FetchMessageObject} from 'imapflow';
 import type {FolderCheckpoint} from '../store/state-schema.js';
