@@ -6,7 +6,10 @@
 // during the copy) is reconciled: messages whose key (Message-ID, internal date, size) is already
 // on the target, beyond those accounted for by UIDs checkpointed as done, are not copied again.
 // The same reconciliation runs when UIDVALIDITY changed on either end, or when the target folder
-// already held mail before this batch had a checkpoint for it.
+// already held mail before this batch had a checkpoint for it. A folder whose copy was cut off is
+// compared only once the target has stopped storing that copy's last commands
+// (target-quiet-wait.ts), and checked for messages stored twice after it is copied again
+// (duplicate-copy-check.ts).
 
 import type {FetchMessageObject} from 'imapflow';
 import type {FolderCheckpoint} from '../../store/state-schema.js';
@@ -22,6 +25,8 @@ import {UidSet} from './uid-set.js';
 import {folderUnchanged, type FolderStatusHint} from './folder-status.js';
 import {checkFutureDates, FutureDates} from './internal-date-check.js';
 import {streamCopy, type StreamLane} from './stream-copy.js';
+import {QUIET_MAX_MS, QUIET_POLL_MS, QUIET_SETTLE_MS, waitUntilQuiet} from './target-quiet-wait.js';
+import {checkDuplicateCopies} from './duplicate-copy-check.js';
 import {UidAfterBodyError} from '../../imap/body-stream.js';
 import {listUidSizes, openFolder, type OpenedFolder} from '../../imap/folder-open.js';
 import {searchDeletedUids} from '../../imap/deleted-search.js';
@@ -157,6 +162,11 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
   // A checkpoint made now carries the in-progress mark from the start, so no write can put it on
   // disk without it (see the mark below).
   const firstCheckpoint = !checkpoint;
+  // A copy into this folder was cut off: the mark survived a kill, or an earlier pass of this
+  // process failed in the middle (a lane closes its target connection mid-APPEND). Without a
+  // checkpoint, a target holding mail may be the same: the first APPENDs of a folder do not wait
+  // for its mark to reach disk. The target may still be storing that copy's last commands.
+  const interrupted = existing?.inProgress === true || (firstCheckpoint && targetBox.exists > 0);
   if (!checkpoint) {
     checkpoint = {...newCheckpoint(entry.target, sourceUidValidity), inProgress: true};
     ctx.state.folders[folder] = checkpoint;
@@ -182,8 +192,9 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
     reconcile = true;
   }
   checkpoint.targetUidValidity = targetUidValidity;
+  const targetMessages = interrupted ? await waitForInterruptedRun(ctx, folder, entry.target, selectControl) : targetBox.exists;
   // An empty target folder cannot hold copies, whatever happened before.
-  if (targetBox.exists === 0) reconcile = false;
+  if (targetMessages === 0) reconcile = false;
 
   const done = UidSet.parse(checkpoint.done);
   const wasComplete = checkpoint.uidNext !== undefined && !reconcile;
@@ -270,10 +281,15 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
     const deleted = ctx.settings.skipDeletedMessages ? await deletedOnSource(ctx, lane, box, range) : undefined;
     await ctx.widenPool();
     const futureDates = new FutureDates();
+    const toCopy = interrupted ? new Set(pendingUids) : undefined;
     result.copied = await copyPending(ctx, {folder, entry, checkpoint, done, pendingUids, sizes, permanentFlags: targetBox.permanentFlags, marked, futureDates, selectSource: () => selectOnControl(ctx, 'source', folder, box.uidValidity), ...(ahead.openNext ? {openNext: ahead.openNext} : {}), ...(deleted ? {deleted} : {})});
     const future = futureDates.copied((uid) => done.has(uid));
     if (future.size > 0 && !ctx.signal.aborted) {
       await guard(ctx, 'target', entry.target, () => checkFutureDates(ctx, {folder, targetPath: entry.target, dates: future, selectControl}));
+    }
+    if (toCopy && !ctx.signal.aborted) {
+      const copied = new Set([...toCopy].filter((uid) => done.has(uid)));
+      await guard(ctx, 'target', entry.target, () => checkDuplicateCopies(ctx, {folder, targetPath: entry.target, copied, selectControl}));
     }
   }
 
@@ -288,6 +304,41 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
   checkpoint.lastPassAt = new Date().toISOString();
   ctx.report.markDirty();
   return result;
+}
+
+/**
+ * Waits until the target folder's message count has stopped changing (target-quiet-wait.ts) and
+ * returns it. Only folders whose copy was interrupted pay for it: about QUIET_SETTLE_MS.
+ */
+async function waitForInterruptedRun(ctx: PassContext, folder: string, target: string, selectControl: () => Promise<void>): Promise<number> {
+  await selectControl();
+  const started = Date.now();
+  const note = setInterval(() => {
+    ctx.logger.info(`waiting for the target to finish storing an interrupted run's messages in ${target}: ${Math.round((Date.now() - started) / 1000)} s`, {folder, target});
+  }, 10_000);
+  note.unref();
+  try {
+    const waited = await guard(ctx, 'target', target, () =>
+      waitUntilQuiet({
+        // NOOP makes the session see what other sessions stored (RFC 3501 section 6.1.2), and
+        // Dovecot answers with EXISTS; STATUS on the selected folder may give the session's view.
+        read: async () => {
+          await ctx.target.noop();
+          return ctx.target.mailbox ? ctx.target.mailbox.exists : 0;
+        },
+        settleMs: QUIET_SETTLE_MS,
+        maxMs: QUIET_MAX_MS,
+        pollMs: QUIET_POLL_MS,
+        signal: ctx.signal,
+      }),
+    );
+    const facts = {folder, target, seconds: Math.round(waited.waitedMs / 100) / 10, messagesBefore: waited.firstMessages, messagesAfter: waited.messages};
+    if (waited.quiet) ctx.logger.info(`waited for the target to finish storing an interrupted run's messages in ${target}: ${facts.seconds} s`, facts);
+    else ctx.logger.warn(`the target folder ${target} was still changing after ${facts.seconds} s; comparing it now (a message stored twice will be listed)`, facts);
+    return waited.messages;
+  } finally {
+    clearInterval(note);
+  }
 }
 
 /** Ranges of UIDs in [1, max(uids)] that are not in `uids`. */
