@@ -1,6 +1,6 @@
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
-import {mkdtempSync, readdirSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, watch} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {commandDirFor, postCommand, watchCommands, type RemoteCommand} from '../source/store/command-inbox.js';
@@ -18,6 +18,23 @@ before(() => {
 after(() => {
   rmSync(root, {recursive: true, force: true});
 });
+
+/** Until the clock shows a later millisecond than `after` (command files are named by it). */
+async function nextMillisecond(after: number): Promise<void> {
+  while (Date.now() <= after) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Resolves when a watch of our own on `dir` is told a command file arrived. */
+function fileArrives(dir: string): Promise<void> {
+  mkdirSync(dir, {recursive: true});
+  return new Promise<void>((resolve) => {
+    const probe = watch(dir, {persistent: false}, (_event, name) => {
+      if (name?.endsWith('.json') !== true) return;
+      probe.close();
+      resolve();
+    });
+  });
+}
 
 let counter = 0;
 function stateFile(): string {
@@ -64,16 +81,20 @@ describe('command inbox', () => {
   it('applies commands posted before watching began, in the order given, each once', {timeout: 10_000}, async () => {
     const file = stateFile();
     for (const action of ['stop', 'resume', 'complete'] as const) {
+      const posted = Date.now();
       await postCommand(file, {action});
       // The file name orders commands by millisecond; keep them apart.
-      await new Promise((resolve) => setTimeout(resolve, 3));
+      await nextMillisecond(posted);
     }
     const seen = collector();
     const stop = watchCommands(file, (command) => seen.handle(command), failOnError, NO_POLL);
     try {
       await seen.next(3);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.deepEqual(seen.applied.map((command) => command.action), ['stop', 'resume', 'complete']);
+      // A sentinel posted last is applied last: once it is, a command applied twice (its file
+      // read again) would be in the list before it.
+      await postCommand(file, {action: 'sync-now'});
+      await seen.next(4);
+      assert.deepEqual(seen.applied.map((command) => command.action), ['stop', 'resume', 'complete', 'sync-now']);
     } finally {
       stop();
     }
@@ -94,8 +115,13 @@ describe('command inbox', () => {
       await postCommand(file, {action: 'stop'});
       // Wait until the first command is being applied (its file is gone), then post the second.
       while (readdirSync(commandDirFor(file)).length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      // Our own watch on the directory sees the second file arrive; the watcher under test, which
+      // watched first, has then been told too, while the first command is still being applied.
+      const arrived = fileArrives(commandDirFor(file));
       await postCommand(file, {action: 'resume'});
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await arrived;
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(seen.applied.length, 0, 'the first command is still being applied');
       release();
       await seen.next(2);
       assert.deepEqual(seen.applied.map((command) => command.action), ['stop', 'resume']);
@@ -109,9 +135,21 @@ describe('command inbox', () => {
     const seen = collector();
     const stop = watchCommands(file, (command) => seen.handle(command), failOnError, NO_POLL);
     stop();
+    const arrived = fileArrives(commandDirFor(file));
     await postCommand(file, {action: 'stop'});
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.deepEqual(seen.applied, []);
-    assert.equal(readdirSync(commandDirFor(file)).length, 1, 'the command waits for the next process');
+    // The directory change has been delivered: a watcher still watching would be reading it now.
+    await arrived;
+    await new Promise((resolve) => setImmediate(resolve));
+    // The next process: it applies the command, so the stopped watcher never took it (had it, the
+    // file would be gone and this one would wait for ever).
+    const next = collector();
+    const stopNext = watchCommands(file, (command) => next.handle(command), failOnError, NO_POLL);
+    try {
+      await next.next(1);
+      assert.deepEqual(next.applied.map((command) => command.action), ['stop']);
+      assert.deepEqual(seen.applied, [], 'the stopped watcher applied nothing');
+    } finally {
+      stopNext();
+    }
   });
 });
