@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
 import net from 'node:net';
 import {startDelayProxy, type DelayProxy} from '../bench/delay-proxy.js';
+import {waitFor} from './helpers/batch-fixture.js';
 
 // Behaviour of the latency proxy the benchmark puts in front of a server: bytes intact and in
 // order, half-close and resets passed on, memory bounded. (How long it delays is a timing
@@ -74,8 +75,8 @@ describe('bench delay proxy', () => {
 
   it('closes the client when the upstream refuses the connection', async () => {
     const port = await listen(() => {});
-    servers.pop()!.close();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Closed (its callback): the port now refuses connections.
+    await new Promise((resolve) => servers.pop()!.close(resolve));
     const proxy = await proxyTo(port);
     const client = await connect(proxy.port);
     // The client sees the server's side end without a byte: what a refused server looks like.
@@ -93,11 +94,23 @@ describe('bench delay proxy', () => {
     const proxy = await proxyTo(port, limit);
     const client = await connect(proxy.port);
     const chunk = Buffer.alloc(64 * 1024, 7);
-    let written = 0;
-    // Push until the client's own buffer backs up: the proxy has stopped taking data.
-    while (client.write(chunk) && written < 256 * 1024 * 1024) written += chunk.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // At most the limit plus the chunk that crossed it (the kernel's socket buffers are not ours).
+    // 32 times the limit, queued on the client at once: a proxy that kept reading would hold a
+    // large part of it while the server does not read.
+    const total = 32 * limit;
+    for (let written = 0; written < total; written += chunk.length) client.write(chunk);
+    await waitFor('the proxy to hold its limit', () => (proxy.stats().peakBufferedBytes >= limit ? true : undefined), 30_000, 5);
+    // Now the server reads: everything arrives, and the proxy never held more than its limit
+    // plus the chunk that crossed it (the kernel's socket buffers are not ours).
+    let received = 0;
+    const all = new Promise<void>((resolve) => {
+      upstream!.on('data', (data: Buffer) => {
+        received += data.length;
+        if (received >= total) resolve();
+      });
+    });
+    upstream!.resume();
+    await all;
+    assert.equal(received, total);
     assert.ok(proxy.stats().peakBufferedBytes <= limit + 64 * 1024, `held ${proxy.stats().peakBufferedBytes} bytes`);
     client.destroy();
     upstream?.destroy();
