@@ -13,6 +13,7 @@ import {runBatchCommand} from '../source/headless/batch-command.js';
 import type {BatchState} from '../source/store/state-schema.js';
 import {dovecotPaths} from './helpers/dovecot-config.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
+import {loginLogSettled} from './helpers/dovecot-log.js';
 import {buildMessage, openClient, readMailbox, realisticMailbox, seedMailbox, serverFolderName} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts} from './helpers/compare-mailboxes.js';
 import {
@@ -24,7 +25,7 @@ import {
   passFinishedLines,
   readBatchState,
   removeWorkDir,
-  sleep,
+  waitFor,
   writeMigrationCsv,
 } from './helpers/batch-fixture.js';
 
@@ -38,15 +39,10 @@ function loginCount(server: DovecotServer): number {
   }
 }
 
-/** Waits until the log stops growing: Dovecot's log process writes a moment after the login. */
+/** The logins so far, once the login process's lines have all reached the log (a sentinel login). */
 async function settledLoginCount(server: DovecotServer): Promise<number> {
-  let last = loginCount(server);
-  for (;;) {
-    await sleep(100);
-    const now = loginCount(server);
-    if (now === last) return now;
-    last = now;
-  }
+  await loginLogSettled(server);
+  return loginCount(server);
 }
 
 interface Pass {
@@ -127,7 +123,8 @@ describe('no-change shortcut of incremental passes against real Dovecot', {timeo
   it('ends the pass of an unchanged mailbox after one LIST per side, with the state a full pass leaves', async () => {
     const before = await readBatchState(stateDir, 'quick');
     const mailboxBefore = Object.values(before.mailboxes)[0]!;
-    await sleep(5); // so that the new time stamps differ from the old ones
+    // So that the new time stamps differ from the old ones.
+    await waitFor('a later millisecond', () => (Date.now() > Date.parse(mailboxBefore.stats.lastSyncedAt!) ? true : undefined), 5_000, 1);
     const result = await pass();
     assertShortcut(result);
     const mailbox = Object.values(result.state.mailboxes)[0]!;
