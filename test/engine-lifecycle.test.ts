@@ -14,6 +14,7 @@ import type {EngineEvents} from '../source/engine/engine-events.js';
 import {loadMigrationCsv} from '../source/engine/csv/migration-csv.js';
 import {createFileLogger} from '../source/log/logger.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
+import {sessionsEnded} from './helpers/dovecot-log.js';
 import {buildMessage, readMailbox, realisticMailbox, seedMailbox, type SeedSpec} from './helpers/seed-mailbox.js';
 import {compareMailboxes, duplicateCount, expectedTargetFolder, folderCounts} from './helpers/compare-mailboxes.js';
 import {startSlowLink, withSlowTarget} from './helpers/slow-link.js';
@@ -175,8 +176,9 @@ describe('engine lifecycle against real Dovecot', {timeout: 180_000}, () => {
       assert.deepEqual(changes.filter((c) => c.emailAddress === email('big')).map((c) => c.to).slice(-2), ['Stopping', 'Stopped'], 'stop() resolved after big was Stopped');
       assert.ok(!changes.some((c) => c.emailAddress === email('busy') && c.to === 'Synced'), 'busy was still copying when big stopped');
       // An APPEND whose bytes had all arrived may still be committed by Dovecot after the
-      // disconnect; let that settle before taking the count that must not grow any more.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // disconnect: take the count that must not grow any more once every target session of big
+      // has ended on the server (its imap process logged the disconnect).
+      await sessionsEnded(pair!.target, (name) => name.split(/[*@]/)[0] === 'big');
       const bigAtStop = await folderMessageCount(pair!.target, email('big'), 'INBOX');
       assert.ok(bigAtStop < 300, `big was stopped mid-copy (${bigAtStop} of 300 on the target)`);
 
