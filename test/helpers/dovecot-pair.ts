@@ -154,6 +154,29 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** The tagged status of AUTHENTICATE PLAIN (RFC 4616, initial response per RFC 4959) as login. */
+function plainLoginAnswer(port: number, login: string, password: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let seen = '';
+    let sent = false;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      seen += chunk;
+      if (!sent && seen.includes('\r\n')) {
+        sent = true;
+        socket.write(`p1 AUTHENTICATE PLAIN ${Buffer.from(`\0${login}\0${password}`, 'utf8').toString('base64')}\r\n`);
+      }
+      const answer = /^p1 (\w+)/m.exec(seen);
+      if (answer) {
+        socket.end('p2 LOGOUT\r\n');
+        resolve(answer[1]!);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -291,8 +314,14 @@ class DovecotInstance implements DovecotServer {
     await writeFile(file, passwdLine(login, password), { mode: 0o644 });
     this.users[login] = password;
     // A new user's file is read on first lookup, but dovecot checks a file it already read for
-    // changes at most once per second, so a new password needs that second to pass.
-    if (known && this.child) await sleep(1100);
+    // changes at most once per second: wait until the server takes the new password.
+    if (known && this.child) {
+      const deadline = Date.now() + 10_000;
+      while ((await plainLoginAnswer(this.imapPort, login, password)) !== 'OK') {
+        if (Date.now() > deadline) throw new Error(`dovecot ${this.role}: the new password of ${login} was not accepted within 10 s`);
+        await sleep(50);
+      }
+    }
   }
 
   async doveadm(args: string[]): Promise<string> {
