@@ -25,7 +25,12 @@ function manualConnection() {
   return {connection, waiting};
 }
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * Until the pool has done all it can before the test settles another APPEND: it uses no timers,
+ * only promises, so that is when the microtask queue has run empty (the next macrotask), not
+ * after a guessed number of milliseconds.
+ */
+const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('AppendPool', () => {
   it('gives every job back when a stop closes the pool while an APPEND is in flight', async () => {
