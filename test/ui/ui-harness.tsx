@@ -118,7 +118,9 @@ export function renderUi(node: React.ReactElement, options: {columns?: number; r
       }
     },
     async waitFor(predicate: (frame: string) => boolean, what = 'the expected frame'): Promise<string> {
-      for (let attempt = 0; attempt < 200; attempt++) {
+      // A bound in time, not in attempts: under load 200 polls of 15 ms (3 s) was too short.
+      const deadline = Date.now() + 20_000;
+      while (Date.now() <= deadline) {
         const current = frame();
         if (predicate(current)) return current;
         await settle();
