@@ -150,9 +150,20 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
   });
 
   async function launch(width: number, height: number): Promise<void> {
-    await tmux('kill-session', '-t', SESSION).catch(() => undefined);
     const command = `node ${build!.cli} --state-dir ${path.join(work!, 'state')}; echo "mailferry exited $?"; sleep 3600`;
-    await tmux('new-session', '-d', '-s', SESSION, '-x', String(width), '-y', String(height), command);
+    // A relaunch reuses the session: killing the only session makes the tmux server exit, and a
+    // new-session on the same socket while it is still exiting fails ("server exited
+    // unexpectedly"). respawn-pane -k ends the old command and starts the new one in its place.
+    const running = await tmux('has-session', '-t', SESSION).then(
+      () => true,
+      () => false,
+    );
+    if (!running) {
+      await tmux('new-session', '-d', '-s', SESSION, '-x', String(width), '-y', String(height), command);
+      return;
+    }
+    await tmux('resize-window', '-t', SESSION, '-x', String(width), '-y', String(height));
+    await tmux('respawn-pane', '-k', '-t', SESSION, command);
   }
 
   it('sets up, runs, stops and resumes a mailbox, quits, and resumes the batch to Synced after a restart', async () => {
