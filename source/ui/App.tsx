@@ -24,6 +24,7 @@ import {useTerminalSize} from './terminal-size.js';
 import type {UiPrefill} from './ui-prefill.js';
 import {neededSecrets, type NeededSecret, type UiServices} from './ui-services.js';
 import {useKeys} from './use-keys.js';
+import {useTypeAhead} from './use-type-ahead.js';
 
 type Route =
   | {kind: 'loading'; text: string}
@@ -159,6 +160,7 @@ export function App({stateDir, services, batchName, prefill, initialBatches, onC
     [shell],
   );
   useKeys('message', onLoadingKey, {isActive: route.kind === 'loading'});
+  useTypeAhead(route.kind === 'loading', route.kind !== 'failed' && route.kind !== 'secret');
 
   let screen: React.JSX.Element;
   switch (route.kind) {

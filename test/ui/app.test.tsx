@@ -79,6 +79,36 @@ describe('app', () => {
     assert.equal(listed, 0);
   });
 
+  it('keys typed while a batch opens go to the batch screen once it is up; after an error they are dropped', async () => {
+    for (const fails of [false, true]) {
+      const calls = newCalls();
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const base = services({batches: [listing('spring')], ...(fails ? {openError: new Error('state file unreadable')} : {})}, calls);
+      const ui = renderUi(<App stateDir="/state" services={{...base, openBatch: async (options) => (await gate, base.openBatch(options))}} initialBatches={[listing('spring')]} />, {columns: 100, rows: 60});
+      await ui.waitFor((text) => text.includes('1 batch'));
+      await ui.press('enter');
+      await ui.waitFor((text) => text.includes('Opening batch spring'));
+      // On the batch screen ? opens the help; on the error message Enter would dismiss it unread.
+      await ui.press(fails ? 'enter' : '?');
+      assert.equal(calls.opened.length, 0, 'typed while the batch was still opening');
+      release();
+      if (!fails) {
+        await ui.waitFor((text) => text.includes('mailferry keys'), 'the ? typed while opening opened the help');
+        await ui.press('q');
+        await ui.waitFor((text) => text.includes('a@example.com') && !text.includes('mailferry keys'));
+      } else {
+        await ui.waitFor((text) => text.includes('Cannot open batch spring'));
+        // Until the message screen's commit and its effects (the replay) have run.
+        await ui.flush();
+        assert.match(ui.frame(), /Cannot open batch spring/, 'the Enter typed while opening did not dismiss the error');
+        await ui.press('enter');
+        await ui.waitFor((text) => text.includes('1 batch'), 'an Enter typed now goes back to the picker');
+      }
+      cleanup();
+    }
+  });
+
   it('lists batches; Enter opens the selected one with its persisted state and starts it', async () => {
     const calls = newCalls();
     const control = new FakeBatchControl(fakeSnapshot([fakeMailbox('kim@example.com', {status: 'Stopped'}), fakeMailbox('lee@example.com', {status: 'Synced'})], {name: 'autumn'}));
