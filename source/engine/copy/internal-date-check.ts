@@ -6,6 +6,7 @@
 // reason. Past dates are taken as they are: checking them would cost a round trip per message.
 
 import type {PassContext} from './pass-context.js';
+import {noteDateClamped} from './target-rewrites.js';
 
 /** Dates less than this ahead of our clock are not checked: ordinary clock skew between hosts. */
 const SKEW_MS = 5 * 60 * 1000;
@@ -83,6 +84,7 @@ export async function checkFutureDates(ctx: PassContext, input: CheckInput): Pro
       `the target stored the internal date ${got.toISOString()} instead of ${wanted.toISOString()} (it does not keep dates in the future); ` +
       'the message is otherwise copied exactly';
     ctx.report.changed({folder: input.folder, uid: fact.uid, size: fact.size, date: wanted.toISOString(), ...(fact.subject ? {subject: fact.subject} : {}), reason});
+    noteDateClamped(ctx);
   }
   ctx.report.markDirty();
 }
