@@ -74,9 +74,14 @@ export async function checkFutureDates(ctx: PassContext, input: CheckInput): Pro
     const found = await ctx.target.search({header: {'message-id': fact.messageId}}, {uid: true});
     if (!found || found.length === 0) continue;
     const stored: Date[] = [];
+    const otherSize: Date[] = [];
     for await (const message of ctx.target.fetch(found.join(','), {uid: true, size: true, internalDate: true}, {uid: true})) {
-      if (message.size === fact.size && message.internalDate !== undefined) stored.push(new Date(message.internalDate));
+      if (message.internalDate === undefined) continue;
+      (message.size === fact.size ? stored : otherSize).push(new Date(message.internalDate));
     }
+    // A target that changes sizes (a converting server, a gateway adding headers: target-rewrites.ts)
+    // stores the copy with another size: then the copies by Message-ID are what there is.
+    if (stored.length === 0 && ctx.state.targetRewrites?.size !== 'kept') stored.push(...otherSize);
     // Whole seconds: IMAP dates carry no more.
     if (stored.length === 0 || stored.some((date) => Math.floor(date.getTime() / 1000) === Math.floor(wanted.getTime() / 1000))) continue;
     const got = stored[stored.length - 1]!;
