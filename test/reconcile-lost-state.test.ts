@@ -180,6 +180,11 @@ describe('reconciling after the state is lost, against a target that stored thin
       } else {
         assert.deepEqual([record.exact, record.dateRewritten, record.sizeChanged], [kept - 1, 1, 0]);
       }
+      // The report says it too.
+      const report = captureIo();
+      assert.equal(await runBatchCommand(['report', 'lost', '--state-dir', stateDir, '--format', 'json'], report.io), 0, report.stderr());
+      const reported = (JSON.parse(report.stdout()) as {reconciled: Array<{folder: string; matched: number; unmatched: number}>}).reconciled;
+      assert.deepEqual(reported.map((entry) => [entry.folder, entry.matched, entry.unmatched]), [[FOLDER, kept, 0]]);
       const log = await readFile(path.join(stateDir, 'logs', 'lost.log'), 'utf8');
       assert.match(log, new RegExp(`reconciled ${FOLDER}: ${kept} target messages matched`));
 
