@@ -222,6 +222,9 @@ export function upgradeState(raw: unknown, file: string): BatchState {
     for (const field of ['skippedOverflow', 'failedOverflow', 'changedOverflow'] as const) {
       if (typeof mailbox[field] !== 'number') mailbox[field] = 0;
     }
+    // Added later (issue 17), optional: a file without them, or with something else there, has nothing learned.
+    if ('reconciled' in mailbox && !Array.isArray(mailbox['reconciled'])) delete mailbox['reconciled'];
+    if ('targetRewrites' in mailbox && !isObject(mailbox['targetRewrites'])) delete mailbox['targetRewrites'];
     if (!isObject(mailbox['folders'])) mailbox['folders'] = {};
     for (const [path, checkpoint] of Object.entries(mailbox['folders'] as Record<string, unknown>)) {
       if (!isObject(checkpoint) || typeof checkpoint['done'] !== 'string' || typeof checkpoint['sourceUidValidity'] !== 'string') {
