@@ -496,4 +496,14 @@ describe('state schema', () => {
     assert.equal(mailbox.stats.passes, 0);
     assert.deepEqual(mailbox.folders['INBOX'], {target: 'INBOX', sourceUidValidity: '7', done: '1:5', total: 0, doneCount: 0, skipped: 0, failed: 0, bytesDone: 0, bytesTotal: 0});
   });
+
+  it('upgradeState keeps what reconciling learned and drops a malformed record of it', () => {
+    const raw = JSON.parse(JSON.stringify(batchState('w'))) as Record<string, unknown>;
+    const mailboxes = raw['mailboxes'] as Record<string, Record<string, unknown>>;
+    mailboxes['bob@example.com']!['targetRewrites'] = {size: 'changed', headersAdded: ['x-scanned']};
+    mailboxes['bob@example.com']!['reconciled'] = {INBOX: 'not a list'};
+    const mailbox = upgradeState(raw, '/w.json').mailboxes['bob@example.com']!;
+    assert.deepEqual(mailbox.targetRewrites, {size: 'changed', headersAdded: ['x-scanned']});
+    assert.equal(mailbox.reconciled, undefined);
+  });
 });

@@ -1,7 +1,7 @@
 // Per-mailbox statistics and the skipped/failed item list of a batch, as CSV and JSON, for the
 // admin's records and for scripts that decide whether a batch may be completed.
 
-import type {BatchState} from '../store/state-schema.js';
+import type {BatchState, ReconcileRecord} from '../store/state-schema.js';
 import {mailboxTotals} from '../engine/scheduler/mailbox-totals.js';
 
 export interface MailboxReportRow {
@@ -60,6 +60,8 @@ export interface BatchReport {
   unlistedItems: number;
   /** Every folder not migrated, renamed, or created for a special use, per mailbox. */
   folders: FolderReportRow[];
+  /** Folders compared with an already-filled target (message-key.ts): how its messages matched. */
+  reconciled: Array<ReconcileRecord & {emailAddress: string}>;
 }
 
 /** The folder rows of one mailbox (also printed by `batch start` as passes finish). */
@@ -85,6 +87,7 @@ export function buildReport(state: BatchState): BatchReport {
   const mailboxes: MailboxReportRow[] = [];
   const items: ItemReportRow[] = [];
   const folders: FolderReportRow[] = [];
+  const reconciled: BatchReport['reconciled'] = [];
   let unlistedItems = 0;
   for (const mailbox of Object.values(state.mailboxes)) {
     const totals = mailboxTotals(mailbox);
@@ -123,6 +126,7 @@ export function buildReport(state: BatchState): BatchReport {
     }
     unlistedItems += mailbox.skippedOverflow + mailbox.failedOverflow + (mailbox.changedOverflow ?? 0);
     folders.push(...folderRows(mailbox.identity.emailAddress, mailbox.unmigratedFolders, mailbox.renamedFolders));
+    for (const entry of mailbox.reconciled ?? []) reconciled.push({emailAddress: mailbox.identity.emailAddress, ...entry});
   }
   return {
     batch: state.batch.name,
@@ -133,6 +137,7 @@ export function buildReport(state: BatchState): BatchReport {
     items,
     unlistedItems,
     folders,
+    reconciled,
   };
 }
 

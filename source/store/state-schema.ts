@@ -40,6 +40,45 @@ export interface FolderCheckpoint {
   resized?: string;
 }
 
+/** What one target was seen to change on APPEND (learned after the first copies: engine/copy/target-rewrites.ts). */
+export interface TargetRewrites {
+  /** 'kept': past dates read back as sent; 'clamped-future': future dates replaced; 'replaced': any date replaced. */
+  internalDate?: 'kept' | 'clamped-future' | 'replaced';
+  /** 'kept': RFC822.SIZE as sent; 'changed': another size (conversion, added headers). */
+  size?: 'kept' | 'changed';
+  /** Header field names (lower case) the target added to the messages read back. */
+  headersAdded?: string[];
+  /** Target folder and time of the read-back the facts come from. */
+  learnedFrom?: string;
+  learnedAt?: string;
+}
+
+/** A target message no source message matched when a folder was reconciled. */
+export interface UnmatchedTargetMessage {
+  uid: number;
+  messageId?: string;
+  size: number;
+}
+
+/** How a folder's reconciliation with the target went (message-key.ts pairMessages). */
+export interface ReconcileRecord {
+  folder: string;
+  target: string;
+  at: string;
+  /** Target messages matched to a source message, in all and by basis. */
+  matched: number;
+  exact: number;
+  dateRewritten: number;
+  sizeChanged: number;
+  /** Source messages found already copied (not copied again) in this reconciliation. */
+  alreadyPresent: number;
+  /** Target messages nothing matched, and the first MAX_UNMATCHED_LISTED of them. */
+  unmatched: number;
+  unmatchedListed: UnmatchedTargetMessage[];
+}
+
+export const MAX_UNMATCHED_LISTED = 20;
+
 /** Item and byte counts are not here: they are derived from the folder checkpoints (mailbox-totals.ts). */
 export interface MailboxStats {
   startedAt?: string;
@@ -75,6 +114,10 @@ export interface MailboxState {
   unmigratedFolders: UnmigratedFolder[];
   renamedFolders: RenamedFolder[];
   droppedKeywords: {folder: string; keywords: string[]}[];
+  /** What the target was seen to change on APPEND; absent until learned (and in older files). */
+  targetRewrites?: TargetRewrites;
+  /** The last reconciliation of each folder that had one; absent in older files. */
+  reconciled?: ReconcileRecord[];
 }
 
 export interface BatchState {
@@ -179,6 +222,9 @@ export function upgradeState(raw: unknown, file: string): BatchState {
     for (const field of ['skippedOverflow', 'failedOverflow', 'changedOverflow'] as const) {
       if (typeof mailbox[field] !== 'number') mailbox[field] = 0;
     }
+    // Added later (issue 17), optional: a file without them, or with something else there, has nothing learned.
+    if ('reconciled' in mailbox && !Array.isArray(mailbox['reconciled'])) delete mailbox['reconciled'];
+    if ('targetRewrites' in mailbox && !isObject(mailbox['targetRewrites'])) delete mailbox['targetRewrites'];
     if (!isObject(mailbox['folders'])) mailbox['folders'] = {};
     for (const [path, checkpoint] of Object.entries(mailbox['folders'] as Record<string, unknown>)) {
       if (!isObject(checkpoint) || typeof checkpoint['done'] !== 'string' || typeof checkpoint['sourceUidValidity'] !== 'string') {

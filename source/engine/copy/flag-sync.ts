@@ -26,6 +26,8 @@ export async function syncFlagChanges(ctx: PassContext, input: FlagSyncInput): P
   if (since !== undefined && sourceBox.highestModseq !== undefined && sourceBox.highestModseq <= since) return 0;
   if (sourceBox.exists === 0 || done.isEmpty()) return 0;
 
+  // Paired the way reconciling pairs (message-key.ts), with what this target was seen to change.
+  const ignored = ctx.state.targetRewrites?.headersAdded ?? [];
   let changed: KeyedFlags[];
   if (since !== undefined && !sourceBox.noModseq) {
     const uids: number[] = [];
@@ -33,16 +35,16 @@ export async function syncFlagChanges(ctx: PassContext, input: FlagSyncInput): P
       if (done.has(message.uid)) uids.push(message.uid);
     }
     if (uids.length === 0) return 0;
-    changed = await fetchKeys(ctx.source, uids.join(','));
+    changed = await fetchKeys(ctx.source, uids.join(','), ignored);
   } else {
-    changed = (await fetchKeys(ctx.source, '1:*')).filter((message) => done.has(message.uid));
+    changed = (await fetchKeys(ctx.source, '1:*', ignored)).filter((message) => done.has(message.uid));
   }
   if (changed.length === 0) return 0;
 
-  const targetMessages = await fetchKeys(ctx.target, '1:*');
+  const targetMessages = await fetchKeys(ctx.target, '1:*', ignored);
   const targetByUid = new Map(targetMessages.map((message) => [message.uid, message]));
   const resized = UidSet.parse(checkpoint.resized ?? '');
-  const pairs = pairByKey(changed, targetMessages, (uid) => resized.has(uid));
+  const pairs = pairByKey(changed, targetMessages, (uid) => resized.has(uid), ctx.state.targetRewrites);
 
   // Group STOREs by identical change so a mass "mark all read" costs a few commands.
   const adds = new Map<string, number[]>();

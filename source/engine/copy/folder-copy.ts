@@ -3,8 +3,9 @@
 //
 // Crash safety without a state write per message: before the first APPEND into a folder the
 // checkpoint is marked `inProgress` and flushed. A folder found in that state (a crash or kill
-// during the copy) is reconciled: messages whose key (Message-ID, internal date, size) is already
-// on the target, beyond those accounted for by UIDs checkpointed as done, are not copied again.
+// during the copy) is reconciled: messages paired with a target message by identity (stable header
+// fields) and then internal date and size as far as the target keeps them (message-key.ts), beyond
+// those accounted for by UIDs checkpointed as done, are not copied again.
 // The same reconciliation runs when UIDVALIDITY changed on either end, or when the target folder
 // already held mail before this batch had a checkpoint for it. A folder whose copy was cut off is
 // compared only once the target has stopped storing that copy's last commands
@@ -12,13 +13,13 @@
 // (duplicate-copy-check.ts).
 
 import type {FetchMessageObject} from 'imapflow';
-import type {FolderCheckpoint} from '../../store/state-schema.js';
+import {MAX_ITEMS, MAX_UNMATCHED_LISTED, type FolderCheckpoint, type ReconcileRecord} from '../../store/state-schema.js';
 import type {FolderPlanEntry} from '../folders/folder-mapping.js';
 import {fetchKeys} from './folder-keys.js';
 import {syncFlagChanges} from './flag-sync.js';
 import {noteBodyReleased} from './large-body-gc.js';
 import {headerValue} from './message-headers.js';
-import {messageKey, pairResized, type KeyedMessage} from './message-key.js';
+import {pairMessages, type KeyedMessage, type Pairing} from './message-key.js';
 import {splitFlags} from './message-flags.js';
 import type {PassContext} from './pass-context.js';
 import {UidSet} from './uid-set.js';
@@ -33,6 +34,7 @@ import {searchDeletedUids} from '../../imap/deleted-search.js';
 import type {RawImapSession} from '../../imap/raw-session.js';
 import {MigrationError} from '../../imap/imap-error.js';
 import {exactBody} from './exact-body.js';
+import {learnTargetRewrites} from './target-rewrites.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
@@ -290,6 +292,19 @@ export async function syncFolder(ctx: PassContext, task: FolderTask, ahead: Fold
     if (toCopy && !ctx.signal.aborted) {
       const copied = new Set([...toCopy].filter((uid) => done.has(uid)));
       await guard(ctx, 'target', entry.target, () => checkDuplicateCopies(ctx, {folder, targetPath: entry.target, copied, selectControl}));
+    }
+    if (result.copied > 0 && !ctx.signal.aborted && !ctx.state.targetRewrites?.learnedAt) {
+      // Once per mailbox: what the target changes on APPEND, for later reconciliations.
+      const resized = UidSet.parse(checkpoint.resized ?? '');
+      try {
+        await guard(ctx, 'target', entry.target, () =>
+          learnTargetRewrites(ctx, {targetPath: entry.target, targetUidNext: targetBox.uidNext, resized: (uid) => resized.has(uid), selectControl}),
+        );
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        // Only the read-back failed, not the copy: reconciling then tolerates the known rewrites.
+        ctx.logger.warn('could not read back copies to learn what the target changes on APPEND; reconciling will assume the usual rewrites', {folder, target: entry.target, error: error instanceof Error ? error.message : String(error)});
+      }
     }
   }
 
@@ -588,7 +603,7 @@ async function copyChunk(
       await input.marked;
       if (targetBinary && exact.body.includes(0)) {
         // It goes as literal8 and may be stored larger: on disk before the APPEND, so that the
-        // next pass pairs it with its copy whatever happens (see pairResized).
+        // next pass pairs it with its copy whatever happens (see pairMessages).
         const resized = UidSet.parse(checkpoint.resized ?? '');
         resized.add(uid);
         checkpoint.resized = resized.toString();
@@ -763,57 +778,56 @@ function noteDroppedKeywords(ctx: PassContext, target: string, keywords: Set<str
 }
 
 /**
- * Source UIDs among `pending` whose copy is already on the target: per key, the target's copies
- * minus the source messages already checkpointed as done with that key.
+ * Source UIDs among `pending` whose copy is already on the target: every source message is paired
+ * with the target's messages (message-key.ts pairMessages, with what this target was seen to
+ * change), those checkpointed as done first, so that a pending message is never taken for copied
+ * because of another message's copy. Logs and records how the target's messages were matched and
+ * lists those nothing matched.
  */
 async function findAlreadyCopied(ctx: PassContext, folder: string, target: string, done: UidSet, pending: number[], resized: UidSet): Promise<Set<number>> {
-  const sourceKeys = await guard(ctx, 'source', folder, () => fetchKeys(ctx.source, '1:*'));
-  const targetKeys = await guard(ctx, 'target', target, () => fetchKeys(ctx.target, '1:*'));
-  const available = new Map<string, number>();
-  for (const message of targetKeys) {
-    const key = messageKey(message);
-    available.set(key, (available.get(key) ?? 0) + 1);
-  }
-  // Messages appended as literal8 may have another size on the target (see pairResized).
-  const resizedDone: KeyedMessage[] = [];
-  const resizedPending: KeyedMessage[] = [];
-  for (const message of sourceKeys) {
-    if (!done.has(message.uid)) continue;
-    const key = messageKey(message);
-    const count = available.get(key);
-    if (count) available.set(key, count - 1);
-    else if (resized.has(message.uid)) resizedDone.push(message);
-  }
+  const ignored = ctx.state.targetRewrites?.headersAdded ?? [];
+  const sourceKeys = await guard(ctx, 'source', folder, () => fetchKeys(ctx.source, '1:*', ignored));
+  const targetKeys = await guard(ctx, 'target', target, () => fetchKeys(ctx.target, '1:*', ignored));
+  const byUid = (a: KeyedMessage, b: KeyedMessage) => a.uid - b.uid;
+  const ordered = [...sourceKeys.filter((m) => done.has(m.uid)).sort(byUid), ...sourceKeys.filter((m) => !done.has(m.uid)).sort(byUid)];
+  const pairing = pairMessages(ordered, targetKeys, {rewrites: ctx.state.targetRewrites, resized: (uid) => resized.has(uid)});
   const pendingSet = new Set(pending);
   const present = new Set<number>();
-  for (const message of sourceKeys) {
-    if (!pendingSet.has(message.uid)) continue;
-    const key = messageKey(message);
-    const count = available.get(key);
-    if (count) {
-      available.set(key, count - 1);
-      present.add(message.uid);
-    } else if (resized.has(message.uid)) {
-      resizedPending.push(message);
-    }
-  }
-  if (resizedPending.length > 0) {
-    // The target messages no key claimed; copies of done messages are taken first, so that a
-    // pending message is never taken for copied because of another message's copy.
-    const left: KeyedMessage[] = [];
-    for (const message of targetKeys) {
-      const key = messageKey(message);
-      const count = available.get(key);
-      if (!count) continue;
-      available.set(key, count - 1);
-      left.push(message);
-    }
-    const pairs = new Map<number, number>();
-    pairResized(resizedDone, left, () => true, pairs);
-    pairResized(resizedPending, left, () => true, pairs);
-    for (const message of resizedPending) if (pairs.has(message.uid)) present.add(message.uid);
-  }
+  for (const uid of pairing.pairs.keys()) if (pendingSet.has(uid)) present.add(uid);
+  recordReconcile(ctx, folder, target, pairing, present.size);
   return present;
+}
+
+function recordReconcile(ctx: PassContext, folder: string, target: string, pairing: Pairing, alreadyPresent: number): void {
+  const counts = {exact: 0, dateRewritten: 0, sizeChanged: 0};
+  for (const basis of pairing.basis.values()) counts[basis]++;
+  const record: ReconcileRecord = {
+    folder,
+    target,
+    at: new Date().toISOString(),
+    matched: pairing.pairs.size,
+    ...counts,
+    alreadyPresent,
+    unmatched: pairing.unmatchedTarget.length,
+    unmatchedListed: pairing.unmatchedTarget.slice(0, MAX_UNMATCHED_LISTED).map((message) => ({
+      uid: message.uid,
+      size: message.size ?? 0,
+      ...(message.messageId ? {messageId: message.messageId} : {}),
+    })),
+  };
+  const list = (ctx.state.reconciled ??= []);
+  const index = list.findIndex((entry) => entry.folder === folder);
+  if (index >= 0) list.splice(index, 1);
+  list.push(record);
+  if (list.length > MAX_ITEMS) list.splice(0, list.length - MAX_ITEMS);
+  const message =
+    `reconciled ${folder}: ${record.matched} target messages matched (by headers+date+size: ${counts.exact}, ` +
+    `by headers+size with the target's date rewrite: ${counts.dateRewritten}, by headers+date with another size: ${counts.sizeChanged}), ` +
+    `${record.unmatched} unmatched target messages`;
+  const fields = {folder, target, ...counts, matched: record.matched, alreadyPresent, unmatched: record.unmatched, ...(record.unmatched > 0 ? {unmatchedListed: record.unmatchedListed} : {})};
+  if (record.unmatched > 0) ctx.logger.warn(message, fields);
+  else ctx.logger.info(message, fields);
+  ctx.report.markDirty();
 }
 
 /** UID and size of every message of the folder just opened on `session`. */

@@ -6,6 +6,7 @@
 // reason. Past dates are taken as they are: checking them would cost a round trip per message.
 
 import type {PassContext} from './pass-context.js';
+import {noteDateClamped} from './target-rewrites.js';
 
 /** Dates less than this ahead of our clock are not checked: ordinary clock skew between hosts. */
 const SKEW_MS = 5 * 60 * 1000;
@@ -73,9 +74,14 @@ export async function checkFutureDates(ctx: PassContext, input: CheckInput): Pro
     const found = await ctx.target.search({header: {'message-id': fact.messageId}}, {uid: true});
     if (!found || found.length === 0) continue;
     const stored: Date[] = [];
+    const otherSize: Date[] = [];
     for await (const message of ctx.target.fetch(found.join(','), {uid: true, size: true, internalDate: true}, {uid: true})) {
-      if (message.size === fact.size && message.internalDate !== undefined) stored.push(new Date(message.internalDate));
+      if (message.internalDate === undefined) continue;
+      (message.size === fact.size ? stored : otherSize).push(new Date(message.internalDate));
     }
+    // A target that changes sizes (a converting server, a gateway adding headers: target-rewrites.ts)
+    // stores the copy with another size: then the copies by Message-ID are what there is.
+    if (stored.length === 0 && ctx.state.targetRewrites?.size !== 'kept') stored.push(...otherSize);
     // Whole seconds: IMAP dates carry no more.
     if (stored.length === 0 || stored.some((date) => Math.floor(date.getTime() / 1000) === Math.floor(wanted.getTime() / 1000))) continue;
     const got = stored[stored.length - 1]!;
@@ -83,6 +89,7 @@ export async function checkFutureDates(ctx: PassContext, input: CheckInput): Pro
       `the target stored the internal date ${got.toISOString()} instead of ${wanted.toISOString()} (it does not keep dates in the future); ` +
       'the message is otherwise copied exactly';
     ctx.report.changed({folder: input.folder, uid: fact.uid, size: fact.size, date: wanted.toISOString(), ...(fact.subject ? {subject: fact.subject} : {}), reason});
+    noteDateClamped(ctx);
   }
   ctx.report.markDirty();
 }

@@ -135,6 +135,7 @@ export class BatchRunner implements BatchControl {
       unmigratedFolders: [...mailbox.unmigratedFolders],
       renamedFolders: [...mailbox.renamedFolders],
       droppedKeywords: mailbox.droppedKeywords.map((entry) => ({folder: entry.folder, keywords: [...entry.keywords]})),
+      ...(mailbox.reconciled ? {reconciled: mailbox.reconciled.map((entry) => ({...entry, unmatchedListed: [...entry.unmatchedListed]}))} : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 // Immutable pictures of a running batch, published a few times a second for the UI and the
 // headless status output. Derived from the engine's counters; nothing here is counted twice.
 
+import type {ReconcileRecord} from '../../store/state-schema.js';
 import type {
   ErrorRecord,
   FolderProgress,
@@ -47,6 +48,8 @@ export interface MailboxDetail {
   readonly renamedFolders: readonly RenamedFolder[];
   /** Keywords the target could not store, per target folder. */
   readonly droppedKeywords: readonly {folder: string; keywords: string[]}[];
+  /** Folders compared with an already-filled target: matches by basis, unmatched target messages. */
+  readonly reconciled?: readonly ReconcileRecord[];
 }
 
 export interface BatchTotals {

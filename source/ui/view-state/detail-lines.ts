@@ -119,6 +119,16 @@ export function detailDocument(
   // Newest first: the admin opens the detail to see what just went wrong.
   for (const error of [...detail.errors].reverse()) lines.push(...errorLines(error, now, width, glyphs));
 
+  // Only after a folder was compared with an already-filled target (a lost state file, mail put
+  // there by another tool): what matched how, and each target message nothing matched.
+  const reconciled = detail.reconciled ?? [];
+  if (reconciled.length > 0) section(`Reconciled with the target (${reconciled.length} folders)`);
+  for (const entry of reconciled) {
+    push(`  ${entry.folder}: ${entry.matched} target messages matched (headers+date+size ${entry.exact}, date rewritten ${entry.dateRewritten}, size changed ${entry.sizeChanged}), ${entry.unmatched} unmatched`, entry.unmatched > 0 ? 'warn' : undefined);
+    for (const message of entry.unmatchedListed) push(`    unmatched UID ${message.uid} ${message.messageId ?? '(no Message-ID)'} ${message.size} bytes`, 'warn');
+    if (entry.unmatched > entry.unmatchedListed.length) push(`    ... ${entry.unmatched - entry.unmatchedListed.length} more`, 'warn');
+  }
+
   if (detail.droppedKeywords.length > 0) {
     section(`Keywords the target could not store (${detail.droppedKeywords.length} folders)`);
     for (const entry of detail.droppedKeywords) push(`  ${entry.folder}: ${entry.keywords.join(' ')}`);
