@@ -686,7 +686,6 @@ describe('Gmail (rules 3, 4, 7)', () => {
     ]);
   });
 
-  // Issue 12: a plain Dovecot source with a \Noselect "[Gmail]" and children of Gmail's names.
   test('a selectable namespace root is listed as unmigrated, a \\Noselect one is just hierarchy', () => {
     const sourceNs = {prefix: 'Mail/', delimiter: '/'};
     const selectable = planFolders(input({sourceNs, source: [folder('INBOX'), folder('Mail'), folder('Mail/Work')], target: [folder('INBOX')]}));
@@ -697,6 +696,7 @@ describe('Gmail (rules 3, 4, 7)', () => {
     assert.deepEqual(hierarchy.unmigrated, []);
   });
 
+  // Issue 12: a plain Dovecot source with a \Noselect "[Gmail]" and children of Gmail's names.
   test('on a source that is not Gmail, [Gmail] and the names below it are ordinary folders', () => {
     const source = [
       folder('INBOX'),
