@@ -17,7 +17,7 @@ import type {MailboxVerification} from '../source/store/verification-records.js'
 import {verificationDir} from '../source/store/verification-file.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
 import {openClient, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
-import {captureIo, makeWorkDir, pairCreateArgs, removeWorkDir, targetAdminEnv, writeMigrationCsv} from './helpers/batch-fixture.js';
+import {captureIo, makeWorkDir, pairCreateArgs, removeWorkDir, stateFile, targetAdminEnv, writeMigrationCsv} from './helpers/batch-fixture.js';
 
 const PASSWORD = 'src-vera-K4p8sQ';
 const EMAIL = 'vera@example.test';
@@ -99,7 +99,7 @@ describe('mailferry batch verify', {timeout: 240_000}, () => {
     assert.equal(verification.totals.expected, verification.totals.sourceMessages - 1);
     assert.ok(verification.totals.folders >= 10, `folders checked: ${verification.totals.folders}`);
     assert.equal(verification.totals.targetMessages, verification.totals.sourceMessages - 1);
-    assert.ok(existsSync(verificationDir(stateDir, 'v')), 'the verification is kept beside the state file');
+    assert.ok(existsSync(verificationDir(stateFile(stateDir, 'v'))), 'the verification is kept beside the state file');
   });
 
   it('names the three messages deleted on the target and the one flag changed there, below 100 %, exit 1', async () => {

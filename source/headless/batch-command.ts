@@ -576,7 +576,7 @@ async function status(out: Output, stateDir: string, name: string): Promise<numb
 
 async function report(out: Output, stateDir: string, name: string, flags: Flags): Promise<number> {
   const store = await BatchStore.open(stateDir, name);
-  const built = buildReport(store.state, await readVerifications(stateDir, name));
+  const built = buildReport(store.state, await readVerifications(BatchStore.fileFor(stateDir, name)));
   await store.close();
   if (flags.out) {
     await mkdir(flags.out, {recursive: true});

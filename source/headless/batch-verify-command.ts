@@ -49,7 +49,7 @@ export async function verifyBatch(out: VerifyOutput, stateDir: string, name: str
   const results: MailboxVerification[] = [];
   for (const key of keys) {
     const verification = await verifyMailbox({batch: definition, state: state.mailboxes[key]!, row: rows.get(key), secrets, deep: flags.deep, logger});
-    await writeVerification(stateDir, name, verification);
+    await writeVerification(BatchStore.fileFor(stateDir, name), verification);
     results.push(verification);
     if (out.json) {
       out.record({event: 'verified', ...verification});

@@ -117,6 +117,8 @@ export interface MailboxVerification {
   score: number;
   /** Nothing missing, no flag or body difference, every folder compared (extra target messages are shown, not counted). */
   consistent: boolean;
+  /** Set when the mailbox was syncing as it was verified: copies in flight may show as differences. */
+  caution?: string;
   /** The verification could not run (login refused ...): no score. */
   error?: string;
 }

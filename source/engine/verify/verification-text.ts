@@ -10,11 +10,12 @@ export function scoreText(score: number): string {
 export function verificationSummary(verification: MailboxVerification): string {
   if (verification.error) return `verification failed: ${verification.error}`;
   const t = verification.totals;
+  const caution = verification.caution ? ` (caution: ${verification.caution})` : '';
   return (
     `${verification.consistent ? 'consistent' : 'NOT consistent'}, score ${scoreText(verification.score)}${verification.deep ? ' (bodies compared)' : ''}: ` +
     `${t.folders} folder(s) checked; source ${t.sourceMessages} message(s) (${megabytes(t.sourceBytes)}), target ${t.targetMessages} (${megabytes(t.targetBytes)}); ` +
     `${t.missing} missing, ${t.extra} extra, ${t.flagDifferences} flag difference(s)${verification.deep ? `, ${t.bodyDifferences} body difference(s)` : ''}, ` +
-    `${t.apart} listed apart, ${t.notYetSynced} not yet synced`
+    `${t.apart} listed apart, ${t.notYetSynced} not yet synced${caution}`
   );
 }
 

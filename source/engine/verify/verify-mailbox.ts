@@ -12,7 +12,7 @@ import {MigrationError, formatError, type EndpointRole} from '../../imap/imap-er
 import type {Logger} from '../../log/logger.js';
 import type {MailboxState} from '../../store/state-schema.js';
 import {MAX_LISTED, type ApartItem, type FolderVerification, type MailboxVerification} from '../../store/verification-records.js';
-import type {BatchDefinition} from '../batch-model.js';
+import {ACTIVE_STATUSES, type BatchDefinition} from '../batch-model.js';
 import {UidSet} from '../copy/uid-set.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from '../credentials/row-credentials.js';
 import type {MigrationRow} from '../csv/migration-csv.js';
@@ -55,6 +55,9 @@ export async function verifyMailbox(input: VerifyMailboxInput): Promise<MailboxV
     startedAt,
     deep: input.deep,
     unmigratedFolders: state.unmigratedFolders.map((folder) => ({source: folder.source, reason: folder.reason})),
+    ...(ACTIVE_STATUSES.has(state.status)
+      ? {caution: `the mailbox was ${state.status} as it was verified: messages copied meanwhile may show as missing or extra; verify again once it is Synced`}
+      : {}),
   };
   try {
     if (!input.row) {
