@@ -13,11 +13,13 @@ import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import type {ImapFlow} from 'imapflow';
 import {runBatchCommand} from '../source/headless/batch-command.js';
+import {openBatch} from '../source/engine/batch-engine.js';
+import {readVerification} from '../source/store/verification-file.js';
 import type {MailboxVerification} from '../source/store/verification-records.js';
 import {verificationDir} from '../source/store/verification-file.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
 import {openClient, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
-import {captureIo, makeWorkDir, pairCreateArgs, removeWorkDir, stateFile, targetAdminEnv, writeMigrationCsv} from './helpers/batch-fixture.js';
+import {captureIo, makeWorkDir, pairCreateArgs, removeWorkDir, stateFile, targetAdminEnv, waitFor, writeMigrationCsv} from './helpers/batch-fixture.js';
 
 const PASSWORD = 'src-vera-K4p8sQ';
 const EMAIL = 'vera@example.test';
@@ -201,5 +203,45 @@ describe('mailferry batch verify', {timeout: 240_000}, () => {
     assert.equal(deepFolder.identical, deepFolder.expected - 1);
     // Every other folder's bodies match.
     assert.equal(deep.verification.totals.bodyDifferences, 1);
+  });
+
+  it('verifies in the process that runs the batch (the UI\'s v key), which shows the last verification from its file', async () => {
+    const opened = await openBatch({stateDir, name: 'v'});
+    try {
+      // The --deep run above, read from the verification file when the batch opened.
+      const previous = await waitFor('the last verification loaded', () => opened.getMailboxDetail(EMAIL)?.verification);
+      assert.equal(previous.deep, true);
+      assert.equal(previous.totals.bodyDifferences, 1);
+      await opened.verify([EMAIL]);
+      const fresh = opened.getMailboxDetail(EMAIL)!.verification!;
+      assert.equal(fresh.deep, false);
+      assert.equal(fresh.totals.missing, 3);
+      // Still one: the --deep run read every body on both sides without setting \Seen anywhere (EXAMINE).
+      assert.equal(fresh.totals.flagDifferences, 1);
+      assert.equal(fresh.consistent, false);
+      const onDisk = await readVerification(stateFile(stateDir, 'v'), EMAIL);
+      assert.equal(onDisk?.finishedAt, fresh.finishedAt, 'the file holds the new verification');
+      // From another shell while this process holds the batch's run lock: read-only, no lock needed.
+      const parallel = await batch(['verify', 'v']);
+      assert.equal(parallel.code, 1, parallel.stderr);
+      assert.match(parallel.stdout, /3 missing, 0 extra, 1 flag difference/);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('reports a message delivered to the source after the last pass as not yet synced, not missing', async () => {
+    const client = await openClient(pair!.source, 'vera');
+    try {
+      await client.append('INBOX', Buffer.from('From: a@example.test\r\nTo: vera@example.test\r\nSubject: late\r\nMessage-ID: <late-1@example.test>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nlate mail\r\n'));
+    } finally {
+      await client.logout();
+    }
+    const {code, verification} = await verify();
+    assert.equal(code, 1);
+    const inbox = verification.folders.find((folder) => folder.source === 'INBOX')!;
+    assert.equal(inbox.notYetSynced, 1);
+    assert.equal(inbox.notYetSyncedListed[0]!.messageId, '<late-1@example.test>');
+    assert.equal(inbox.missing, 3, 'the new message is not counted as missing');
   });
 });
