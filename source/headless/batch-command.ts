@@ -81,6 +81,7 @@ const HELP = `
     --state-dir DIR             default ${'$'}MAILFERRY_STATE_DIR or ~/.local/state/mailferry
     --log FILE                  log file (default STATE_DIR/logs/NAME.log)
     --json                      machine-readable output
+    --deep                      verify: also compare message bodies (sha256), one at a time
 
   Exit codes
     0 done (every mailbox Synced/Completed, or the command was applied)
