@@ -21,6 +21,12 @@ export interface BatchControl {
   resume(emailAddresses?: readonly string[]): void;
   /** Run an incremental pass now on synced mailboxes (all when none listed). */
   syncNow(emailAddresses?: readonly string[]): void;
+  /**
+   * Compare the listed mailboxes' source and target read-only (engine/verify/), one after another
+   * over the batch's own connection budgets; resolves when all are done. The result is in
+   * getMailboxDetail(...).verification and in the verification file.
+   */
+  verify(emailAddresses: readonly string[], options?: {deep?: boolean}): Promise<void>;
   /** Final incremental pass on every mailbox, then no more syncing. */
   complete(): Promise<void>;
   /** Resolves when no mailbox is working and none will start without a command or timer. */

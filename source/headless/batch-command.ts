@@ -25,6 +25,9 @@ import {
   targetCredentialsFromFlags,
 } from './endpoint-flags.js';
 import {parseSize} from './unit-parsing.js';
+import {verifyBatch} from './batch-verify-command.js';
+import {VERIFY_COLUMNS} from './verify-report.js';
+import {readVerifications} from '../store/verification-file.js';
 
 export const EXIT = {ok: 0, failed: 1, usage: 2, interrupted: 3, busy: 4} as const;
 
@@ -38,6 +41,7 @@ const HELP = `
     $ mailferry batch complete NAME
     $ mailferry batch status [NAME]
     $ mailferry batch report NAME [--out DIR | --format csv|json]
+    $ mailferry batch verify NAME [--mailbox EMAIL ...] [--deep]
     $ mailferry batch remove NAME --yes
     $ mailferry batch list
 
@@ -46,6 +50,8 @@ const HELP = `
   Ctrl-C / SIGTERM stop cleanly and save state; running start again resumes where it was.
   stop/resume/sync-now/complete reach a start running in another shell; without one they are
   recorded (stop/resume) or run in the foreground (sync-now/complete).
+  verify compares source and target read-only (counts, sizes, message keys, flags; --deep also
+  bodies by sha256), also while the batch runs; exit 0 only when every mailbox is consistent.
 
   Endpoints${ENDPOINT_FLAG_HELP('source')}${ENDPOINT_FLAG_HELP('target')}
 
@@ -75,6 +81,7 @@ const HELP = `
     --state-dir DIR             default ${'$'}MAILFERRY_STATE_DIR or ~/.local/state/mailferry
     --log FILE                  log file (default STATE_DIR/logs/NAME.log)
     --json                      machine-readable output
+    --deep                      verify: also compare message bodies (sha256), one at a time
 
   Exit codes
     0 done (every mailbox Synced/Completed, or the command was applied)
@@ -109,6 +116,7 @@ const FLAGS = {
   yes: {type: 'boolean', default: false},
   inFlight: {type: 'string'},
   skipDeleted: {type: 'boolean', default: false},
+  deep: {type: 'boolean', default: false},
   help: {type: 'boolean', shortFlag: 'h'},
   ...endpointFlagDefinitions('source'),
   ...endpointFlagDefinitions('target'),
@@ -178,13 +186,15 @@ export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: pro
         return await runOrPost(out, stateDir, name, action, flags);
       case 'report':
         return await report(out, stateDir, name, flags);
+      case 'verify':
+        return await verifyBatch(out, stateDir, name, {mailbox: flags.mailbox, deep: flags['deep'] === true, csv: flags.csv, log: flags.log});
       case 'remove':
         if (!flags.yes) return usage(io, `batch remove deletes the state of "${name}" (never mail); add --yes to confirm`);
         await removeBatch(stateDir, name);
         out.done({removed: name}, `removed batch "${name}" (its state only; no mail was touched)`);
         return EXIT.ok;
       default:
-        return usage(io, `unknown action "${action}" (create, start, stop, resume, sync-now, complete, status, report, remove, list)`);
+        return usage(io, `unknown action "${action}" (create, start, stop, resume, sync-now, complete, status, report, verify, remove, list)`);
     }
   } catch (error) {
     if (error instanceof FlagError) return usage(io, error.message);
@@ -567,7 +577,7 @@ async function status(out: Output, stateDir: string, name: string): Promise<numb
 
 async function report(out: Output, stateDir: string, name: string, flags: Flags): Promise<number> {
   const store = await BatchStore.open(stateDir, name);
-  const built = buildReport(store.state);
+  const built = buildReport(store.state, await readVerifications(BatchStore.fileFor(stateDir, name)));
   await store.close();
   if (flags.out) {
     await mkdir(flags.out, {recursive: true});
@@ -575,13 +585,15 @@ async function report(out: Output, stateDir: string, name: string, flags: Flags)
       mailboxesCsv: join(flags.out, `${name}-mailboxes.csv`),
       itemsCsv: join(flags.out, `${name}-items.csv`),
       foldersCsv: join(flags.out, `${name}-folders.csv`),
+      verifyCsv: join(flags.out, `${name}-verify.csv`),
       json: join(flags.out, `${name}-report.json`),
     };
     await writeFile(files.mailboxesCsv, toCsv(built.mailboxes, MAILBOX_COLUMNS));
     await writeFile(files.itemsCsv, toCsv(built.items, ITEM_COLUMNS));
     await writeFile(files.foldersCsv, toCsv(built.folders, FOLDER_COLUMNS));
+    await writeFile(files.verifyCsv, toCsv(built.verifyDifferences, VERIFY_COLUMNS));
     await writeFile(files.json, JSON.stringify(built, null, 2) + '\n');
-    out.done({report: files}, `wrote ${files.mailboxesCsv}, ${files.itemsCsv}, ${files.foldersCsv} and ${files.json}`);
+    out.done({report: files}, `wrote ${files.mailboxesCsv}, ${files.itemsCsv}, ${files.foldersCsv}, ${files.verifyCsv} and ${files.json}`);
     return EXIT.ok;
   }
   const format = flags.format ?? (flags.json ? 'json' : 'csv');

@@ -3,6 +3,9 @@
 
 import type {BatchState, ReconcileRecord} from '../store/state-schema.js';
 import {mailboxTotals} from '../engine/scheduler/mailbox-totals.js';
+import {mailboxKey} from '../store/state-schema.js';
+import type {MailboxVerification} from '../store/verification-records.js';
+import {verifyColumns, verifyRows, type VerifyReportRow} from './verify-report.js';
 
 export interface MailboxReportRow {
   emailAddress: string;
@@ -20,6 +23,10 @@ export interface MailboxReportRow {
   lastSyncedAt: string;
   passes: number;
   error: string;
+  /** The last `batch verify` (verify-report.ts): when, its score, consistent yes/no; '' if never. */
+  verifiedAt: string;
+  verifyScore: number | '';
+  verifyConsistent: 'yes' | 'no' | '';
 }
 
 export interface ItemReportRow {
@@ -62,6 +69,9 @@ export interface BatchReport {
   folders: FolderReportRow[];
   /** Folders compared with an already-filled target (message-key.ts): how its messages matched. */
   reconciled: Array<ReconcileRecord & {emailAddress: string}>;
+  /** The last verification of each mailbox that has one, and its listed differences as rows. */
+  verifications: MailboxVerification[];
+  verifyDifferences: VerifyReportRow[];
 }
 
 /** The folder rows of one mailbox (also printed by `batch start` as passes finish). */
@@ -83,7 +93,7 @@ export function folderRows(
   ];
 }
 
-export function buildReport(state: BatchState): BatchReport {
+export function buildReport(state: BatchState, verifications: ReadonlyMap<string, MailboxVerification> = new Map()): BatchReport {
   const mailboxes: MailboxReportRow[] = [];
   const items: ItemReportRow[] = [];
   const folders: FolderReportRow[] = [];
@@ -108,6 +118,7 @@ export function buildReport(state: BatchState): BatchReport {
       lastSyncedAt: mailbox.stats.lastSyncedAt ?? '',
       passes: mailbox.stats.passes,
       error: mailbox.error ? `${mailbox.error.message}${mailbox.error.hint ? ` — ${mailbox.error.hint}` : ''}` : '',
+      ...verifyColumns(verifications.get(mailboxKey(mailbox.identity.emailAddress))),
     });
     for (const [outcome, list] of [['skipped', mailbox.skipped], ['failed', mailbox.failed], ['changed', mailbox.changed ?? []]] as const) {
       for (const item of list) {
@@ -138,6 +149,8 @@ export function buildReport(state: BatchState): BatchReport {
     unlistedItems,
     folders,
     reconciled,
+    verifications: [...verifications.values()],
+    verifyDifferences: [...verifications.values()].flatMap(verifyRows),
   };
 }
 
@@ -155,6 +168,7 @@ export function toCsv<T extends object>(rows: readonly T[], columns: readonly (k
 export const MAILBOX_COLUMNS = [
   'emailAddress', 'userName', 'status', 'itemsTotal', 'itemsCopied', 'itemsSkipped', 'itemsFailed', 'bytesTotal',
   'bytesCopied', 'startedAt', 'initialSyncSeconds', 'messagesPerSecond', 'lastSyncedAt', 'passes', 'error',
+  'verifiedAt', 'verifyScore', 'verifyConsistent',
 ] as const satisfies readonly (keyof MailboxReportRow)[];
 
 export const ITEM_COLUMNS = [

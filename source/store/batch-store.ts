@@ -148,6 +148,8 @@ export class BatchStore {
       new AtomicJsonFile(file).removeStaleTempFiles();
       // Commands nobody applied must not reach a later batch of the same name.
       await rm(commandDirFor(file), {recursive: true, force: true});
+      // The last verifications (verification-file.ts) belong to this batch too.
+      await rm(`${file.slice(0, -'.json'.length)}.verify`, {recursive: true, force: true});
     } finally {
       await releaseLock(lockFile, lock);
     }

@@ -31,6 +31,7 @@ export const ACTIONS = [
   'stopAll',
   'resumeAll',
   'syncNow',
+  'verify',
   'complete',
   'filter',
   'sort',
@@ -163,6 +164,7 @@ export const BINDINGS: readonly Binding[] = [
   {action: 'stopAll', context: 'grid', keys: ['S'], help: 'Stop all mailboxes (asks first)'},
   {action: 'resumeAll', context: 'grid', keys: ['R'], help: 'Resume all stopped and failed mailboxes (asks first)'},
   {action: 'syncNow', context: 'grid', keys: ['n'], hint: 'sync now', help: 'Run an incremental sync now on the marked or selected mailboxes'},
+  {action: 'verify', context: 'grid', keys: ['v'], help: 'Verify the marked or selected mailboxes: compare source and target read-only (counts, sizes, keys, flags)'},
   {action: 'complete', context: 'grid', keys: ['c'], hint: 'complete', help: 'Complete the batch: one last sync, then no more syncing (asks first)'},
   {action: 'filter', context: 'grid', keys: ['/'], hint: 'filter', help: 'Filter rows by email or status'},
   {action: 'sort', context: 'grid', keys: ['o'], hint: 'sort', help: 'Cycle the sort column'},
@@ -176,6 +178,7 @@ export const BINDINGS: readonly Binding[] = [
   {action: 'stop', context: 'detail', keys: ['s'], hint: 'stop', help: 'Stop this mailbox'},
   {action: 'resume', context: 'detail', keys: ['r'], hint: 'resume', help: 'Resume this mailbox'},
   {action: 'syncNow', context: 'detail', keys: ['n'], hint: 'sync now', help: 'Sync this mailbox now'},
+  {action: 'verify', context: 'detail', keys: ['v'], help: 'Verify this mailbox against its target (the result shows here)'},
   {action: 'nextSection', context: 'detail', keys: ['tab'], hint: 'next section', help: 'Jump to the next section'},
   {action: 'help', context: 'detail', keys: ['?'], hint: 'help', help: 'Show all keys'},
 

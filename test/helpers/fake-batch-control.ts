@@ -14,6 +14,7 @@ export type RecordedCommand =
   | {command: 'resume'; emails?: string[]}
   | {command: 'syncNow'; emails?: string[]}
   | {command: 'complete'}
+  | {command: 'verify'; emails: string[]; deep: boolean}
   | {command: 'close'};
 
 export function fakeMailbox(emailAddress: string, fields: Partial<MailboxSnapshot> = {}): MailboxSnapshot {
@@ -147,6 +148,14 @@ export class FakeBatchControl implements BatchControl {
 
   async complete(): Promise<void> {
     this.commands.push({command: 'complete'});
+  }
+
+  /** What verify() does before it resolves (a test shows progress and sets the detail's result here). */
+  onVerify: (emails: string[]) => Promise<void> | void = () => {};
+
+  async verify(emailAddresses: readonly string[], options: {deep?: boolean} = {}): Promise<void> {
+    this.commands.push({command: 'verify', emails: [...emailAddresses], deep: options.deep === true});
+    await this.onVerify([...emailAddresses]);
   }
 
   async whenIdle(): Promise<void> {}

@@ -25,6 +25,7 @@ import type {PassKind, PassReporter} from '../copy/pass-context.js';
 import {RateTracker} from './rate-tracker.js';
 import type {ResolvedSecrets} from '../credentials/row-credentials.js';
 import {buildBatchSnapshot, buildMailboxSnapshot} from './snapshot-builder.js';
+import {MailboxVerifier} from '../verify/mailbox-verifier.js';
 
 export const DEFAULT_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 const PUBLISH_INTERVAL_MS = 200;
@@ -80,6 +81,7 @@ export class BatchRunner implements BatchControl {
   private dueTimer: NodeJS.Timeout | undefined;
   private lastHistoryAt = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly verifier: MailboxVerifier;
 
   constructor(private readonly options: RunnerOptions) {
     const {source, target} = options.store.state.batch;
@@ -89,6 +91,17 @@ export class BatchRunner implements BatchControl {
       targetConnections: new AsyncSemaphore(Math.max(1, target.maxConnections)),
       runningPasses: {count: 0},
     };
+    this.verifier = new MailboxVerifier({
+      stateFile: options.store.file,
+      definition: () => this.definition,
+      mailbox: (key) => this.state.mailboxes[key],
+      rows: options.rows,
+      secrets: options.secrets,
+      logger: options.logger,
+      sourceConnections: this.budgets.sourceConnections,
+      targetConnections: this.budgets.targetConnections,
+      onChange: () => (this.dirty = true),
+    });
     this.normalizeAfterRestart();
     this.snapshot = this.buildSnapshot();
   }
@@ -136,7 +149,12 @@ export class BatchRunner implements BatchControl {
       renamedFolders: [...mailbox.renamedFolders],
       droppedKeywords: mailbox.droppedKeywords.map((entry) => ({folder: entry.folder, keywords: [...entry.keywords]})),
       ...(mailbox.reconciled ? {reconciled: mailbox.reconciled.map((entry) => ({...entry, unmatchedListed: [...entry.unmatchedListed]}))} : {}),
+      ...withVerification(this.verifier.lastVerification(mailboxKey(emailAddress))),
     };
+  }
+
+  verify(emailAddresses: readonly string[], options: {deep?: boolean} = {}): Promise<void> {
+    return this.verifier.verify(this.selectKeys(emailAddresses), options.deep === true);
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -215,6 +233,7 @@ export class BatchRunner implements BatchControl {
       waits.push(runtime.done);
     }
     await Promise.all(waits);
+    await this.verifier.close();
     if (this.publishTimer) clearInterval(this.publishTimer);
     this.publish();
     // Every pass ends in a status change, which is written at once: wait for that write rather
@@ -571,13 +590,13 @@ export class BatchRunner implements BatchControl {
     const mailboxes: MailboxSnapshot[] = [];
     for (const [key, mailbox] of Object.entries(this.state.mailboxes)) {
       const runtime = this.runtimes.get(key);
-      mailboxes.push(
-        buildMailboxSnapshot(mailbox, {
-          currentFolder: runtime?.currentFolder,
-          retrying: runtime?.retrying,
-          rate: runtime ? this.rates.get(key) : undefined,
-        }),
-      );
+      const verifying = this.verifier.progressOf(key);
+      const row = buildMailboxSnapshot(mailbox, {
+        currentFolder: runtime?.currentFolder,
+        retrying: runtime?.retrying,
+        rate: runtime ? this.rates.get(key) : undefined,
+      });
+      mailboxes.push(verifying === undefined ? row : {...row, verifying});
     }
     this.version++;
     return buildBatchSnapshot(this.state, mailboxes, {
@@ -586,6 +605,10 @@ export class BatchRunner implements BatchControl {
       throughputHistory: [...this.history],
     });
   }
+}
+
+function withVerification(verification: MailboxDetail['verification']): Pick<MailboxDetail, 'verification'> {
+  return verification ? {verification} : {};
 }
 
 function toMigrationError(error: unknown, mailbox: string): MigrationError {

@@ -2,6 +2,7 @@
 // headless status output. Derived from the engine's counters; nothing here is counted twice.
 
 import type {ReconcileRecord} from '../../store/state-schema.js';
+import type {MailboxVerification} from '../../store/verification-records.js';
 import type {
   ErrorRecord,
   FolderProgress,
@@ -34,6 +35,8 @@ export interface MailboxSnapshot {
   readonly lastSyncedAt?: string;
   /** Run time of the first full pass, once finished. */
   readonly initialSyncMs?: number;
+  /** While a verification is waiting or running: "waiting" or the folder being compared. */
+  readonly verifying?: string;
 }
 
 export interface MailboxDetail {
@@ -50,6 +53,8 @@ export interface MailboxDetail {
   readonly droppedKeywords: readonly {folder: string; keywords: string[]}[];
   /** Folders compared with an already-filled target: matches by basis, unmatched target messages. */
   readonly reconciled?: readonly ReconcileRecord[];
+  /** The last verification (engine/verify/), when there is one. */
+  readonly verification?: MailboxVerification;
 }
 
 export interface BatchTotals {

@@ -39,6 +39,7 @@ import {MailboxDetail} from './MailboxDetail.js';
 import {ProgressGrid} from './ProgressGrid.js';
 import {TextField} from './TextField.js';
 import {markedListActionFor} from '../view-state/marked-list.js';
+import {verifyOutcome} from '../view-state/verification-lines.js';
 
 type Overlay = {kind: 'none'} | {kind: 'detail'; emailAddress: string} | {kind: 'log'} | {kind: 'help'; from: string; back: Overlay};
 
@@ -156,12 +157,12 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
   );
 
   const run = useCallback(
-    (label: string, done: string, command: () => Promise<void> | void) => {
+    (label: string, done: string | (() => StatusMessage), command: () => Promise<void> | void) => {
       setStatus({text: `${label}${display.glyphs.ellipsis}`, tone: 'info'});
       Promise.resolve()
         .then(command)
         .then(
-          () => setStatus({text: done, tone: 'ok'}),
+          () => setStatus(typeof done === 'string' ? {text: done, tone: 'ok'} : done()),
           (error: unknown) => setStatus({text: `${label} failed: ${error instanceof Error ? ('kind' in error ? formatError(error as never) : error.message) : String(error)}`, tone: 'error'}),
         );
     },
@@ -169,7 +170,7 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
   );
 
   const sendCommand = useCallback(
-    (action: 'stop' | 'resume' | 'syncNow', targets: string[]) => {
+    (action: 'stop' | 'resume' | 'syncNow' | 'verify', targets: string[]) => {
       if (targets.length === 0) {
         setStatus({text: 'No mailbox selected.', tone: 'warn'});
         return;
@@ -177,6 +178,7 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
       const what = describeTargets(targets);
       if (action === 'stop') run(`Stopping ${what}`, `Stopped ${what}.`, () => control.stop(targets));
       else if (action === 'resume') run(`Resuming ${what}`, `Resumed ${what}.`, () => control.resume(targets));
+      else if (action === 'verify') run(`Verifying ${what}`, () => verifyOutcome(control, targets), () => control.verify(targets));
       else run(`Starting a sync of ${what}`, `Sync requested for ${what}.`, () => control.syncNow(targets));
     },
     [control, run],
@@ -239,6 +241,7 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
         case 'stop':
         case 'resume':
         case 'syncNow':
+        case 'verify':
           sendCommand(action, actionTargets(viewRef.current, currentRows().order));
           return;
         case 'stopAll': {

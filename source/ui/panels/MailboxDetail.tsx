@@ -24,7 +24,7 @@ export interface MailboxDetailProps {
   status?: StatusMessage | undefined;
   isActive: boolean;
   onBack(): void;
-  onCommand(action: 'stop' | 'resume' | 'syncNow', emails: string[]): void;
+  onCommand(action: 'stop' | 'resume' | 'syncNow' | 'verify', emails: string[]): void;
   onHelp(): void;
   onInterrupt(): void;
 }
@@ -59,6 +59,7 @@ export function MailboxDetail(props: MailboxDetailProps): React.JSX.Element {
         case 'stop':
         case 'resume':
         case 'syncNow':
+        case 'verify':
           props.onCommand(action, [emailAddress]);
           return;
         case 'help':

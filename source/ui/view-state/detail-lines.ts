@@ -5,6 +5,7 @@ import type {ErrorRecord, ItemRecord} from '../../engine/batch-model.js';
 import type {MailboxDetail, MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import type {Glyphs} from '../glyphs.js';
 import {fit, singleLine, truncate, wrapText} from '../format/text-fit.js';
+import {verificationSection} from './verification-lines.js';
 import {formatAge, formatByteRate, formatBytes, formatClock, formatCount, formatDuration, formatMessageRate} from '../format/units.js';
 
 export type LineTone = 'heading' | 'error' | 'warn' | 'dim' | 'ok' | 'plain';
@@ -65,6 +66,13 @@ export function detailDocument(
     );
     if (mailbox.currentFolder) push(`  now copying ${singleLine(mailbox.currentFolder)}`);
     if (mailbox.lastError) lines.push(...errorLines(mailbox.lastError, now, width, glyphs));
+  }
+
+  // Right under the status: after a `v` the admin looks for the result here.
+  const verification = verificationSection(mailbox, detail, {width, glyphs, now});
+  if (verification.length > 0) {
+    sections.push(lines.length);
+    lines.push(...verification);
   }
 
   if (!detail) {

@@ -120,6 +120,7 @@ function rawCell(column: Column, mailbox: MailboxSnapshot, context: CellContext)
     case 'email':
       return mailbox.emailAddress;
     case 'status':
+      if (mailbox.verifying !== undefined) return 'Verifying';
       return mailbox.retrying ? `Retry #${mailbox.retrying.attempt}` : STATUS_SHORT[mailbox.status];
     case 'folder':
       return mailbox.currentFolder ? singleLine(mailbox.currentFolder) : '';
