@@ -25,6 +25,7 @@ import {
   targetCredentialsFromFlags,
 } from './endpoint-flags.js';
 import {parseSize} from './unit-parsing.js';
+import {batchAdd, batchRemoveMailboxes, type MembershipContext} from './batch-membership-command.js';
 
 export const EXIT = {ok: 0, failed: 1, usage: 2, interrupted: 3, busy: 4} as const;
 
@@ -39,6 +40,8 @@ const HELP = `
     $ mailferry batch status [NAME]
     $ mailferry batch report NAME [--out DIR | --format csv|json]
     $ mailferry batch remove NAME --yes
+    $ mailferry batch add NAME --csv FILE
+    $ mailferry batch remove NAME --mailbox EMAIL [--mailbox EMAIL ...] --yes
     $ mailferry batch list
 
   start runs in the foreground until every mailbox is Synced, Stopped or Failed; with --follow
@@ -46,6 +49,10 @@ const HELP = `
   Ctrl-C / SIGTERM stop cleanly and save state; running start again resumes where it was.
   stop/resume/sync-now/complete reach a start running in another shell; without one they are
   recorded (stop/resume) or run in the foreground (sync-now/complete).
+  add checks FILE as check-csv does (a file with errors adds nothing) and queues its new rows;
+  rows already in the batch are listed and left alone. Their passwords are read from FILE on
+  every start, so keep it. remove --mailbox takes mailboxes out of the batch (a running one is
+  stopped first); mail is never touched. Both reach a start running in another shell.
 
   Endpoints${ENDPOINT_FLAG_HELP('source')}${ENDPOINT_FLAG_HELP('target')}
 
@@ -178,13 +185,20 @@ export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: pro
         return await runOrPost(out, stateDir, name, action, flags);
       case 'report':
         return await report(out, stateDir, name, flags);
+      case 'add':
+        if (!flags.csv) return usage(io, 'batch add needs --csv FILE (EmailAddress,UserName,Password per row)');
+        return await batchAdd(membershipContext(out, stateDir, name, flags), flags.csv);
       case 'remove':
+        if (flags.mailbox?.length) {
+          if (!flags.yes) return usage(io, `batch remove --mailbox takes ${flags.mailbox.join(', ')} out of batch "${name}" (its state only, never mail); add --yes to confirm`);
+          return await batchRemoveMailboxes(membershipContext(out, stateDir, name, flags), flags.mailbox);
+        }
         if (!flags.yes) return usage(io, `batch remove deletes the state of "${name}" (never mail); add --yes to confirm`);
         await removeBatch(stateDir, name);
         out.done({removed: name}, `removed batch "${name}" (its state only; no mail was touched)`);
         return EXIT.ok;
       default:
-        return usage(io, `unknown action "${action}" (create, start, stop, resume, sync-now, complete, status, report, remove, list)`);
+        return usage(io, `unknown action "${action}" (create, start, stop, resume, sync-now, complete, status, report, add, remove, list)`);
     }
   } catch (error) {
     if (error instanceof FlagError) return usage(io, error.message);
@@ -303,6 +317,10 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
   return EXIT.ok;
 }
 
+function membershipContext(out: Output, stateDir: string, name: string, flags: Flags): MembershipContext {
+  return {out, stateDir, name, logger: loggerFor(stateDir, name, flags).child({batch: name}), hintFlags: flags.stateDir ? ` --state-dir ${flags.stateDir}` : ''};
+}
+
 /** The batch's log: --log FILE or STATE_DIR/logs/NAME.log, for every command that changes or runs it. */
 function loggerFor(stateDir: string, name: string, flags: Flags): Logger {
   return createFileLogger(resolve(flags.log ?? batchLogFile(stateDir, name)));
@@ -364,7 +382,10 @@ async function start(out: Output, stateDir: string, name: string, flags: Flags):
   return runInForeground(out, stateDir, name, flags, async (batch) => {
     await batch.start();
     if (!flags.follow) {
-      await batch.whenIdle();
+      // A mailbox added (batch add from another shell) just as the last one finished starts at
+      // once: wait for it too rather than end with it just launched.
+      do await batch.whenIdle();
+      while (batch.activeCount > 0);
       return;
     }
     // Long-running: until the batch is completed (from another shell) or a signal closes it.
@@ -465,6 +486,11 @@ function printEvents(out: Output, batch: OpenedBatch): () => void {
     batch.on('item-changed', (event) => {
       if (out.json) out.record({event: 'item-changed', ...event});
       else out.line(`${stamp()} ${event.emailAddress} changed in transit ${event.item.folder} UID ${event.item.uid}: ${event.item.reason}`);
+    }),
+    batch.on('membership', (event) => {
+      if (out.json) out.record({event: 'membership', ...event});
+      else if (event.added.length > 0) out.line(`${stamp()} added to the batch as Queued from ${event.csvPath}: ${event.added.join(', ')}`);
+      else out.line(`${stamp()} removed from the batch (state only, no mail touched): ${event.removed.join(', ')}`);
     }),
     batch.on('pass-finished', (event) => {
       if (out.json) out.record({event: 'pass-finished', ...event});
