@@ -6,7 +6,11 @@
 
 import {after, before, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
+import {existsSync, readdirSync} from 'node:fs';
 import {readFile, rename, writeFile} from 'node:fs/promises';
+import {hostname} from 'node:os';
 import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
 import {newBatchState} from '../source/store/state-schema.js';
@@ -203,5 +207,26 @@ describe('adding users to a batch and removing mailboxes', {timeout: 240_000}, (
     const usage = await batch(['add', 'bad']);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /batch add needs --csv FILE/);
+  });
+
+  it('an add handed to a process that ends before taking it is applied by batch add itself', async () => {
+    // A stand-in "runner": a live process holding the batch's run lock, which never reads the inbox.
+    const holder = spawn('sleep', ['60'], {stdio: 'ignore'});
+    try {
+      const lock = path.join(stateDir, 'batches', 'bad.lock');
+      await writeFile(lock, JSON.stringify({pid: holder.pid, hostname: hostname(), startedAt: new Date().toISOString()}));
+      const adding = batch(['add', 'bad', '--csv', await csvFor('late.csv', 'bad', ['dave'])]);
+      const inbox = `${stateFile(stateDir, 'bad')}.commands`;
+      await waitFor('the add command in the inbox', () => (existsSync(inbox) && readdirSync(inbox).some((name) => name.endsWith('.json')) ? true : undefined));
+      holder.kill('SIGKILL');
+      await once(holder, 'exit');
+      const result = await adding;
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /added 1 mailbox\(es\) to batch "bad" as Queued: dave\.bad@example\.test \(the process that ran the batch ended before it took them\)/);
+      assert.equal((await readBatchState(stateDir, 'bad')).mailboxes[email('dave', 'bad')]?.status, 'Queued');
+      assert.deepEqual(readdirSync(inbox).filter((name) => name.endsWith('.json')), [], 'the command was withdrawn, not left for the next start to apply twice');
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });
