@@ -53,6 +53,7 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
   const [busy, setBusy] = useState(false);
 
   const addFrom = useCallback(
+    /** `field`: the button pressed, so its problem shows under it (where the focus is). */
     async (path: string, field: string): Promise<void> => {
       if (!control.addUsersFromCsv) {
         setStatus({text: 'This batch cannot take users here; use: mailferry batch add NAME --csv FILE', tone: 'error'});
@@ -83,7 +84,7 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
       setProblems({csv: 'Type the path of a migration CSV (EmailAddress,UserName,Password per row).'});
       return;
     }
-    await addFrom(resolve(raw), 'csv');
+    await addFrom(resolve(raw), 'load');
   }, [values, addFrom]);
 
   const addByHand = useCallback(async () => {
@@ -126,7 +127,7 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
     const errors = after.problems.filter((problem) => problem.severity === 'error');
     if (errors.length > 0) {
       setNotes(errors.slice(0, MAX_PROBLEM_NOTES).map(problemLine));
-      setProblems({handCsv: `${path} would have ${errors.length} error${errors.length === 1 ? '' : 's'} with this user: nothing was written or added.`});
+      setProblems({add: `${path} would have ${errors.length} error${errors.length === 1 ? '' : 's'} with this user: nothing was written or added.`});
       return;
     }
     try {
@@ -135,7 +136,7 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
       setProblems({handCsv: `Cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`});
       return;
     }
-    await addFrom(path, 'handCsv');
+    await addFrom(path, 'add');
   }, [values, targetIsCsv, control, addFrom]);
 
   const onButton = useCallback(

@@ -16,7 +16,7 @@ export function removalQuestion(
   if (!remove) return {text: 'This batch cannot remove mailboxes here; use: mailferry batch remove NAME --mailbox EMAIL --yes', tone: 'error'};
   const what = targets.length === 1 ? targets[0]! : `${targets.length} mailboxes`;
   return {
-    text: `Remove ${what} from batch ${control.getSnapshot().name}? A running one is stopped first; its progress in the batch is forgotten. No mail is touched on the source or the target.`,
+    text: `Remove ${what} from batch ${control.getSnapshot().name}? No mail is touched on the source or the target; a running one is stopped and its progress in the batch is forgotten.`,
     onYes: () =>
       run(`Removing ${what}`, `Removed ${what} from the batch (no mail touched).`, async () => {
         await remove.call(control, targets);
