@@ -15,7 +15,9 @@ import path from 'node:path';
 import {runBatchCommand} from '../source/headless/batch-command.js';
 import {newBatchState} from '../source/store/state-schema.js';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
-import {readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
+import {buildMessage, readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
+import {startSlowLink, withSlowTarget} from './helpers/slow-link.js';
+import type {DelayProxy} from '../bench/delay-proxy.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts, messageCount} from './helpers/compare-mailboxes.js';
 import {describeResult, runMailferry, spawnMailferry} from './helpers/mailferry-process.js';
 import {
@@ -35,11 +37,14 @@ const PASSWORDS = {alice: 'mem-alice-pw1', bob: 'mem-bob-pw2', carol: 'mem-carol
 type User = keyof typeof PASSWORDS;
 const email = (user: User, batch: string) => `${user}.${batch}@example.test`;
 const BATCHES = ['grow', 'old', 'bad'];
+/** A mailbox big enough to be still copying, through the slow link, when it is removed. */
+const BULK = {user: 'bulk', password: 'mem-bulk-pw6', target: 'bulk.run@example.test', messages: 1500} as const;
 
 let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
 let work = '';
 let stateDir = '';
 let env: Record<string, string> = {};
+let slowLink: DelayProxy | undefined;
 
 async function batch(args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   const capture = captureIo();
@@ -65,16 +70,31 @@ async function counts(user: User, target: string): Promise<[number, number]> {
 describe('adding users to a batch and removing mailboxes', {timeout: 240_000}, () => {
   before(async () => {
     const targets = BATCHES.flatMap((name) => (Object.keys(PASSWORDS) as User[]).map((user) => email(user, name)));
-    pair = await startDovecotPair({source: {users: PASSWORDS}, target: {users: Object.fromEntries(targets.map((login) => [login, 'tgt-pw']))}});
+    pair = await startDovecotPair({
+      source: {users: {...PASSWORDS, [BULK.user]: BULK.password}},
+      target: {users: Object.fromEntries([...targets, BULK.target, email('alice', 'run')].map((login) => [login, 'tgt-pw']))},
+    });
+    slowLink = await startSlowLink(pair.target);
     env = targetAdminEnv(pair);
     Object.assign(process.env, env);
     work = await makeWorkDir('batch-membership');
     stateDir = path.join(work, 'state');
-    await Promise.all((Object.keys(PASSWORDS) as User[]).map((user, i) => seedMailbox(pair!.source, user, realisticMailbox({seed: 70 + i}))));
+    await Promise.all([
+      ...(Object.keys(PASSWORDS) as User[]).map((user, i) => seedMailbox(pair!.source, user, realisticMailbox({seed: 70 + i}))),
+      seedMailbox(pair.source, BULK.user, {
+        folders: ['INBOX'],
+        messages: Array.from({length: BULK.messages}, (_, i) => ({
+          folder: 'INBOX',
+          raw: buildMessage({subject: `Bulk ${i}`, seed: 90_000 + i, attachmentBytes: 15_000}),
+          internalDate: new Date(Date.UTC(2024, 0, 1) + i * 60_000),
+        })),
+      }),
+    ]);
   });
 
   after(async () => {
     for (const name of Object.keys(env)) delete process.env[name];
+    await slowLink?.stop();
     await pair?.stop();
     await removeWorkDir(work);
   });
@@ -228,5 +248,40 @@ describe('adding users to a batch and removing mailboxes', {timeout: 240_000}, (
     } finally {
       holder.kill('SIGKILL');
     }
+  });
+
+  it('a mailbox still copying in a running batch is stopped, then removed; nothing is deleted or copied after', async (t) => {
+    const csv = await writeMigrationCsv(path.join(work, 'run.csv'), [
+      {email: BULK.target, user: BULK.user, password: BULK.password},
+      {email: email('alice', 'run'), user: 'alice', password: PASSWORDS.alice},
+    ]);
+    const created = await batch(['create', 'run', '--csv', csv, ...pairCreateArgs(withSlowTarget(pair!, slowLink!)), '--append-connections', '1']);
+    assert.equal(created.code, 0, created.stderr);
+    const run = spawnMailferry(['batch', 'start', 'run', '--follow', '--state-dir', stateDir], {env, timeoutMs: 180_000});
+    try {
+      await run.waitForLine(/bulk\.run@example\.test Starting -> Syncing/, 90_000);
+      const removed = await runMailferry(['batch', 'remove', 'run', '--mailbox', BULK.target, '--yes', '--state-dir', stateDir], {env, timeoutMs: 90_000});
+      assert.equal(removed.code, 0, describeResult(removed));
+      assert.match(removed.stdout, /removed bulk\.run@example\.test from batch "run" through the running process/);
+      assert.match(run.stdout, /bulk\.run@example\.test Syncing -> Stopping/, 'it was still copying when the remove came, and was stopped first');
+      assert.match(run.stdout, /bulk\.run@example\.test Stopping -> Stopped/);
+      const copiedAtRemoval = (await counts('bulk' as User, BULK.target))[1];
+      t.diagnostic(`${copiedAtRemoval} of ${BULK.messages} messages were on the target when the mailbox was removed`);
+      await run.waitForLine(/alice\.run@example\.test Syncing -> Synced/, 90_000);
+      assert.deepEqual(Object.keys((await readBatchState(stateDir, 'run')).mailboxes), [email('alice', 'run')]);
+      const complete = await runMailferry(['batch', 'complete', 'run', '--state-dir', stateDir], {env});
+      assert.equal(complete.code, 0, describeResult(complete));
+    } catch (error) {
+      run.kill('SIGKILL');
+      throw error;
+    }
+    const result = await run.exited;
+    assert.equal(result.code, 0, describeResult(result));
+    const afterRemoval = result.stdout.slice(result.stdout.indexOf('removed from the batch'));
+    assert.ok(afterRemoval.length < result.stdout.length, 'the run printed the removal');
+    assert.ok(!afterRemoval.split('\n').slice(1).some((line) => line.includes(BULK.target)), `the removed mailbox had no later pass:\n${afterRemoval}`);
+    const [onSource, onTarget] = await counts('bulk' as User, BULK.target);
+    assert.equal(onSource, BULK.messages, 'the source is untouched');
+    assert.ok(onTarget > 0 && onTarget < BULK.messages, `what was copied stays on the target, and nothing more: ${onTarget}`);
   });
 });
