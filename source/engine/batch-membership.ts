@@ -171,6 +171,8 @@ export async function addUsersToBatch(stateDir: string, name: string, csvPath: s
   };
   const result = await handOver(stateDir, name, {action: 'add', csvPath: path, mailboxes: emails}, (state) => keys.every((key) => state.mailboxes[key]), change, options);
   if (result.where === 'here') return {plan, outcome: 'applied', added: result.changed, ...(result.runnerEnded ? {runnerEnded: true} : {})};
+  // A plain start may take the add just as it ends: the mailboxes are then Queued for the next start.
+  if (result.where === 'runner' && !(await BatchStore.runningPid(stateDir, name))) return {plan, outcome: 'added-by-runner', added: emails, runningPid: result.pid, runnerEnded: true};
   return {plan, outcome: result.where === 'runner' ? 'added-by-runner' : 'posted', added: emails, runningPid: result.pid, ...(result.where === 'posted' ? {taken: result.taken} : {})};
 }
 

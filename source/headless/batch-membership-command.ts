@@ -47,6 +47,7 @@ export async function batchAdd(context: MembershipContext, csvPath: string): Pro
     alreadyInBatch: plan.alreadyInBatch.map((row) => ({line: row.line, emailAddress: row.emailAddress})),
     problems: [...plan.errors, ...plan.warnings],
     ...(result.runningPid ? {runningPid: result.runningPid} : {}),
+    ...(result.runnerEnded ? {runnerEnded: true} : {}),
   };
   const log = {csv: plan.csvPath, mailboxes: result.added, alreadyInBatch: record.alreadyInBatch.map((row) => row.emailAddress)};
   switch (result.outcome) {
@@ -68,7 +69,12 @@ export async function batchAdd(context: MembershipContext, csvPath: string): Pro
       return OK;
     case 'added-by-runner':
       logger.info('users added through the running process', {...log, pid: result.runningPid});
-      out.done(record, `added ${result.added.length} mailbox(es) to batch "${name}" through the running process (pid ${result.runningPid}); they start as the concurrency caps allow: ${result.added.join(', ')}`);
+      out.done(
+        record,
+        result.runnerEnded
+          ? `added ${result.added.length} mailbox(es) to batch "${name}" as Queued: ${result.added.join(', ')}; the process that ran the batch (pid ${result.runningPid}) ended just after taking them\nnext: mailferry batch start ${name}${context.hintFlags}`
+          : `added ${result.added.length} mailbox(es) to batch "${name}" through the running process (pid ${result.runningPid}); they start as the concurrency caps allow: ${result.added.join(', ')}`,
+      );
       return OK;
     case 'posted':
       logger.warn('add sent to the running process, which has not shown the users in its state yet', {...log, pid: result.runningPid});
