@@ -72,7 +72,7 @@ describe('adding users to a batch and removing mailboxes', {timeout: 240_000}, (
     const targets = BATCHES.flatMap((name) => (Object.keys(PASSWORDS) as User[]).map((user) => email(user, name)));
     pair = await startDovecotPair({
       source: {users: {...PASSWORDS, [BULK.user]: BULK.password}},
-      target: {users: Object.fromEntries([...targets, BULK.target, email('alice', 'run')].map((login) => [login, 'tgt-pw']))},
+      target: {users: Object.fromEntries([...targets, BULK.target, email('alice', 'run'), 'bulk.plain@example.test', email('bob', 'plain')].map((login) => [login, 'tgt-pw']))},
     });
     slowLink = await startSlowLink(pair.target);
     env = targetAdminEnv(pair);
@@ -283,5 +283,27 @@ describe('adding users to a batch and removing mailboxes', {timeout: 240_000}, (
     const [onSource, onTarget] = await counts('bulk' as User, BULK.target);
     assert.equal(onSource, BULK.messages, 'the source is untouched');
     assert.ok(onTarget > 0 && onTarget < BULK.messages, `what was copied stays on the target, and nothing more: ${onTarget}`);
+  });
+
+  it('a plain start (no --follow) still copying migrates a user added meanwhile before it ends', async () => {
+    const csv = await writeMigrationCsv(path.join(work, 'plain.csv'), [{email: 'bulk.plain@example.test', user: BULK.user, password: BULK.password}]);
+    const created = await batch(['create', 'plain', '--csv', csv, ...pairCreateArgs(withSlowTarget(pair!, slowLink!)), '--append-connections', '1']);
+    assert.equal(created.code, 0, created.stderr);
+    const run = spawnMailferry(['batch', 'start', 'plain', '--state-dir', stateDir], {env, timeoutMs: 180_000});
+    try {
+      await run.waitForLine(/bulk\.plain@example\.test Starting -> Syncing/, 90_000);
+      const added = await runMailferry(['batch', 'add', 'plain', '--csv', await csvFor('plain-more.csv', 'plain', ['bob']), '--json', '--state-dir', stateDir], {env, timeoutMs: 90_000});
+      assert.equal(added.code, 0, describeResult(added));
+      const record = JSON.parse(added.stdout.trim().split('\n').at(-1)!) as {outcome: string; added: string[]; runningPid: number};
+      assert.deepEqual([record.outcome, record.added, record.runningPid], ['added-by-runner', [email('bob', 'plain')], run.pid]);
+    } catch (error) {
+      run.kill('SIGKILL');
+      throw error;
+    }
+    const result = await run.exited;
+    assert.equal(result.code, 0, describeResult(result));
+    assert.match(result.stdout, /bob\.plain@example\.test Syncing -> Synced/);
+    assert.match(result.stdout, /bulk\.plain@example\.test Syncing -> Synced/);
+    await assertExactCopy('bob', email('bob', 'plain'));
   });
 });

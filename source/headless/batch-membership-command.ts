@@ -3,6 +3,7 @@
 // engine/batch-membership.ts; batch-command.ts dispatches here.
 
 import {addUsersToBatch, removeMailboxesFromBatch} from '../engine/batch-membership.js';
+import {exposedMigrationCsv} from '../engine/credentials/secret-file-exposure.js';
 import type {Logger} from '../log/logger.js';
 import {formatProblem} from './check-csv-command.js';
 
@@ -49,6 +50,14 @@ export async function batchAdd(context: MembershipContext, csvPath: string): Pro
     ...(result.runningPid ? {runningPid: result.runningPid} : {}),
     ...(result.runnerEnded ? {runnerEnded: true} : {}),
   };
+  if (result.added.length > 0) {
+    // The file is read again on every start: the same warning as batch create gives for the batch's own CSV.
+    const exposed = await exposedMigrationCsv(plan.csvPath, plan.csv.rows);
+    if (exposed) {
+      out.warning(exposed.message);
+      logger.warn(exposed.message);
+    }
+  }
   const log = {csv: plan.csvPath, mailboxes: result.added, alreadyInBatch: record.alreadyInBatch.map((row) => row.emailAddress)};
   switch (result.outcome) {
     case 'invalid':
