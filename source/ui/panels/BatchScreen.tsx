@@ -264,7 +264,7 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
           setOverlay({kind: 'add'});
           return;
         case 'removeFromBatch': {
-          const asked = removalQuestion(control, actionTargets(viewRef.current, currentRows().order), run, () => dispatch({type: 'clear'}));
+          const asked = removalQuestion(control, actionTargets(viewRef.current, currentRows().order), run, () => dispatch({type: 'unmarkAll'}));
           if ('onYes' in asked) setQuestion(asked);
           else setStatus(asked);
           return;
