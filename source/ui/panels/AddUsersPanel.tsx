@@ -125,6 +125,10 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
     const header = existing === undefined ? `${columns.join(',')}\r\n` : existing.length > 0 && !existing.endsWith('\n') ? `${existing}\r\n` : existing;
     const after = parseMigrationCsv(`${header}${csvRecord(user, columns, delimiter)}\r\n`);
     const errors = after.problems.filter((problem) => problem.severity === 'error');
+    if (targetIsCsv && !after.hasTargetCredentials) {
+      setProblems({handCsv: `${path} has no TargetUserName/TargetPassword columns, which this batch logs in to the target with; add them in an editor first, or choose another file.`});
+      return;
+    }
     if (errors.length > 0) {
       setNotes(errors.slice(0, MAX_PROBLEM_NOTES).map(problemLine));
       setProblems({add: `${path} would have ${errors.length} error${errors.length === 1 ? '' : 's'} with this user: nothing was written or added.`});
