@@ -202,6 +202,8 @@ export async function removeMailboxesFromBatch(stateDir: string, name: string, e
   return {outcome: result.where === 'runner' ? 'removed-by-runner' : 'posted', removed: emails, runningPid: result.pid, ...(result.where === 'posted' ? {taken: result.taken} : {})};
 }
 
+const TAKEN_WAIT_MS = 15_000;
+
 type HandOver = {where: 'here'; changed: string[]; runnerEnded: boolean} | {where: 'runner'; pid: number} | {where: 'posted'; pid: number; taken: boolean};
 
 /**
@@ -230,11 +232,19 @@ async function handOver(
   }
   const stateFile = BatchStore.fileFor(stateDir, name);
   let file = await postCommand(stateFile, command);
-  const deadline = Date.now() + (options.waitMs ?? 60_000);
+  let deadline = Date.now() + (options.waitMs ?? 60_000);
+  let taken = false;
   while (Date.now() < deadline) {
     await new Promise((wake) => setTimeout(wake, 200));
     if (done(await readState(stateDir, name))) return {where: 'runner', pid};
-    if (await BatchStore.runningPid(stateDir, name)) continue;
+    if (await BatchStore.runningPid(stateDir, name)) {
+      // Taken: applying it and writing the state takes a moment, not a minute (a refusal is in its log).
+      if (!taken && !existsSync(file)) {
+        taken = true;
+        deadline = Math.min(deadline, Date.now() + TAKEN_WAIT_MS);
+      }
+      continue;
+    }
     try {
       const changed = await withLockedState(stateDir, name, async (state) => {
         // Under the lock nobody else takes the command any more: withdraw it, then apply it here.
