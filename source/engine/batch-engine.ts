@@ -15,7 +15,7 @@ import {BatchRunner} from './scheduler/batch-runner.js';
 import {loadMigrationCsv, type MigrationRow} from './csv/migration-csv.js';
 import {resolveSecrets, type ResolvedSecrets} from './credentials/row-credentials.js';
 import {exposedMigrationCsv, exposedSecretFiles} from './credentials/secret-file-exposure.js';
-import {loadBatchRows, planAddition, type AdditionPlan} from './batch-membership.js';
+import {loadBatchRows, planAddition, unknownMailboxError as unknownMailbox, type AdditionPlan} from './batch-membership.js';
 import type {ExposedSecretFile} from './credentials/secret-source.js';
 
 export interface CreateBatchOptions {
@@ -260,11 +260,4 @@ export async function sendBatchCommand(
   return 'applied';
 }
 
-export function unknownMailbox(batch: string, key: string): MigrationError {
-  return new MigrationError({
-    kind: 'config',
-    message: `batch "${batch}" has no mailbox ${key}`,
-    hint: `mailferry batch status ${batch} lists its mailboxes`,
-    retryable: false,
-  });
-}
+export {unknownMailboxError as unknownMailbox} from './batch-membership.js';
