@@ -3,6 +3,7 @@
 import type {BatchDefinition} from './batch-model.js';
 import type {BatchSnapshot, MailboxDetail} from './scheduler/batch-snapshot.js';
 import type {EngineEventName, EngineListener} from './engine-events.js';
+import type {AdditionPlan} from './batch-membership.js';
 
 export interface BatchControl {
   readonly definition: BatchDefinition;
@@ -33,4 +34,8 @@ export interface BatchControl {
   whenIdle(): Promise<void>;
   /** Stop everything, flush state, close connections. */
   close(): Promise<void>;
+  /** Adds a CSV's new rows (validated as check-csv does; a file with errors adds nothing) as Queued mailboxes. */
+  addUsersFromCsv?(csvPath: string): Promise<AdditionPlan>;
+  /** Takes mailboxes out of the batch (its state only, never mail); a working one is stopped first. */
+  removeMailboxes?(emailAddresses: readonly string[]): Promise<string[]>;
 }

@@ -14,7 +14,8 @@ import type {BatchDefinition, MailboxStatus} from './batch-model.js';
 import {BatchRunner} from './scheduler/batch-runner.js';
 import {loadMigrationCsv, type MigrationRow} from './csv/migration-csv.js';
 import {resolveSecrets, type ResolvedSecrets} from './credentials/row-credentials.js';
-import {exposedSecretFiles} from './credentials/secret-file-exposure.js';
+import {exposedMigrationCsv, exposedSecretFiles} from './credentials/secret-file-exposure.js';
+import {loadBatchRows, planAddition, unknownMailboxError as unknownMailbox, type AdditionPlan} from './batch-membership.js';
 import type {ExposedSecretFile} from './credentials/secret-source.js';
 
 export interface CreateBatchOptions {
@@ -71,6 +72,10 @@ export interface OpenedBatch extends BatchControl {
   readonly activeCount: number;
   /** Files holding passwords that other users can read (also in the log): for the admin's eyes. */
   readonly exposedSecretFiles: readonly ExposedSecretFile[];
+  /** Adds the new rows of a CSV (validated as check-csv does; with errors, nothing) as Queued mailboxes. */
+  addUsersFromCsv(csvPath: string): Promise<AdditionPlan>;
+  /** Takes mailboxes out of the batch (state only, never mail); returns the keys removed. */
+  removeMailboxes(emailAddresses: readonly string[]): Promise<string[]>;
 }
 
 export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch> {
@@ -87,17 +92,21 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
   try {
     const definition = store.state.batch;
     const csvPath = options.csvPath ?? definition.csvPath;
-    const csv = await loadMigrationCsv(csvPath);
-    const rows = new Map<string, MigrationRow>();
-    for (const row of csv.rows) rows.set(mailboxKey(row.emailAddress), row);
+    // The batch's CSV and each CSV users were added from (batch-membership.ts).
+    const {rows, files, unreadable} = await loadBatchRows(store.state, csvPath);
     const secrets =
       options.secrets ?? (await resolveSecrets({source: definition.sourceCredentials, target: definition.targetCredentials}));
-    const exposed = await exposedSecretFiles({...definition, csvPath}, csv.rows);
+    const exposed = [
+      ...(await exposedSecretFiles({...definition, csvPath}, files[0]!.rows)),
+      ...(await exposedAddedCsvs(files.slice(1))),
+    ];
     for (const file of exposed) logger.warn(file.message, {batch: definition.name});
     const runLogger = logger.child({batch: definition.name});
+    for (const [path, reason] of unreadable) runLogger.error('a CSV users were added from cannot be read; its mailboxes fail until it is back', {csv: path, reason});
     const runner = new BatchRunner({
       store,
       rows,
+      unreadableCsvs: unreadable,
       secrets,
       logger: runLogger,
       ...(options.follow !== undefined ? {follow: options.follow} : {}),
@@ -106,7 +115,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     });
     const stopWatching = watchCommands(
       store.file,
-      (command) => applyRemoteCommand(runner, command),
+      (command) => applyRemoteCommand(runner, store.state, command, runLogger),
       (error) => logger.warn('could not read a command for this batch', {error: String(error)}),
     );
     // Every front end that runs passes (headless commands, the UI) gets the same log.
@@ -117,6 +126,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     return Object.assign(runner, {
       stateFile: store.file,
       exposedSecretFiles: exposed,
+      addUsersFromCsv: (path: string) => addFromCsv(runner, store.state, resolve(path), undefined, runLogger),
       close: async () => {
         stopWatching();
         await close();
@@ -134,9 +144,18 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
   }
 }
 
-async function applyRemoteCommand(control: BatchControl, command: RemoteCommand): Promise<void> {
+async function applyRemoteCommand(runner: BatchRunner, state: BatchState, command: RemoteCommand, logger: Logger): Promise<void> {
+  const control: BatchControl = runner;
   const mailboxes = command.mailboxes ?? [];
   switch (command.action) {
+    case 'add':
+      if (command.csvPath) await addFromCsv(runner, state, command.csvPath, mailboxes, logger).catch(() => undefined);
+      break;
+    case 'remove': {
+      const removed = await runner.removeMailboxes(mailboxes);
+      logger.info('mailboxes removed from the batch (state only; no mail touched)', {mailboxes: removed});
+      break;
+    }
     case 'stop':
       await control.stop(mailboxes);
       break;
@@ -150,6 +169,35 @@ async function applyRemoteCommand(control: BatchControl, command: RemoteCommand)
       void control.complete();
       break;
   }
+}
+
+/**
+ * Re-reads and validates a CSV in the process that runs the batch and adds its new rows (only
+ * those in `only`, the rows the sender validated, when given). A file that now has errors adds
+ * nothing. What was added, left alone or refused goes to the log.
+ */
+async function addFromCsv(runner: BatchRunner, state: BatchState, csvPath: string, only: readonly string[] | undefined, logger: Logger): Promise<AdditionPlan> {
+  let plan: AdditionPlan;
+  try {
+    plan = planAddition(state, csvPath, await loadMigrationCsv(csvPath));
+  } catch (error) {
+    logger.error('could not add users: the CSV cannot be read', {csv: csvPath, error: error instanceof MigrationError ? error.message : String(error)});
+    throw error;
+  }
+  if (plan.errors.length > 0) {
+    logger.error('no users added: the CSV has errors (mailferry check-csv lists them)', {csv: csvPath, errors: plan.errors.map((problem) => `line ${problem.line}: ${problem.message}`)});
+    return plan;
+  }
+  const wanted = only?.length ? new Set(only.map(mailboxKey)) : undefined;
+  const rows = plan.toAdd.filter((row) => !wanted || wanted.has(mailboxKey(row.emailAddress)));
+  const added = runner.addMailboxes(csvPath, rows);
+  logger.info('users added to the batch as Queued', {csv: csvPath, mailboxes: added, alreadyInBatch: plan.alreadyInBatch.map((row) => row.emailAddress)});
+  return plan;
+}
+
+async function exposedAddedCsvs(files: readonly {path: string; rows: readonly MigrationRow[]}[]): Promise<ExposedSecretFile[]> {
+  const exposed = await Promise.all(files.map((file) => exposedMigrationCsv(file.path, file.rows)));
+  return exposed.filter((file): file is ExposedSecretFile => file !== undefined);
 }
 
 export interface BatchListing {
@@ -212,11 +260,4 @@ export async function sendBatchCommand(
   return 'applied';
 }
 
-export function unknownMailbox(batch: string, key: string): MigrationError {
-  return new MigrationError({
-    kind: 'config',
-    message: `batch "${batch}" has no mailbox ${key}`,
-    hint: `mailferry batch status ${batch} lists its mailboxes`,
-    retryable: false,
-  });
-}
+export {unknownMailboxError as unknownMailbox} from './batch-membership.js';

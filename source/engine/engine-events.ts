@@ -15,6 +15,8 @@ export interface EngineEvents {
   'retry': {emailAddress: string; attempt: number; waitMs: number; error: ErrorRecord};
   'pass-finished': {emailAddress: string; kind: 'initial' | 'incremental' | 'final'; copied: number; flagsUpdated: number; ms: number};
   'batch-idle': {name: string};
+  /** Mailboxes added to or removed from the batch while it runs (batch-membership.ts). */
+  'membership': {added: string[]; removed: string[]; csvPath?: string};
 }
 
 export type EngineEventName = keyof EngineEvents;

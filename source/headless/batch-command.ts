@@ -28,6 +28,7 @@ import {parseSize} from './unit-parsing.js';
 import {verifyBatch} from './batch-verify-command.js';
 import {VERIFY_COLUMNS} from './verify-report.js';
 import {readVerifications} from '../store/verification-file.js';
+import {batchAdd, batchRemoveMailboxes, type MembershipContext} from './batch-membership-command.js';
 
 export const EXIT = {ok: 0, failed: 1, usage: 2, interrupted: 3, busy: 4} as const;
 
@@ -43,6 +44,8 @@ const HELP = `
     $ mailferry batch report NAME [--out DIR | --format csv|json]
     $ mailferry batch verify NAME [--mailbox EMAIL ...] [--deep]
     $ mailferry batch remove NAME --yes
+    $ mailferry batch add NAME --csv FILE
+    $ mailferry batch remove NAME --mailbox EMAIL [--mailbox EMAIL ...] --yes
     $ mailferry batch list
 
   start runs in the foreground until every mailbox is Synced, Stopped or Failed; with --follow
@@ -52,6 +55,10 @@ const HELP = `
   recorded (stop/resume) or run in the foreground (sync-now/complete).
   verify compares source and target read-only (counts, sizes, message keys, flags; --deep also
   bodies by sha256), also while the batch runs; exit 0 only when every mailbox is consistent.
+  add checks FILE as check-csv does (a file with errors adds nothing) and queues its new rows;
+  rows already in the batch are listed and left alone. Their passwords are read from FILE on
+  every start, so keep it. remove --mailbox takes mailboxes out of the batch (a running one is
+  stopped first); mail is never touched. Both reach a start running in another shell.
 
   Endpoints${ENDPOINT_FLAG_HELP('source')}${ENDPOINT_FLAG_HELP('target')}
 
@@ -188,13 +195,20 @@ export async function runBatchCommand(argv: string[], io: BatchIo = {stdout: pro
         return await report(out, stateDir, name, flags);
       case 'verify':
         return await verifyBatch(out, stateDir, name, {mailbox: flags.mailbox, deep: flags['deep'] === true, csv: flags.csv, log: flags.log});
+      case 'add':
+        if (!flags.csv) return usage(io, 'batch add needs --csv FILE (EmailAddress,UserName,Password per row)');
+        return await batchAdd(membershipContext(out, stateDir, name, flags), flags.csv);
       case 'remove':
+        if (flags.mailbox?.length) {
+          if (!flags.yes) return usage(io, `batch remove --mailbox takes ${flags.mailbox.join(', ')} out of batch "${name}" (its state only, never mail); add --yes to confirm`);
+          return await batchRemoveMailboxes(membershipContext(out, stateDir, name, flags), flags.mailbox);
+        }
         if (!flags.yes) return usage(io, `batch remove deletes the state of "${name}" (never mail); add --yes to confirm`);
         await removeBatch(stateDir, name);
         out.done({removed: name}, `removed batch "${name}" (its state only; no mail was touched)`);
         return EXIT.ok;
       default:
-        return usage(io, `unknown action "${action}" (create, start, stop, resume, sync-now, complete, status, report, verify, remove, list)`);
+        return usage(io, `unknown action "${action}" (create, start, stop, resume, sync-now, complete, status, report, verify, add, remove, list)`);
     }
   } catch (error) {
     if (error instanceof FlagError) return usage(io, error.message);
@@ -313,6 +327,10 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
   return EXIT.ok;
 }
 
+function membershipContext(out: Output, stateDir: string, name: string, flags: Flags): MembershipContext {
+  return {out, stateDir, name, logger: loggerFor(stateDir, name, flags).child({batch: name}), hintFlags: flags.stateDir ? ` --state-dir ${flags.stateDir}` : ''};
+}
+
 /** The batch's log: --log FILE or STATE_DIR/logs/NAME.log, for every command that changes or runs it. */
 function loggerFor(stateDir: string, name: string, flags: Flags): Logger {
   return createFileLogger(resolve(flags.log ?? batchLogFile(stateDir, name)));
@@ -374,7 +392,10 @@ async function start(out: Output, stateDir: string, name: string, flags: Flags):
   return runInForeground(out, stateDir, name, flags, async (batch) => {
     await batch.start();
     if (!flags.follow) {
-      await batch.whenIdle();
+      // A mailbox added (batch add from another shell) just as the last one finished starts at
+      // once: wait for it too rather than end with it just launched.
+      do await batch.whenIdle();
+      while (batch.activeCount > 0);
       return;
     }
     // Long-running: until the batch is completed (from another shell) or a signal closes it.
@@ -475,6 +496,11 @@ function printEvents(out: Output, batch: OpenedBatch): () => void {
     batch.on('item-changed', (event) => {
       if (out.json) out.record({event: 'item-changed', ...event});
       else out.line(`${stamp()} ${event.emailAddress} changed in transit ${event.item.folder} UID ${event.item.uid}: ${event.item.reason}`);
+    }),
+    batch.on('membership', (event) => {
+      if (out.json) out.record({event: 'membership', ...event});
+      else if (event.added.length > 0) out.line(`${stamp()} added to the batch as Queued from ${event.csvPath}: ${event.added.join(', ')}`);
+      else out.line(`${stamp()} removed from the batch (state only, no mail touched): ${event.removed.join(', ')}`);
     }),
     batch.on('pass-finished', (event) => {
       if (out.json) out.record({event: 'pass-finished', ...event});

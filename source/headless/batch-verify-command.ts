@@ -9,7 +9,7 @@
 
 import {resolve} from 'node:path';
 import {unknownMailbox} from '../engine/batch-engine.js';
-import {loadMigrationCsv, type MigrationRow} from '../engine/csv/migration-csv.js';
+import {loadBatchRows} from '../engine/batch-membership.js';
 import {resolveSecrets} from '../engine/credentials/row-credentials.js';
 import {batchScore} from '../engine/verify/consistency-score.js';
 import {scoreText, verificationItemLines, verificationSummary} from '../engine/verify/verification-text.js';
@@ -42,8 +42,8 @@ export async function verifyBatch(out: VerifyOutput, stateDir: string, name: str
   const keys = flags.mailbox?.length ? flags.mailbox.map(mailboxKey) : Object.keys(state.mailboxes);
   for (const key of keys) if (!state.mailboxes[key]) throw unknownMailbox(name, key);
   const definition = state.batch;
-  const csv = await loadMigrationCsv(flags.csv ?? definition.csvPath);
-  const rows = new Map<string, MigrationRow>(csv.rows.map((row) => [mailboxKey(row.emailAddress), row]));
+  // The rows as `start` reads them: the batch's CSV and each CSV users were added from.
+  const {rows} = await loadBatchRows(state, flags.csv ?? definition.csvPath);
   const secrets = await resolveSecrets({source: definition.sourceCredentials, target: definition.targetCredentials});
   const logger = createFileLogger(resolve(flags.log ?? batchLogFile(stateDir, name))).child({batch: name});
   const results: MailboxVerification[] = [];

@@ -78,7 +78,8 @@ export const DEFAULT_SETTINGS: BatchSettings = {
 export interface BatchDefinition {
   name: string;
   createdAt: string;
-  /** Absolute path of the migration CSV; re-read for passwords on every start/resume. */
+  /** Absolute path of the migration CSV; re-read for passwords on every start/resume. Mailboxes
+   *  added later from other CSVs name theirs in MailboxIdentity.csvPath (batch-membership.ts). */
   csvPath: string;
   source: EndpointConfig;
   target: EndpointConfig;
@@ -93,6 +94,9 @@ export interface MailboxIdentity {
   userName: string;
   userRoot?: string;
   targetUserName?: string;
+  /** Absolute path of the CSV this row's passwords are read from, when it is not the batch's own
+   *  csvPath (a mailbox added with `batch add`). Absent in state files from before. */
+  csvPath?: string;
 }
 
 export interface ItemRecord {

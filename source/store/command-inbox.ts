@@ -8,12 +8,15 @@ import {mkdirSync, watch, type FSWatcher} from 'node:fs';
 import {mkdir, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 
-export type RemoteAction = 'stop' | 'resume' | 'sync-now' | 'complete';
+export type RemoteAction = 'stop' | 'resume' | 'sync-now' | 'complete' | 'add' | 'remove';
 
 export interface RemoteCommand {
   action: RemoteAction;
-  /** Mailboxes by EmailAddress; none means all. */
+  /** Mailboxes by EmailAddress; none means all (for add and remove: exactly these). */
   mailboxes?: string[];
+  /** add: absolute path of the CSV the rows are in; the running process reads the passwords from
+   *  it, so no secret is ever in a command file. */
+  csvPath?: string;
   at: string;
 }
 
@@ -21,7 +24,8 @@ export function commandDirFor(stateFile: string): string {
   return `${stateFile}.commands`;
 }
 
-export async function postCommand(stateFile: string, command: Omit<RemoteCommand, 'at'>): Promise<void> {
+/** Returns the command's file: it is gone once the running process has taken the command. */
+export async function postCommand(stateFile: string, command: Omit<RemoteCommand, 'at'>): Promise<string> {
   const dir = commandDirFor(stateFile);
   await mkdir(dir, {recursive: true, mode: 0o700});
   // Sortable name: time first, so commands are applied in the order they were given.
@@ -29,6 +33,7 @@ export async function postCommand(stateFile: string, command: Omit<RemoteCommand
   const temporary = join(dir, `.${name}.tmp`);
   await writeFile(temporary, JSON.stringify({...command, at: new Date().toISOString()}), {mode: 0o600});
   await rename(temporary, join(dir, name));
+  return join(dir, name);
 }
 
 /**
@@ -56,6 +61,9 @@ export function watchCommands(
       throw error;
     }
     for (const name of names) {
+      // A process that stopped watching leaves the rest for the next one that opens the batch
+      // (or for the sender of an add/remove, which applies it itself: batch-membership.ts).
+      if (stopped) return;
       const file = join(dir, name);
       let command: RemoteCommand | undefined;
       try {

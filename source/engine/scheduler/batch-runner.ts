@@ -26,6 +26,7 @@ import {RateTracker} from './rate-tracker.js';
 import type {ResolvedSecrets} from '../credentials/row-credentials.js';
 import {buildBatchSnapshot, buildMailboxSnapshot} from './snapshot-builder.js';
 import {MailboxVerifier} from '../verify/mailbox-verifier.js';
+import {addRowsToState} from '../batch-membership.js';
 
 export const DEFAULT_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 const PUBLISH_INTERVAL_MS = 200;
@@ -39,6 +40,8 @@ export interface RunnerOptions {
   store: BatchStore;
   /** CSV rows by lower-cased EmailAddress: the only place passwords are held. */
   rows: ReadonlyMap<string, MigrationRow>;
+  /** Added CSVs that could not be read at open (path → reason): their mailboxes fail with it. */
+  unreadableCsvs?: ReadonlyMap<string, string>;
   secrets: ResolvedSecrets;
   logger: Logger;
   /** Bytes of message bodies in flight across all mailboxes. */
@@ -70,6 +73,8 @@ export class BatchRunner implements BatchControl {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly rates = new Map<string, RateTracker>();
   private readonly syncNowRequests = new Set<string>();
+  /** Rows by mailbox key; grows and shrinks with addMailboxes/removeMailboxes. */
+  private readonly rows: Map<string, MigrationRow>;
   private readonly budgets: EngineBudgets;
   private readonly history: number[] = [];
   private snapshot: BatchSnapshot;
@@ -84,6 +89,7 @@ export class BatchRunner implements BatchControl {
   private readonly verifier: MailboxVerifier;
 
   constructor(private readonly options: RunnerOptions) {
+    this.rows = new Map(options.rows);
     const {source, target} = options.store.state.batch;
     this.budgets = {
       bytes: new AsyncSemaphore(options.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES),
@@ -95,7 +101,8 @@ export class BatchRunner implements BatchControl {
       stateFile: options.store.file,
       definition: () => this.definition,
       mailbox: (key) => this.state.mailboxes[key],
-      rows: options.rows,
+      // The runner's own map: users added to the batch later are verified with their rows too.
+      rows: this.rows,
       secrets: options.secrets,
       logger: options.logger,
       sourceConnections: this.budgets.sourceConnections,
@@ -216,6 +223,62 @@ export class BatchRunner implements BatchControl {
     this.dirty = true;
     this.pump();
     await this.whenIdle();
+  }
+
+  /**
+   * New mailboxes (rows already validated, see batch-membership.ts) join the batch as Queued and
+   * start when the caps allow. Rows already in the batch are left alone. Returns the keys added.
+   */
+  addMailboxes(csvPath: string, rows: readonly MigrationRow[]): string[] {
+    const added = addRowsToState(this.state, csvPath, rows);
+    if (added.length === 0) return added;
+    for (const row of rows) {
+      const key = mailboxKey(row.emailAddress);
+      if (added.includes(key)) this.rows.set(key, row);
+    }
+    this.emitter.emit('membership', {added: added.map((key) => this.state.mailboxes[key]!.identity.emailAddress), removed: [], csvPath});
+    this.afterMembershipChange();
+    return added;
+  }
+
+  /** Takes mailboxes out of the batch (its state only, never mail); a working one is stopped first. Returns the keys removed. */
+  async removeMailboxes(emailAddresses: readonly string[]): Promise<string[]> {
+    // Exactly those listed: none listed removes none (unlike stop, where none means all).
+    const keys = emailAddresses.map(mailboxKey).filter((key) => this.state.mailboxes[key]);
+    const waits: Promise<void>[] = [];
+    for (const key of keys) {
+      this.syncNowRequests.delete(key);
+      const runtime = this.runtimes.get(key);
+      if (!runtime) continue;
+      this.setStatus(key, 'Stopping');
+      runtime.abort.abort(new StopRequested('stop'));
+      waits.push(runtime.done);
+    }
+    await Promise.all(waits);
+    const removed: string[] = [];
+    for (const key of keys) {
+      const mailbox = this.state.mailboxes[key];
+      if (!mailbox || this.runtimes.has(key)) continue;
+      removed.push(mailbox.identity.emailAddress);
+      delete this.state.mailboxes[key];
+      this.rows.delete(key);
+      this.rates.delete(key);
+    }
+    if (removed.length > 0) {
+      this.emitter.emit('membership', {added: [], removed});
+      this.afterMembershipChange();
+    }
+    return removed.map(mailboxKey);
+  }
+
+  private afterMembershipChange(): void {
+    this.dirty = true;
+    this.updateBatchLastSynced();
+    void this.options.store.flushNow().catch((error: unknown) => {
+      this.options.logger.error('could not write the state file', {error: String(error)});
+    });
+    this.publish();
+    this.pump();
   }
 
   whenIdle(): Promise<void> {
@@ -365,13 +428,17 @@ export class BatchRunner implements BatchControl {
 
   private async runMailbox(key: string, runtime: Runtime): Promise<void> {
     const mailbox = this.state.mailboxes[key]!;
-    const row = this.options.rows.get(key);
+    const row = this.rows.get(key);
     const {kind} = runtime;
     this.setStatus(key, kind === 'initial' ? 'Starting' : kind === 'final' ? 'Completing' : 'IncrementalSyncing');
     if (!row) {
+      const csvPath = mailbox.identity.csvPath ?? this.definition.csvPath;
+      const unreadable = this.options.unreadableCsvs?.get(csvPath);
       this.fail(key, new MigrationError({
         kind: 'config',
-        message: `${mailbox.identity.emailAddress} is no longer in the migration CSV (${this.definition.csvPath})`,
+        message: unreadable
+          ? `${mailbox.identity.emailAddress}: its passwords cannot be read: ${unreadable}`
+          : `${mailbox.identity.emailAddress} is no longer in the migration CSV (${csvPath})`,
         hint: 'put the row back (its passwords are read from the CSV on every start) or remove the mailbox from the batch',
         mailbox: mailbox.identity.emailAddress,
         retryable: false,

@@ -13,6 +13,7 @@ import type {Logger} from '../../log/logger.js';
 import type {MailboxState} from '../../store/state-schema.js';
 import {MAX_LISTED, type ApartItem, type FolderVerification, type MailboxVerification} from '../../store/verification-records.js';
 import {ACTIVE_STATUSES, type BatchDefinition} from '../batch-model.js';
+import {csvPathOf} from '../batch-membership.js';
 import {UidSet} from '../copy/uid-set.js';
 import {sourceIdentity, targetIdentity, type ResolvedSecrets} from '../credentials/row-credentials.js';
 import type {MigrationRow} from '../csv/migration-csv.js';
@@ -63,7 +64,7 @@ export async function verifyMailbox(input: VerifyMailboxInput): Promise<MailboxV
     if (!input.row) {
       throw new MigrationError({
         kind: 'config',
-        message: `${mailbox} is no longer in the migration CSV (${batch.csvPath}), so its passwords are unknown`,
+        message: `${mailbox} is no longer in the migration CSV (${csvPathOf(batch, state.identity)}), so its passwords are unknown`,
         hint: 'put the row back and verify again',
         mailbox,
         retryable: false,

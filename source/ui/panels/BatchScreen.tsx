@@ -40,8 +40,10 @@ import {ProgressGrid} from './ProgressGrid.js';
 import {TextField} from './TextField.js';
 import {markedListActionFor} from '../view-state/marked-list.js';
 import {verifyOutcome} from '../view-state/verification-lines.js';
+import {AddUsersPanel} from './AddUsersPanel.js';
+import {removalQuestion} from './remove-mailboxes-question.js';
 
-type Overlay = {kind: 'none'} | {kind: 'detail'; emailAddress: string} | {kind: 'log'} | {kind: 'help'; from: string; back: Overlay};
+type Overlay = {kind: 'none'} | {kind: 'detail'; emailAddress: string} | {kind: 'log'} | {kind: 'add'} | {kind: 'help'; from: string; back: Overlay};
 
 const STATUS_FADE_MS = 8000;
 /** "last synced 3m ago" keeps counting while an idle batch publishes no snapshots. */
@@ -261,6 +263,15 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
             onYes: () => run('Completing the batch', 'Batch completed.', () => control.complete()),
           });
           return;
+        case 'addUsers':
+          setOverlay({kind: 'add'});
+          return;
+        case 'removeFromBatch': {
+          const asked = removalQuestion(control, actionTargets(viewRef.current, currentRows().order), run, () => dispatch({type: 'unmarkAll'}));
+          if ('onYes' in asked) setQuestion(asked);
+          else setStatus(asked);
+          return;
+        }
         case 'quit':
         case 'interrupt':
           askQuit();
@@ -349,6 +360,21 @@ export function BatchScreen({control, initialStatus}: BatchScreenProps): React.J
         onBack={back}
         onOpenDetail={(emailAddress) => setOverlay({kind: 'detail', emailAddress})}
         onHelp={() => openHelp('Error log', overlay)}
+        onInterrupt={askQuit}
+      />
+    );
+  } else if (overlay.kind === 'add') {
+    body = (
+      <AddUsersPanel
+        control={control}
+        width={width}
+        height={question ? height - 2 : height}
+        isActive={overlayActive}
+        onDone={(outcome) => {
+          setOverlay({kind: 'none'});
+          setStatus(outcome);
+        }}
+        onBack={back}
         onInterrupt={askQuit}
       />
     );
