@@ -57,6 +57,12 @@ const HELP = `
                                        csv: TargetUserName/TargetPassword columns; authzid: the
                                        admin acts as EmailAddress; login-pattern: e.g.
                                        --target-login-pattern '{email}*admin' (Dovecot master user)
+    --{source,target}-auth oauth2      OAuth2: each row's own token from --ROLE-token-command
+                                       ({email} = EmailAddress, {login} = UserName on the source,
+                                       TargetUserName or EmailAddress on the target)
+    --{source,target}-auth oauth2-admin
+                                       the token of --ROLE-admin-user logs in as each row's user
+                                       (servers that allow it: Microsoft 365 app-only tokens)
     --{source,target}-admin-user USER
     --{source,target}-admin-password-file FILE | -env VAR | -prompt
 
