@@ -113,7 +113,7 @@ export async function runTokenCommand(request: TokenRequest): Promise<string> {
     if (error.code === 'EACCES')
       throw tokenError(request, 'config', `${what} cannot run: ${program} is not executable by this user`, `Make ${program} executable (chmod +x) or run it through its interpreter.`);
     if (error.killed || error.signal === 'SIGKILL')
-      throw tokenError(request, 'auth', `${what} did not finish within ${Math.round(timeoutMs / 1000)} s`, 'Check that the command works on its own and does not wait for input; raise --source-token-timeout / --target-token-timeout if it is just slow.', stderr);
+      throw tokenError(request, 'auth', `${what} did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, 'Check that the command works on its own and does not wait for input; raise --source-token-timeout / --target-token-timeout if it is just slow.', stderr);
     if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
       throw tokenError(request, 'auth', `${what} printed more than ${MAX_OUTPUT_BYTES / 1024} KB, which is not an access token`, 'The command must print only the access token on stdout.', stderr);
     const exit = typeof error.code === 'number' ? `exited with status ${error.code}` : `failed (${error.signal ? `signal ${error.signal}` : error.message})`;

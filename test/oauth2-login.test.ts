@@ -1,0 +1,164 @@
+// OAuth2 logins against real Dovecot (passdb oauth2 + the introspection stand-in): raw sessions
+// with XOAUTH2 and OAUTHBEARER, imapflow clients, a refused token fetched again, and the
+// `auth` error that names the token command when even a new token is refused.
+
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {PassThrough} from 'node:stream';
+import {startDovecot, type DovecotServer} from './helpers/dovecot-pair.js';
+import {startIntrospectionServer, type IntrospectionServer} from './helpers/oauth-introspection-server.js';
+import {RawImapSession} from '../source/imap/raw-session.js';
+import {closeClient, connectClient, loginMechanismUsed} from '../source/imap/client-factory.js';
+import {makeEndpoint, type EndpointConfig, type OAuthMechanism} from '../source/imap/endpoint.js';
+import {MigrationError} from '../source/imap/imap-error.js';
+import {oauthIdentity} from '../source/engine/credentials/oauth-identity.js';
+import {oauthPayload} from '../source/imap/oauth-login.js';
+import {runTestEndpoint} from '../source/headless/test-endpoint-command.js';
+
+let server: DovecotServer;
+let introspection: IntrospectionServer;
+let dir: string;
+let tokenScript: string;
+
+/** Prints `tok-<pid>-<email>` (a new token each run) and logs each token it printed. */
+async function writeTokenScript(where: string): Promise<string> {
+  const path = join(where, 'get-token.sh');
+  await writeFile(path, `#!/bin/sh\nt="tok-$$-$1"\necho "$t" >> "${where}/issued"\necho "$t"\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+async function issued(): Promise<string[]> {
+  return (await readFile(join(dir, 'issued'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+}
+
+function endpoint(mechanism: OAuthMechanism, command = `${tokenScript} {email}`): EndpointConfig {
+  return makeEndpoint({host: '127.0.0.1', port: server.imapPort, security: 'none', tokenCommand: command, oauthMechanism: mechanism});
+}
+
+before(async () => {
+  introspection = await startIntrospectionServer();
+  dir = await mkdtemp(join(tmpdir(), 'mailferry-oauth2-test-'));
+  tokenScript = await writeTokenScript(dir);
+  server = await startDovecot({role: 'source', users: {'alice@example.test': 'unused-pw-1', 'bob@example.test': 'unused-pw-2'}, extraConfig: await introspection.dovecotConfig()});
+});
+
+after(async () => {
+  await server?.stop();
+  await introspection?.stop();
+  await rm(dir, {recursive: true, force: true});
+});
+
+describe('OAuth2 logins against Dovecot', {timeout: 60_000}, () => {
+  for (const mechanism of ['XOAUTH2', 'OAUTHBEARER'] as const) {
+    test(`raw session: AUTHENTICATE ${mechanism} with a token from the command`, async () => {
+      introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1]);
+      const identity = oauthIdentity({kind: 'oauth2'}, {role: 'source', endpoint: endpoint(mechanism), row: {emailAddress: 'alice@example.test'}, login: 'alice@example.test'});
+      const session = await RawImapSession.open(endpoint(mechanism), identity, 'source');
+      try {
+        const result = await session.command('SELECT INBOX');
+        assert.match(result.text, /SELECT completed|READ-WRITE/i);
+      } finally {
+        session.close();
+      }
+      const log = await readFile(join(server.dir, 'log', 'dovecot.log'), 'utf8');
+      assert.match(log, new RegExp(`imap-login: Info: Login: user=<alice@example.test>, method=${mechanism},`));
+    });
+  }
+
+  test('raw session: a refused token is fetched again once; a second refusal names the token command', async () => {
+    const before = (await issued()).length;
+    // Every token is good for one login only: the first open works, then each open needs a new one.
+    introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1], 1);
+    const config = endpoint('auto');
+    const identity = oauthIdentity({kind: 'oauth2'}, {role: 'source', endpoint: config, row: {emailAddress: 'bob@example.test'}, login: 'bob@example.test'});
+    (await RawImapSession.open(config, identity, 'source')).close();
+    // The same identity moments later reuses the token, which the server now refuses: fetched again.
+    (await RawImapSession.open(config, identity, 'source')).close();
+    assert.equal((await issued()).length - before, 2, 'one token per login, the second fetched after the refusal');
+
+    introspection.acceptRule(() => undefined);
+    const error = await RawImapSession.open(config, identity, 'source').catch((e: unknown) => e);
+    assert.ok(error instanceof MigrationError, String(error));
+    assert.equal(error.kind, 'auth');
+    assert.equal(error.endpoint, 'source');
+    assert.ok(error.message.includes(`token command \`${tokenScript} {email}\``), error.message);
+    for (const token of await issued()) assert.ok(!JSON.stringify(error).includes(token), 'the token is not in the error');
+  });
+
+  test('imapflow client: OAUTHBEARER by default, XOAUTH2 when set, a refused token fetched again', async () => {
+    introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1], 1);
+    for (const [mechanism, expected] of [['auto', 'AUTH=OAUTHBEARER'], ['XOAUTH2', 'AUTH=XOAUTH2']] as const) {
+      const config = endpoint(mechanism);
+      const identity = oauthIdentity({kind: 'oauth2'}, {role: 'target', endpoint: config, row: {emailAddress: 'alice@example.test'}, login: 'alice@example.test'});
+      for (let i = 0; i < 2; i++) {
+        const client = await connectClient({endpoint: config, role: 'target', identity, mailbox: 'alice@example.test'});
+        assert.equal(loginMechanismUsed(client), expected);
+        await closeClient(client);
+      }
+    }
+  });
+
+  test('a server offering no token mechanism gets a clear error', async () => {
+    const plainOnly = await startDovecot({role: 'target', users: {'carol@example.test': 'pw-carol'}});
+    try {
+      const config = makeEndpoint({host: '127.0.0.1', port: plainOnly.imapPort, security: 'none', tokenCommand: `${tokenScript} {email}`});
+      const identity = oauthIdentity({kind: 'oauth2'}, {role: 'target', endpoint: config, row: {emailAddress: 'carol@example.test'}, login: 'carol@example.test'});
+      for (const open of [() => RawImapSession.open(config, identity, 'target'), () => connectClient({endpoint: config, role: 'target', identity})]) {
+        const error = await open().catch((e: unknown) => e);
+        assert.ok(error instanceof MigrationError, String(error));
+        assert.match(error.message, /offers neither OAUTHBEARER nor XOAUTH2.*\(it offers PLAIN, LOGIN\)/);
+      }
+    } finally {
+      await plainOnly.stop();
+    }
+  });
+
+  test('admin identity: the payload logs in as the user with the admin token (XOAUTH2 user=, OAUTHBEARER a=)', () => {
+    const at = {host: 'imap.example.test', port: 993};
+    assert.equal(oauthPayload('XOAUTH2', 'u@x.test', 'T0K', at), 'user=u@x.test\x01auth=Bearer T0K\x01\x01');
+    assert.equal(oauthPayload('OAUTHBEARER', 'a,b=c@x.test', 'T0K', at), 'n,a=a=2Cb=3Dc@x.test,\x01host=imap.example.test\x01port=993\x01auth=Bearer T0K\x01\x01');
+  });
+});
+
+describe('mailferry test-endpoint with OAuth2', {timeout: 60_000}, () => {
+  async function run(argv: string[]) {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    const code = await runTestEndpoint(argv, {stdout, stderr, stdin: new PassThrough()});
+    return {code, stdout: out, stderr: err};
+  }
+  const base = () => ['--host', '127.0.0.1', '--port', String(server.imapPort), '--security', 'none', '--user', 'alice@example.test'];
+
+  test('passes with a token from the command', async () => {
+    introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1]);
+    const result = await run([...base(), '--token-command', `${tokenScript} {email}`]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /logged in as alice@example\.test \(AUTH=OAUTHBEARER\)/);
+    for (const token of await issued()) assert.ok(!result.stdout.includes(token));
+  });
+
+  test('a refused token fails the login step naming the token command', async () => {
+    introspection.acceptRule(() => undefined);
+    const result = await run([...base(), '--token-command', `${tokenScript} {email}`, '--oauth-mechanism', 'XOAUTH2']);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stdout, /FAIL Login/i);
+    assert.ok(result.stdout.includes(`refused the access token printed by the token command \`${tokenScript} {email}\` for alice@example.test`), result.stdout);
+  });
+
+  test('a failing token command is shown with its stderr', async () => {
+    const failing = join(dir, 'fail.sh');
+    await writeFile(failing, '#!/bin/sh\necho "no cached refresh token for $1" >&2\nexit 2\n');
+    await chmod(failing, 0o755);
+    const result = await run([...base(), '--token-command', `${failing} {email}`]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stdout, /exited with status 2 for alice@example\.test; it said: no cached refresh token for alice@example\.test/);
+  });
+});
