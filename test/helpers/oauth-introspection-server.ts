@@ -19,8 +19,11 @@ export interface IntrospectionServer {
   /** Accept `token` as `user` (optionally for `uses` introspections only). */
   accept(token: string, user: string, uses?: number): void;
   /** Accept every token `rule` names a user for, each for `usesPerToken` introspections (a
-   *  token command that prints a new token each run, and tokens that expire mid-run). */
-  acceptRule(rule: (token: string) => string | undefined, usesPerToken?: number): void;
+   *  token command that prints a new token each run, and tokens that expire mid-run). A rule
+   *  may instead answer {user, uses} to limit only some tokens. */
+  acceptRule(rule: (token: string) => string | {user: string; uses?: number} | undefined, usesPerToken?: number): void;
+  /** Introspections answered "not active". */
+  refusals(): number;
   /** The token no longer counts (revoked / expired now). */
   revoke(token: string): void;
   /** Introspection requests seen, per token. */
@@ -34,7 +37,8 @@ export async function startIntrospectionServer(): Promise<IntrospectionServer> {
   const tokens = new Map<string, TokenEntry>();
   const seen = new Map<string, number>();
   const revoked = new Set<string>();
-  let rule: {match: (token: string) => string | undefined; uses: number | undefined} | undefined;
+  let rule: {match: (token: string) => string | {user: string; uses?: number} | undefined; uses: number | undefined} | undefined;
+  let refused = 0;
   const server: Server = createServer((request, response) => {
     let body = '';
     request.setEncoding('utf8');
@@ -43,8 +47,10 @@ export async function startIntrospectionServer(): Promise<IntrospectionServer> {
       const token = new URLSearchParams(body).get('token') ?? '';
       seen.set(token, (seen.get(token) ?? 0) + 1);
       if (!tokens.has(token) && rule && !revoked.has(token)) {
-        const user = rule.match(token);
-        if (user !== undefined) tokens.set(token, rule.uses === undefined ? {user} : {user, usesLeft: rule.uses});
+        const matched = rule.match(token);
+        const user = typeof matched === 'string' ? matched : matched?.user;
+        const uses = typeof matched === 'object' ? matched.uses : rule.uses;
+        if (user !== undefined) tokens.set(token, uses === undefined ? {user} : {user, usesLeft: uses});
       }
       const entry = tokens.get(token);
       let answer: Record<string, unknown>;
@@ -52,6 +58,7 @@ export async function startIntrospectionServer(): Promise<IntrospectionServer> {
         if (entry.usesLeft !== undefined) entry.usesLeft--;
         answer = {active: true, username: entry.user};
       } else {
+        refused++;
         // With a username that matches no login, Dovecot refuses the login (AUTHENTICATIONFAILED);
         // without one it would report an internal failure instead.
         answer = {active: false, username: 'nobody@invalid'};
@@ -77,6 +84,9 @@ export async function startIntrospectionServer(): Promise<IntrospectionServer> {
     revoke(token) {
       tokens.delete(token);
       revoked.add(token);
+    },
+    refusals() {
+      return refused;
     },
     uses(token) {
       return seen.get(token) ?? 0;
