@@ -18,8 +18,12 @@ import {describeResult, runMailferry, spawnMailferry} from './helpers/mailferry-
 import {makeWorkDir, readBatchState, removeWorkDir, stateFile, writeMigrationCsv} from './helpers/batch-fixture.js';
 
 const USERS = ['alice@example.test', 'bob@example.test'] as const;
-/** Logins the first token of each user is good for: enough to start, too few for a whole pass. */
-const FIRST_TOKEN_USES = 1;
+/**
+ * Logins the first token of each user is good for: alice's lasts for one login, so it expires
+ * in the middle of her pass (which opens several connections with it); bob's has expired before
+ * his first login, so his pass cannot even start unless the token is fetched again.
+ */
+const FIRST_TOKEN_USES: Record<string, number> = {'alice@example.test': 1, 'bob@example.test': 0};
 
 let pair: {source: DovecotServer; target: DovecotServer; stop(): Promise<void>} | undefined;
 let introspection: IntrospectionServer | undefined;
@@ -55,7 +59,7 @@ describe('a batch with OAuth2 on source and target', {timeout: 240_000}, () => {
       if (user === undefined) return undefined;
       if (firstSeen.has(user)) return user;
       firstSeen.add(user);
-      return {user, uses: FIRST_TOKEN_USES};
+      return {user, uses: FIRST_TOKEN_USES[user] ?? 1};
     });
 
     const csv = await writeMigrationCsv(path.join(work!, 'users.csv'), USERS.map((login) => ({email: login, user: login, password: '-'})));
