@@ -90,7 +90,7 @@ describe('a batch with OAuth2 on source and target', {timeout: 240_000}, () => {
     const state = await readBatchState(stateDir, 'oauth');
     for (const login of USERS) {
       const mailbox = Object.values(state.mailboxes).find((entry) => entry.identity.emailAddress === login);
-      assert.equal(mailbox?.status, 'Synced', `${login}: ${JSON.stringify(mailbox?.lastError ?? mailbox?.status)}`);
+      assert.equal(mailbox?.status, 'Synced', `${login}: ${JSON.stringify(mailbox?.error ?? mailbox?.status)}`);
       const source = await readMailbox(pair!.source, login);
       const target = await readMailbox(pair!.target, login);
       const mapFolder = (p: string) => expectedTargetFolder(pair!.source, pair!.target, p);
