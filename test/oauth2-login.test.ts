@@ -17,6 +17,7 @@ import {MigrationError} from '../source/imap/imap-error.js';
 import {oauthIdentity} from '../source/engine/credentials/oauth-identity.js';
 import {oauthPayload} from '../source/imap/oauth-login.js';
 import {runTestEndpoint} from '../source/headless/test-endpoint-command.js';
+import {checkUserLogins} from '../source/engine/login-check.js';
 
 let server: DovecotServer;
 let introspection: IntrospectionServer;
@@ -115,6 +116,46 @@ describe('OAuth2 logins against Dovecot', {timeout: 60_000}, () => {
     } finally {
       await plainOnly.stop();
     }
+  });
+
+  test('admin identity against a server that lets the admin token act for every user', async () => {
+    const adminServer = await startDovecot({
+      role: 'target',
+      users: {'carol@example.test': 'pw-carol', 'dave@example.test': 'pw-dave'},
+      extraConfig: await introspection.dovecotConfig({usernameFormat: '%d'}),
+    });
+    try {
+      // Only the admin's tokens count here: a user's own would be refused.
+      introspection.acceptRule((token) => (/^tok-\d+-admin@example\.test$/.test(token) ? 'admin@example.test' : undefined));
+      for (const mechanism of ['XOAUTH2', 'OAUTHBEARER'] as const) {
+        const config = makeEndpoint({host: '127.0.0.1', port: adminServer.imapPort, security: 'none', tokenCommand: `${tokenScript} {email}`, oauthMechanism: mechanism});
+        for (const mailbox of ['carol@example.test', 'dave@example.test']) {
+          const identity = oauthIdentity({kind: 'oauth2-admin', adminUser: 'admin@example.test'}, {role: 'target', endpoint: config, row: {emailAddress: mailbox}, login: mailbox});
+          const session = await RawImapSession.open(config, identity, 'target');
+          session.close();
+          const client = await connectClient({endpoint: config, role: 'target', identity});
+          await closeClient(client);
+        }
+      }
+      const log = await readFile(join(adminServer.dir, 'log', 'dovecot.log'), 'utf8');
+      for (const mailbox of ['carol@example.test', 'dave@example.test'])
+        for (const mechanism of ['XOAUTH2', 'OAUTHBEARER']) assert.match(log, new RegExp(`Login: user=<${mailbox}>, method=${mechanism},`));
+    } finally {
+      await adminServer.stop();
+    }
+  });
+
+  test("the users' login check logs in with OAuth2 on both ends", async () => {
+    introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1]);
+    const config = endpoint('auto');
+    const row = {line: 2, emailAddress: 'alice@example.test', userName: 'alice@example.test', password: '-'};
+    const result = await checkUserLogins({source: config, target: config, sourceCredentials: {kind: 'oauth2'}, targetCredentials: {kind: 'oauth2'}}, row, {});
+    assert.equal(result.source.ok, true, JSON.stringify(result.source.error));
+    assert.equal(result.target.ok, true, JSON.stringify(result.target.error));
+    introspection.acceptRule(() => undefined);
+    const refused = await checkUserLogins({source: config, target: config, sourceCredentials: {kind: 'oauth2'}, targetCredentials: {kind: 'oauth2'}}, row, {});
+    assert.equal(refused.source.error?.kind, 'auth');
+    assert.match(refused.source.error?.message ?? '', /token command/);
   });
 
   test('admin identity: the payload logs in as the user with the admin token (XOAUTH2 user=, OAUTHBEARER a=)', () => {

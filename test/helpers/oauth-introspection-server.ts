@@ -28,8 +28,13 @@ export interface IntrospectionServer {
   revoke(token: string): void;
   /** Introspection requests seen, per token. */
   uses(token: string): number;
-  /** Lines for DovecotOptions.extraConfig: the oauth2 passdb pointing here. */
-  dovecotConfig(): Promise<string>;
+  /**
+   * Lines for DovecotOptions.extraConfig: the oauth2 passdb pointing here. `usernameFormat` is
+   * what Dovecot compares between the login and the token's user (default %Lu, the whole name);
+   * '%d' makes a token of admin@example.test good for every user @example.test, a server that
+   * lets one admin token act for all mailboxes.
+   */
+  dovecotConfig(options?: {usernameFormat?: string}): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -91,7 +96,7 @@ export async function startIntrospectionServer(): Promise<IntrospectionServer> {
     uses(token) {
       return seen.get(token) ?? 0;
     },
-    async dovecotConfig() {
+    async dovecotConfig(options = {}) {
       const dir = await mkdtemp(join(tmpdir(), 'mailferry-oauth2-'));
       dirs.push(dir);
       // Dovecot's auth process runs as another user and must read the file.
@@ -106,6 +111,7 @@ export async function startIntrospectionServer(): Promise<IntrospectionServer> {
           'username_attribute = username',
           'active_attribute = active',
           'active_value = true',
+          ...(options.usernameFormat ? [`username_format = ${options.usernameFormat}`] : []),
           '',
         ].join('\n'),
         {mode: 0o644},
