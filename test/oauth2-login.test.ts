@@ -18,6 +18,7 @@ import {oauthIdentity} from '../source/engine/credentials/oauth-identity.js';
 import {oauthPayload} from '../source/imap/oauth-login.js';
 import {runTestEndpoint} from '../source/headless/test-endpoint-command.js';
 import {checkUserLogins} from '../source/engine/login-check.js';
+import type {Logger} from '../source/log/logger.js';
 
 let server: DovecotServer;
 let introspection: IntrospectionServer;
@@ -91,16 +92,22 @@ describe('OAuth2 logins against Dovecot', {timeout: 60_000}, () => {
   });
 
   test('imapflow client: OAUTHBEARER by default, XOAUTH2 when set, a refused token fetched again', async () => {
+    const logged: string[] = [];
+    const record = (message: string, fields?: Record<string, unknown>) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    const capture: Logger = {debug: record, info: record, warn: record, error: record, child: () => capture};
     introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1], 1);
     for (const [mechanism, expected] of [['auto', 'AUTH=OAUTHBEARER'], ['XOAUTH2', 'AUTH=XOAUTH2']] as const) {
       const config = endpoint(mechanism);
       const identity = oauthIdentity({kind: 'oauth2'}, {role: 'target', endpoint: config, row: {emailAddress: 'alice@example.test'}, login: 'alice@example.test'});
       for (let i = 0; i < 2; i++) {
-        const client = await connectClient({endpoint: config, role: 'target', identity, mailbox: 'alice@example.test'});
+        const client = await connectClient({endpoint: config, role: 'target', identity, mailbox: 'alice@example.test', logger: capture});
         assert.equal(loginMechanismUsed(client), expected);
         await closeClient(client);
       }
     }
+    // imapflow's own protocol log (debug level, off in the log file by default) masks the token too.
+    assert.ok(logged.some((line) => line.includes('AUTHENTICATE')), 'the capture saw the login');
+    for (const token of await issued()) assert.ok(!logged.some((line) => line.includes(token)), 'no token in the debug log');
   });
 
   test('a server offering no token mechanism gets a clear error', async () => {
