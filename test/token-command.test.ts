@@ -77,6 +77,7 @@ describe('token command: running it', () => {
     assert.ok(error instanceof MigrationError);
     assert.equal(error.kind, 'auth');
     assert.match(error.message, /did not finish within 300 ms/);
+    assert.equal(error.retryable, true, 'a slow identity provider is retried later');
   });
 
   it('a missing program is a config error', async () => {

@@ -113,7 +113,9 @@ export async function runTokenCommand(request: TokenRequest): Promise<string> {
     if (error.code === 'EACCES')
       throw tokenError(request, 'config', `${what} cannot run: ${program} is not executable by this user`, `Make ${program} executable (chmod +x) or run it through its interpreter.`);
     if (error.killed || error.signal === 'SIGKILL')
-      throw tokenError(request, 'auth', `${what} did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, 'Check that the command works on its own and does not wait for input; raise --source-token-timeout / --target-token-timeout if it is just slow.', stderr);
+      throw tokenError(request, 'auth', `${what} did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, 'Check that the command works on its own and does not wait for input; raise --source-token-timeout / --target-token-timeout if it is just slow.', stderr,
+        // A slow identity provider is often a passing problem: the batch retries the mailbox later.
+        true);
     if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
       throw tokenError(request, 'auth', `${what} printed more than ${MAX_OUTPUT_BYTES / 1024} KB, which is not an access token`, 'The command must print only the access token on stdout.', stderr);
     const exit = typeof error.code === 'number' ? `exited with status ${error.code}` : `failed (${error.signal ? `signal ${error.signal}` : error.message})`;
@@ -130,12 +132,12 @@ function shownStderr(stderr: string): string | undefined {
   return trimmed.length > MAX_STDERR_CHARS ? `${trimmed.slice(0, MAX_STDERR_CHARS)}…` : trimmed;
 }
 
-function tokenError(request: TokenRequest, kind: 'auth' | 'config', message: string, hint: string, stderr?: string): MigrationError {
+function tokenError(request: TokenRequest, kind: 'auth' | 'config', message: string, hint: string, stderr?: string, retryable = false): MigrationError {
   return new MigrationError({
     kind,
     message: `${message} for ${request.login}${stderr ? `; it said: ${stderr}` : ''}`,
     hint,
-    retryable: false,
+    retryable,
     endpoint: request.role,
     user: request.login,
     ...(request.mailbox ? {mailbox: request.mailbox} : {}),
