@@ -83,12 +83,19 @@ describe('OAuth2 logins against Dovecot', {timeout: 60_000}, () => {
     assert.equal((await issued()).length - before, 2, 'one token per login, the second fetched after the refusal');
 
     introspection.acceptRule(() => undefined);
-    const error = await RawImapSession.open(config, identity, 'source').catch((e: unknown) => e);
-    assert.ok(error instanceof MigrationError, String(error));
-    assert.equal(error.kind, 'auth');
-    assert.equal(error.endpoint, 'source');
-    assert.ok(error.message.includes(`token command \`${tokenScript} {email}\``), error.message);
-    for (const token of await issued()) assert.ok(!JSON.stringify(error).includes(token), 'the token is not in the error');
+    for (const mechanism of ['XOAUTH2', 'OAUTHBEARER'] as const) {
+      // The refusal comes as a "+" challenge with the server's JSON first; answered, then the NO.
+      const refusedConfig = endpoint(mechanism);
+      const refusedIdentity = oauthIdentity({kind: 'oauth2'}, {role: 'source', endpoint: refusedConfig, row: {emailAddress: 'bob@example.test'}, login: 'bob@example.test'});
+      const error = await RawImapSession.open(refusedConfig, refusedIdentity, 'source').catch((e: unknown) => e);
+      assert.ok(error instanceof MigrationError, String(error));
+      assert.equal(error.kind, 'auth');
+      assert.equal(error.endpoint, 'source');
+      assert.ok(error.message.includes(`token command \`${tokenScript} {email}\``), error.message);
+      assert.match(error.serverText ?? '', /AUTHENTICATIONFAILED|Authentication failed/);
+      assert.match(error.serverText ?? '', /"status"/, 'the server\'s OAuth2 error is kept');
+      for (const token of await issued()) assert.ok(!JSON.stringify(error).includes(token), 'the token is not in the error');
+    }
   });
 
   test('imapflow client: OAUTHBEARER by default, XOAUTH2 when set, a refused token fetched again', async () => {
