@@ -72,12 +72,25 @@ describe('token command: running it', () => {
   });
 
   it('a command that runs too long is killed and named', async () => {
-    const path = await script('slow.sh', 'exec sleep 30');
+    // Not exec'd: the sleep is the shell's child and keeps stdout open, so only killing the
+    // whole process group ends the run.
+    const path = await script('slow.sh', 'sleep 30; echo late');
     const error = await runTokenCommand({command: path, email: 'd@x.test', login: 'd', role: 'source', timeoutMs: 300}).catch((e: unknown) => e);
     assert.ok(error instanceof MigrationError);
     assert.equal(error.kind, 'auth');
     assert.match(error.message, /did not finish within 300 ms/);
     assert.equal(error.retryable, true, 'a slow identity provider is retried later');
+  });
+
+  it('the command cannot wait for input: its stdin is closed', async () => {
+    const path = await script('asks.sh', 'read answer; echo "tok-after-$answer-end"');
+    assert.equal(await runTokenCommand({command: path, email: 'f@x.test', login: 'f', role: 'source', timeoutMs: 10_000}), 'tok-after--end');
+  });
+
+  it('a failing command\'s stdout is not taken as a token nor registered as a secret', async () => {
+    const path = await script('says.sh', 'echo "denied-word"; exit 1');
+    await assert.rejects(runTokenCommand({command: path, email: 'g@x.test', login: 'g', role: 'source'}), /exited with status 1/);
+    assert.equal(redact('denied-word'), 'denied-word');
   });
 
   it('a missing program is a config error', async () => {

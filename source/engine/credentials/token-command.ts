@@ -3,7 +3,7 @@
 // `{email}` / `{login}` are put into each argument afterwards, so an address can never be
 // re-split or interpreted. The token only ever travels through stdout, never the process list.
 
-import {execFile, type ExecFileException} from 'node:child_process';
+import {spawn, type ChildProcess} from 'node:child_process';
 import {DEFAULT_TOKEN_TIMEOUT_MS} from '../../imap/endpoint.js';
 import type {EndpointRole} from '../../imap/imap-error.js';
 import {MigrationError} from '../../imap/imap-error.js';
@@ -87,42 +87,103 @@ export interface TokenRequest {
   timeoutMs?: number;
 }
 
+interface CommandOutcome {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The program could not be started (ENOENT, EACCES...). */
+  spawnError?: NodeJS.ErrnoException;
+  timedOut: boolean;
+  tooMuchOutput: boolean;
+}
+
+/**
+ * Runs one command in its own process group, stdin closed (a command that asks a question gets
+ * end of file instead of waiting), and on timeout kills the whole group: a shell script's
+ * children would otherwise keep stdout open and the run would never end.
+ */
+function runCommand(program: string, args: string[], timeoutMs: number): Promise<CommandOutcome> {
+  return new Promise((resolve) => {
+    const outcome: CommandOutcome = {stdout: '', stderr: '', exitCode: null, signal: null, timedOut: false, tooMuchOutput: false};
+    let child: ChildProcess;
+    try {
+      child = spawn(program, args, {stdio: ['ignore', 'pipe', 'pipe'], detached: true, windowsHide: true});
+    } catch (error) {
+      resolve({...outcome, spawnError: error as NodeJS.ErrnoException});
+      return;
+    }
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = setTimeout(() => {
+      outcome.timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      if (outcome[stream].length + chunk.length > MAX_OUTPUT_BYTES) {
+        outcome.tooMuchOutput = true;
+        killGroup();
+        return;
+      }
+      outcome[stream] += chunk.toString('utf8');
+    };
+    child.stdout!.on('data', collect('stdout'));
+    child.stderr!.on('data', collect('stderr'));
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({...outcome, spawnError: error});
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({...outcome, exitCode: code, signal});
+    });
+  });
+}
+
 /** Runs the command for one login; the trimmed stdout is the token (registered for redaction). */
 export async function runTokenCommand(request: TokenRequest): Promise<string> {
   const problem = tokenCommandProblem(request.command);
   if (problem) throw tokenError(request, 'config', `Cannot fetch the ${request.role} access token: ${problem}`, 'Fix the token command in the endpoint settings.');
   const [program, ...args] = tokenCommandArgs(request.command, request);
   const timeoutMs = request.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
-  const outcome = await new Promise<{error: ExecFileException | null; stdout: string; stderr: string}>((resolve) => {
-    execFile(
-      program!,
-      args,
-      {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8', windowsHide: true},
-      (error, stdout, stderr) => resolve({error, stdout: String(stdout), stderr: String(stderr)}),
-    );
-  });
-  const token = outcome.stdout.trim();
-  // Registered even when the command failed: a half-printed token must not reach the log either.
-  registerSecret(token);
+  const outcome = await runCommand(program!, args, timeoutMs);
   const stderr = shownStderr(outcome.stderr);
   const what = `The ${request.role} token command \`${request.command}\``;
-  const { error } = outcome;
-  if (error) {
-    if (error.code === 'ENOENT')
+  if (outcome.spawnError) {
+    const code = outcome.spawnError.code;
+    if (code === 'ENOENT')
       throw tokenError(request, 'config', `${what} cannot run: program ${program} was not found`, `Install ${program} or give its full path in the token command.`);
-    if (error.code === 'EACCES')
+    if (code === 'EACCES')
       throw tokenError(request, 'config', `${what} cannot run: ${program} is not executable by this user`, `Make ${program} executable (chmod +x) or run it through its interpreter.`);
-    if (error.killed || error.signal === 'SIGKILL')
-      throw tokenError(request, 'auth', `${what} did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, 'Check that the command works on its own and does not wait for input; raise --source-token-timeout / --target-token-timeout if it is just slow.', stderr,
-        // A slow identity provider is often a passing problem: the batch retries the mailbox later.
-        true);
-    if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
-      throw tokenError(request, 'auth', `${what} printed more than ${MAX_OUTPUT_BYTES / 1024} KB, which is not an access token`, 'The command must print only the access token on stdout.', stderr);
-    const exit = typeof error.code === 'number' ? `exited with status ${error.code}` : `failed (${error.signal ? `signal ${error.signal}` : error.message})`;
+    throw tokenError(request, 'config', `${what} cannot run (${code ?? 'unknown error'})`, 'Check the program named in the token command.');
+  }
+  if (outcome.timedOut)
+    throw tokenError(
+      request,
+      'auth',
+      `${what} did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`,
+      'Check that the command works on its own and does not wait for input; raise --source-token-timeout / --target-token-timeout if it is just slow.',
+      stderr,
+      // A slow identity provider is often a passing problem: the batch retries the mailbox later.
+      true,
+    );
+  if (outcome.tooMuchOutput)
+    throw tokenError(request, 'auth', `${what} printed more than ${MAX_OUTPUT_BYTES / 1024} KB, which is not an access token`, 'The command must print only the access token on stdout.');
+  if (outcome.exitCode !== 0) {
+    const exit = outcome.exitCode !== null ? `exited with status ${outcome.exitCode}` : `was killed by ${outcome.signal ?? 'a signal'}`;
     throw tokenError(request, 'auth', `${what} ${exit}`, 'Run the command by hand for this user to see why; it must print a valid access token.', stderr);
   }
+  const token = outcome.stdout.trim();
   if (token === '') throw tokenError(request, 'auth', `${what} printed no token`, 'The command must print the access token on stdout.', stderr);
   if (/[\r\n]/.test(token)) throw tokenError(request, 'auth', `${what} printed more than one line`, 'The command must print only the access token on stdout (messages go to stderr).');
+  // Only a token that is used: a failing command's stdout ("error") registered as a secret would
+  // blank that word out of every later log line.
+  registerSecret(token);
   return token;
 }
 
