@@ -159,6 +159,32 @@ describe('OAuth2 logins against Dovecot', {timeout: 60_000}, () => {
     }
   });
 
+  test('raw session: without SASL-IR the token goes after the first "+", and a refusal is still answered', async () => {
+    // Dovecot advertises SASL-IR unless imap_capability replaces the list.
+    const noSaslIr = await startDovecot({
+      role: 'target',
+      users: {'erin@example.test': 'pw-erin'},
+      extraConfig: `${await introspection.dovecotConfig()}\nimap_capability = IMAP4rev1 LITERAL+ ID ENABLE IDLE UIDPLUS\n`,
+    });
+    try {
+      for (const mechanism of ['XOAUTH2', 'OAUTHBEARER'] as const) {
+        const config = makeEndpoint({host: '127.0.0.1', port: noSaslIr.imapPort, security: 'none', tokenCommand: `${tokenScript} {email}`, oauthMechanism: mechanism});
+        const identity = () => oauthIdentity({kind: 'oauth2'}, {role: 'target', endpoint: config, row: {emailAddress: 'erin@example.test'}, login: 'erin@example.test'});
+        introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1]);
+        const session = await RawImapSession.open(config, identity(), 'target');
+        assert.ok(!session.capabilities.has('SASL-IR'));
+        session.close();
+        introspection.acceptRule(() => undefined);
+        const error = await RawImapSession.open(config, identity(), 'target').catch((e: unknown) => e);
+        assert.ok(error instanceof MigrationError && error.kind === 'auth' && /token command/.test(error.message), String(error));
+      }
+      const log = await readFile(join(noSaslIr.dir, 'log', 'dovecot.log'), 'utf8');
+      for (const mechanism of ['XOAUTH2', 'OAUTHBEARER']) assert.match(log, new RegExp(`Login: user=<erin@example.test>, method=${mechanism},`));
+    } finally {
+      await noSaslIr.stop();
+    }
+  });
+
   test("the users' login check logs in with OAuth2 on both ends", async () => {
     introspection.acceptRule((token) => /^tok-\d+-(.+)$/.exec(token)?.[1]);
     const config = endpoint('auto');
