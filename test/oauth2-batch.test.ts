@@ -79,7 +79,7 @@ describe('a batch with OAuth2 on source and target', {timeout: 240_000}, () => {
       while (running) {
         const {stdout} = await promisify(execFile)('ps', ['-eo', 'args'], {maxBuffer: 16 * 1024 * 1024});
         processList += stdout;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
     const result = await child.exited;

@@ -234,6 +234,22 @@ describe('mailferry test-endpoint with OAuth2', {timeout: 60_000}, () => {
     assert.ok(result.stdout.includes(`refused the access token printed by the token command \`${tokenScript} {email}\` for alice@example.test`), result.stdout);
   });
 
+  test('usage errors of the OAuth2 options', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--host', 'h', '--token-command', 'get-token {email}'], /--token-command needs --user/],
+      [['--host', 'h', '--user', 'a', '--token-command', 'get-token {email}', '--password-env', 'X'], /leave out the password/],
+      [['--host', 'h', '--user', 'a', '--oauth-admin', 'admin'], /need --token-command/],
+      [['--host', 'h', '--user', 'a', '--token-command', 'get-token {mail}'], /--token-command: .*\{mail\}/],
+      [['--host', 'h', '--user', 'a', '--token-command', 't', '--oauth-mechanism', 'PLAIN'], /--oauth-mechanism must be auto, XOAUTH2 or OAUTHBEARER/],
+      [['--host', 'h', '--user', 'a', '--token-command', 't', '--token-timeout', '0'], /--token-timeout must be a positive number/],
+    ];
+    for (const [argv, pattern] of cases) {
+      const result = await run(argv);
+      assert.equal(result.code, 2, argv.join(' '));
+      assert.match(result.stderr, pattern);
+    }
+  });
+
   test('a failing token command is shown with its stderr', async () => {
     const failing = join(dir, 'fail.sh');
     await writeFile(failing, '#!/bin/sh\necho "no cached refresh token for $1" >&2\nexit 2\n');
