@@ -15,7 +15,7 @@ import {startIntrospectionServer, type IntrospectionServer} from './helpers/oaut
 import {readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts} from './helpers/compare-mailboxes.js';
 import {describeResult, runMailferry, spawnMailferry} from './helpers/mailferry-process.js';
-import {makeWorkDir, readBatchState, removeWorkDir, stateFile, writeMigrationCsv} from './helpers/batch-fixture.js';
+import {makeWorkDir, readBatchState, removeWorkDir, stateFile} from './helpers/batch-fixture.js';
 
 const USERS = ['alice@example.test', 'bob@example.test'] as const;
 /**
@@ -62,7 +62,9 @@ describe('a batch with OAuth2 on source and target', {timeout: 240_000}, () => {
       return {user, uses: FIRST_TOKEN_USES[user] ?? 1};
     });
 
-    const csv = await writeMigrationCsv(path.join(work!, 'users.csv'), USERS.map((login) => ({email: login, user: login, password: '-'})));
+    // No Password column: with OAuth2 on the source there is no password to give.
+    const csv = path.join(work!, 'users.csv');
+    await writeFile(csv, ['EmailAddress,UserName', ...USERS.map((login) => `${login},${login}`)].join('\n') + '\n', {mode: 0o600});
     const endpointArgs = (role: 'source' | 'target', server: DovecotServer, mechanism: string) => [
       `--${role}-host`, '127.0.0.1', `--${role}-port`, String(server.imapPort), `--${role}-security`, 'none',
       `--${role}-auth`, 'oauth2', `--${role}-token-command`, `${script} {email}`, `--${role}-oauth-mechanism`, mechanism,

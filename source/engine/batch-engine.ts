@@ -14,6 +14,7 @@ import type {BatchDefinition, MailboxStatus} from './batch-model.js';
 import {BatchRunner} from './scheduler/batch-runner.js';
 import {loadMigrationCsv, type MigrationRow} from './csv/migration-csv.js';
 import {resolveSecrets, type ResolvedSecrets} from './credentials/row-credentials.js';
+import {csvOptionsForSource} from './credentials/oauth-identity.js';
 import {exposedSecretFiles} from './credentials/secret-file-exposure.js';
 import type {ExposedSecretFile} from './credentials/secret-source.js';
 
@@ -87,7 +88,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
   try {
     const definition = store.state.batch;
     const csvPath = options.csvPath ?? definition.csvPath;
-    const csv = await loadMigrationCsv(csvPath);
+    const csv = await loadMigrationCsv(csvPath, csvOptionsForSource(definition.sourceCredentials));
     const rows = new Map<string, MigrationRow>();
     for (const row of csv.rows) rows.set(mailboxKey(row.emailAddress), row);
     const secrets =

@@ -3,8 +3,8 @@
 
 import type {EndpointConfig, LoginIdentity} from '../../imap/endpoint.js';
 import {MigrationError, type EndpointRole} from '../../imap/imap-error.js';
-import type {OAuthCredentialMode} from '../batch-model.js';
-import type {MigrationRow} from '../csv/migration-csv.js';
+import type {OAuthCredentialMode, SourceCredentialMode} from '../batch-model.js';
+import type {CsvReadOptions, MigrationRow} from '../csv/migration-csv.js';
 import {CommandTokenSource} from './token-source.js';
 
 export function oauthIdentity(
@@ -29,4 +29,9 @@ export function oauthIdentity(
   // and the admin's token logs in as the row's user (XOAUTH2 user=, OAUTHBEARER a=).
   const tokenSource = new CommandTokenSource({endpoint, role, email: mode.adminUser, login: mode.adminUser, mailbox: row.emailAddress});
   return {user: login, tokenSource, tokenOwner: mode.adminUser};
+}
+
+/** How to read the migration CSV for this source: with OAuth2 it needs no Password column. */
+export function csvOptionsForSource(mode: SourceCredentialMode): CsvReadOptions {
+  return mode.kind === 'oauth2' || mode.kind === 'oauth2-admin' ? {sourcePasswordsOptional: true} : {};
 }

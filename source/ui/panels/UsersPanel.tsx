@@ -8,6 +8,7 @@ import {resolve} from 'node:path';
 import type {BatchDefinition} from '../../engine/batch-model.js';
 import type {CsvLoadResult, MigrationRow} from '../../engine/csv/migration-csv.js';
 import type {ResolvedSecrets} from '../../engine/credentials/row-credentials.js';
+import {csvOptionsForSource} from '../../engine/credentials/oauth-identity.js';
 import {formatError, MigrationError} from '../../imap/imap-error.js';
 import {registerSecret} from '../../log/secret-redaction.js';
 import {appendUser} from '../csv-append.js';
@@ -107,7 +108,7 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
       const absolute = resolve(path.trim());
       setStatus({text: `Reading ${absolute}${glyphs.ellipsis}`, tone: 'info'});
       try {
-        const result = await services.loadMigrationCsv(absolute);
+        const result = await services.loadMigrationCsv(absolute, csvOptionsForSource(props.definition.sourceCredentials));
         props.onLoaded({path: absolute, result});
         dispatch({type: 'reset'});
         setLogins(new Map());
