@@ -12,10 +12,10 @@ import {mailboxKey, newMailboxState, STATE_VERSION, type BatchState} from '../st
 import type {BatchControl} from './batch-control.js';
 import type {BatchDefinition, MailboxStatus} from './batch-model.js';
 import {BatchRunner} from './scheduler/batch-runner.js';
-import {loadMigrationCsv, type MigrationRow} from './csv/migration-csv.js';
+import type {MigrationRow} from './csv/migration-csv.js';
 import {resolveSecrets, type ResolvedSecrets} from './credentials/row-credentials.js';
 import {exposedMigrationCsv, exposedSecretFiles} from './credentials/secret-file-exposure.js';
-import {loadBatchRows, planAddition, unknownMailboxError as unknownMailbox, type AdditionPlan} from './batch-membership.js';
+import {loadBatchCsv, loadBatchRows, planAddition, unknownMailboxError as unknownMailbox, type AdditionPlan} from './batch-membership.js';
 import type {ExposedSecretFile} from './credentials/secret-source.js';
 
 export interface CreateBatchOptions {
@@ -179,7 +179,7 @@ async function applyRemoteCommand(runner: BatchRunner, state: BatchState, comman
 async function addFromCsv(runner: BatchRunner, state: BatchState, csvPath: string, only: readonly string[] | undefined, logger: Logger): Promise<AdditionPlan> {
   let plan: AdditionPlan;
   try {
-    plan = planAddition(state, csvPath, await loadMigrationCsv(csvPath));
+    plan = planAddition(state, csvPath, await loadBatchCsv(state.batch, csvPath));
   } catch (error) {
     logger.error('could not add users: the CSV cannot be read', {csv: csvPath, error: error instanceof MigrationError ? error.message : String(error)});
     throw error;

@@ -22,6 +22,7 @@ import {postCommand} from '../store/command-inbox.js';
 import {mailboxKey, newMailboxState, type BatchState} from '../store/state-schema.js';
 import type {BatchDefinition} from './batch-model.js';
 import {loadMigrationCsv, type CsvLoadResult, type CsvProblem, type MigrationRow} from './csv/migration-csv.js';
+import {csvOptionsForSource} from './credentials/oauth-identity.js';
 
 export interface AdditionPlan {
   /** Absolute. */
@@ -89,7 +90,7 @@ export interface BatchRows {
  * The batch's own CSV must be readable (as before); an added one that is not fails only its mailboxes.
  */
 export async function loadBatchRows(state: BatchState, mainCsvPath = state.batch.csvPath): Promise<BatchRows> {
-  const main = await loadMigrationCsv(mainCsvPath);
+  const main = await loadBatchCsv(state.batch, mainCsvPath);
   const byFile = new Map<string, Map<string, MigrationRow>>();
   const files: BatchRows['files'] = [{path: mainCsvPath, rows: main.rows}];
   const unreadable = new Map<string, string>();
@@ -97,7 +98,7 @@ export async function loadBatchRows(state: BatchState, mainCsvPath = state.batch
   for (const path of csvPathsOf(state)) {
     if (path === state.batch.csvPath) continue;
     try {
-      const csv = await loadMigrationCsv(path);
+      const csv = await loadBatchCsv(state.batch, path);
       byFile.set(path, indexRows(csv.rows));
       files.push({path, rows: csv.rows});
     } catch (error) {
@@ -110,6 +111,11 @@ export async function loadBatchRows(state: BatchState, mainCsvPath = state.batch
     if (row) rows.set(key, row);
   }
   return {rows, files, unreadable};
+}
+
+/** Reads one of the batch's CSVs as its source logs in: with OAuth2 it needs no Password column. */
+export function loadBatchCsv(definition: BatchDefinition, path: string): Promise<CsvLoadResult> {
+  return loadMigrationCsv(path, csvOptionsForSource(definition.sourceCredentials));
 }
 
 /** The CSVs the batch's mailboxes read their passwords from: its own first, then each added one once. */
@@ -158,8 +164,9 @@ export interface MembershipOptions {
 /** `batch add`: validates the CSV, then adds its new rows to the batch or hands them to the process running it. */
 export async function addUsersToBatch(stateDir: string, name: string, csvPath: string, options: MembershipOptions = {}): Promise<AddUsersResult> {
   const path = resolve(csvPath);
-  const csv = await loadMigrationCsv(path);
-  const plan = planAddition(await readState(stateDir, name), path, csv);
+  const state = await readState(stateDir, name);
+  const csv = await loadBatchCsv(state.batch, path);
+  const plan = planAddition(state, path, csv);
   if (plan.errors.length > 0) return {plan, outcome: 'invalid', added: []};
   if (plan.toAdd.length === 0) return {plan, outcome: 'nothing-new', added: []};
   const emails = plan.toAdd.map((row) => row.emailAddress);

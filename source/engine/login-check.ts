@@ -52,8 +52,8 @@ export async function checkUserLogins(
   logger?: Logger,
 ): Promise<{emailAddress: string; source: LoginCheck; target: LoginCheck}> {
   const [source, target] = await Promise.all([
-    checkOne(batch.source, 'source', () => sourceIdentity(row, batch.sourceCredentials, secrets), row.emailAddress, logger),
-    checkOne(batch.target, 'target', () => targetIdentity(row, batch.targetCredentials, secrets), row.emailAddress, logger),
+    checkOne(batch.source, 'source', () => sourceIdentity(row, batch.sourceCredentials, secrets, batch.source), row.emailAddress, logger),
+    checkOne(batch.target, 'target', () => targetIdentity(row, batch.targetCredentials, secrets, batch.target), row.emailAddress, logger),
   ]);
   return {emailAddress: row.emailAddress, source, target};
 }

@@ -10,6 +10,7 @@ import type {BatchSnapshot} from '../engine/scheduler/batch-snapshot.js';
 import {DURATION_EXAMPLES, parseDuration} from '../engine/duration-text.js';
 import {loadMigrationCsv} from '../engine/csv/migration-csv.js';
 import {exposedSecretFiles} from '../engine/credentials/secret-file-exposure.js';
+import {csvOptionsForSource} from '../engine/credentials/oauth-identity.js';
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {createFileLogger, type Logger} from '../log/logger.js';
 import {redact} from '../log/secret-redaction.js';
@@ -70,6 +71,12 @@ const HELP = `
                                        csv: TargetUserName/TargetPassword columns; authzid: the
                                        admin acts as EmailAddress; login-pattern: e.g.
                                        --target-login-pattern '{email}*admin' (Dovecot master user)
+    --{source,target}-auth oauth2      OAuth2: each row's own token from --ROLE-token-command
+                                       ({email} = EmailAddress, {login} = UserName on the source,
+                                       TargetUserName or EmailAddress on the target)
+    --{source,target}-auth oauth2-admin
+                                       the token of --ROLE-admin-user logs in as each row's user
+                                       (servers that allow it: Microsoft 365 app-only tokens)
     --{source,target}-admin-user USER
     --{source,target}-admin-password-file FILE | -env VAR | -prompt
 
@@ -292,7 +299,7 @@ async function create(out: Output, stateDir: string, name: string, flags: Flags)
   const sourceCredentials = sourceCredentialsFromFlags(flags);
   const targetCredentials = targetCredentialsFromFlags(flags);
   const settings = settingsFromFlags(flags);
-  const csv = await loadMigrationCsv(flags.csv);
+  const csv = await loadMigrationCsv(flags.csv, csvOptionsForSource(sourceCredentials));
   const errors = csv.problems.filter((problem) => problem.severity === 'error');
   if (!csv.usable) {
     for (const problem of csv.problems) out.line(`line ${problem.line}${problem.column ? `, column ${problem.column}` : ''}: ${problem.severity}: ${problem.message}`);

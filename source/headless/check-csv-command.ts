@@ -9,7 +9,7 @@ import {MigrationError} from '../imap/imap-error.js';
 
 const HELP = `
   Usage
-    $ mailferry check-csv FILE [--json]
+    $ mailferry check-csv FILE [--json] [--oauth2-source]
 
   Checks a migration CSV (columns EmailAddress, UserName, Password; optional UserRoot,
   TargetUserName, TargetPassword) and lists every problem with its line number.
@@ -17,6 +17,8 @@ const HELP = `
 
   Options
     --json      Print one JSON object: {usable, rows, delimiter, columns, hasTargetCredentials, problems}
+    --oauth2-source
+                The source logs in with OAuth2 tokens: no Password column or passwords needed
     --help, -h  Show this help
 
   Exit codes
@@ -25,7 +27,7 @@ const HELP = `
     2  wrong usage, or the file cannot be read
 `;
 
-const KNOWN_FLAGS = new Set(['json', 'help', 'h']);
+const KNOWN_FLAGS = new Set(['json', 'oauth2Source', 'help', 'h']);
 
 export interface CheckCsvIo {
   stdout: NodeJS.WritableStream;
@@ -41,7 +43,7 @@ export async function runCheckCsv(argv: string[], io: CheckCsvIo = {stdout: proc
     // Help goes through io like everything else, rather than meow's console.log + process.exit.
     autoHelp: false,
     autoVersion: false,
-    flags: {json: {type: 'boolean'}, help: {type: 'boolean', shortFlag: 'h'}},
+    flags: {json: {type: 'boolean'}, oauth2Source: {type: 'boolean'}, help: {type: 'boolean', shortFlag: 'h'}},
   });
 
   if (cli.flags.help) {
@@ -56,7 +58,7 @@ export async function runCheckCsv(argv: string[], io: CheckCsvIo = {stdout: proc
 
   let result: CsvLoadResult;
   try {
-    result = await loadMigrationCsv(path);
+    result = await loadMigrationCsv(path, cli.flags.oauth2Source ? {sourcePasswordsOptional: true} : {});
   } catch (error) {
     if (!(error instanceof MigrationError)) throw error;
     io.stderr.write(`check-csv: ${error.message}. ${error.hint}\n`);

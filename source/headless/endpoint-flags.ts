@@ -5,6 +5,7 @@ import type {SecretSource, Security} from '../imap/endpoint.js';
 import type {EndpointConfig} from '../imap/endpoint.js';
 import {endpointFromPreset, presetById} from '../imap/presets.js';
 import type {SourceCredentialMode, TargetCredentialMode} from '../engine/batch-model.js';
+import {oauthEndpointFlags, oauthModeFromFlags} from './oauth-flags.js';
 
 export type Role = 'source' | 'target';
 
@@ -13,7 +14,12 @@ export const ENDPOINT_FLAG_HELP = (role: Role) => `
   --${role}-host HOST --${role}-port PORT --${role}-security none|starttls|tls
   --${role}-accept-untrusted                         accept a self-signed certificate
   --${role}-login-mechanism auto|LOGIN|PLAIN
-  --${role}-max-connections N                       connections to this server at most, all mailboxes together`;
+  --${role}-max-connections N                       connections to this server at most, all mailboxes together
+  --${role}-token-command CMD                        OAuth2 (with --${role}-auth oauth2|oauth2-admin): CMD prints
+                                                     an access token, e.g. 'get-token {email}' ({email}, {login};
+                                                     run without a shell)
+  --${role}-oauth-mechanism auto|XOAUTH2|OAUTHBEARER  default auto: OAUTHBEARER when offered, else XOAUTH2
+  --${role}-token-timeout DURATION                   longest the token command may run (default 30s)`;
 
 export function endpointFlagDefinitions(role: Role) {
   return {
@@ -24,6 +30,9 @@ export function endpointFlagDefinitions(role: Role) {
     [`${role}AcceptUntrusted`]: {type: 'boolean', default: false},
     [`${role}LoginMechanism`]: {type: 'string'},
     [`${role}MaxConnections`]: {type: 'number'},
+    [`${role}TokenCommand`]: {type: 'string'},
+    [`${role}OauthMechanism`]: {type: 'string'},
+    [`${role}TokenTimeout`]: {type: 'string'},
     [`${role}Auth`]: {type: 'string'},
     [`${role}AdminUser`]: {type: 'string'},
     [`${role}AdminPasswordFile`]: {type: 'string'},
@@ -64,6 +73,7 @@ export function endpointFromFlags(flags: Flags, role: Role): EndpointConfig {
   if (port !== undefined) overrides.port = port;
   if (mechanism) overrides.loginMechanism = mechanism as EndpointConfig['loginMechanism'];
   if (maxConnections !== undefined) overrides.maxConnections = maxConnections;
+  Object.assign(overrides, oauthEndpointFlags(flags, role));
   return endpointFromPreset(preset, overrides);
 }
 
@@ -87,7 +97,9 @@ export function sourceCredentialsFromFlags(flags: Flags): SourceCredentialMode {
     if (!adminUser) throw new FlagError('--source-auth authzid needs --source-admin-user');
     return {kind: 'authzid', adminUser, adminSecret: secretSourceFromFlags(flags, 'source')};
   }
-  throw new FlagError(`--source-auth must be csv or authzid (got "${auth}")`);
+  const oauth = oauthModeFromFlags(flags, 'source', auth);
+  if (oauth) return oauth;
+  throw new FlagError(`--source-auth must be csv, authzid, oauth2 or oauth2-admin (got "${auth}")`);
 }
 
 export function targetCredentialsFromFlags(flags: Flags): TargetCredentialMode {
@@ -103,5 +115,7 @@ export function targetCredentialsFromFlags(flags: Flags): TargetCredentialMode {
     if (!pattern) throw new FlagError("--target-auth login-pattern needs --target-login-pattern, e.g. '{email}*admin'");
     return {kind: 'login-pattern', pattern, adminSecret: secretSourceFromFlags(flags, 'target')};
   }
-  throw new FlagError(`--target-auth must be csv, authzid or login-pattern (got "${auth}")`);
+  const oauth = oauthModeFromFlags(flags, 'target', auth);
+  if (oauth) return oauth;
+  throw new FlagError(`--target-auth must be csv, authzid, login-pattern, oauth2 or oauth2-admin (got "${auth}")`);
 }

@@ -4,11 +4,23 @@
 
 import meow from 'meow';
 import {testConnection, type ConnectionTestResult, type StepResult} from '../imap/connection-test.js';
-import {DEFAULT_TIMEOUTS, defaultPortFor, type EndpointConfig, type LoginIdentity, type LoginMechanism, type SecretSource, type Security} from '../imap/endpoint.js';
+import {
+  DEFAULT_TIMEOUTS,
+  DEFAULT_TOKEN_TIMEOUT_MS,
+  defaultPortFor,
+  type EndpointConfig,
+  type LoginIdentity,
+  type LoginMechanism,
+  type OAuthMechanism,
+  type SecretSource,
+  type Security,
+} from '../imap/endpoint.js';
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {PRESETS, endpointFromPreset, presetById} from '../imap/presets.js';
 import {redact} from '../log/secret-redaction.js';
 import {readSecret} from '../engine/credentials/secret-source.js';
+import {oauthIdentity} from '../engine/credentials/oauth-identity.js';
+import {tokenCommandProblem} from '../engine/credentials/token-command.js';
 
 const HELP = `
   Usage
@@ -30,6 +42,13 @@ const HELP = `
     --password-env VAR        read the password from environment variable VAR
     --password-prompt         ask for the password on the terminal (not shown)
     --login-mechanism M       auto | LOGIN | PLAIN (default auto)
+    --token-command CMD       OAuth2 instead of a password: CMD prints the access token of
+                              --user, e.g. 'get-token {email}' ({email} and {login} = --user;
+                              run without a shell)
+    --oauth-admin ADMIN       the token command runs for ADMIN, whose token logs in as --user
+                              (servers that allow it, e.g. Microsoft 365 app-only tokens)
+    --oauth-mechanism M       auto | XOAUTH2 | OAUTHBEARER (default auto: OAUTHBEARER if offered)
+    --token-timeout SECONDS   longest the token command may run (default ${DEFAULT_TOKEN_TIMEOUT_MS / 1000})
     --timeout SECONDS         per-step timeout (default ${DEFAULT_TIMEOUTS.connectMs / 1000})
     --json                    print the result as one JSON object
     --help, -h                show this help
@@ -55,6 +74,10 @@ const KNOWN_FLAGS = new Set([
   'passwordEnv',
   'passwordPrompt',
   'loginMechanism',
+  'tokenCommand',
+  'oauthAdmin',
+  'oauthMechanism',
+  'tokenTimeout',
   'timeout',
   'json',
   'help',
@@ -75,6 +98,7 @@ interface Parsed {
   user?: string;
   authzid?: string;
   secret?: SecretSource;
+  oauthAdmin?: string;
   json: boolean;
 }
 
@@ -101,6 +125,10 @@ function parse(argv: string[]): Parsed | 'help' {
       passwordEnv: {type: 'string'},
       passwordPrompt: {type: 'boolean'},
       loginMechanism: {type: 'string'},
+      tokenCommand: {type: 'string'},
+      oauthAdmin: {type: 'string'},
+      oauthMechanism: {type: 'string'},
+      tokenTimeout: {type: 'string'},
       timeout: {type: 'string'},
       json: {type: 'boolean'},
       help: {type: 'boolean', shortFlag: 'h'},
@@ -150,7 +178,9 @@ function parse(argv: string[]): Parsed | 'help' {
     timeouts = {connectMs: ms, greetingMs: ms, socketMs: Math.max(ms, DEFAULT_TIMEOUTS.connectMs)};
   }
 
+  const oauth = oauthFlags(flags);
   const endpoint = endpointFromPreset(preset, {
+    ...oauth,
     host,
     port,
     security,
@@ -164,7 +194,12 @@ function parse(argv: string[]): Parsed | 'help' {
   if (flags.passwordEnv !== undefined) sources.push({from: 'env', name: flags.passwordEnv});
   if (flags.passwordPrompt) sources.push({from: 'prompt'});
   if (sources.length > 1) throw new UsageError('give only one of --password-file, --password-env, --password-prompt');
-  if (flags.user === undefined) {
+  if (oauth.tokenCommand !== undefined) {
+    if (flags.user === undefined) throw new UsageError('--token-command needs --user (the mailbox whose token it prints)');
+    if (sources.length > 0 || flags.authzid !== undefined) throw new UsageError('--token-command logs in with a token: leave out the password and --authzid options');
+  } else if (flags.oauthAdmin !== undefined || flags.oauthMechanism !== undefined || flags.tokenTimeout !== undefined) {
+    throw new UsageError('--oauth-admin, --oauth-mechanism and --token-timeout need --token-command');
+  } else if (flags.user === undefined) {
     if (sources.length > 0) throw new UsageError('a password was given but no --user to log in as');
     if (flags.authzid !== undefined) throw new UsageError('--authzid needs --user (the admin who authenticates) and its password');
   } else if (sources.length === 0) {
@@ -175,7 +210,28 @@ function parse(argv: string[]): Parsed | 'help' {
   if (flags.user !== undefined) parsed.user = flags.user;
   if (flags.authzid !== undefined) parsed.authzid = flags.authzid;
   if (sources[0]) parsed.secret = sources[0];
+  if (flags.oauthAdmin !== undefined) parsed.oauthAdmin = flags.oauthAdmin;
   return parsed;
+}
+
+function oauthFlags(flags: {tokenCommand?: string | undefined; oauthMechanism?: string | undefined; tokenTimeout?: string | undefined}): Partial<EndpointConfig> {
+  const result: Partial<EndpointConfig> = {};
+  if (flags.tokenCommand !== undefined) {
+    const problem = tokenCommandProblem(flags.tokenCommand);
+    if (problem) throw new UsageError(`--token-command: ${problem}`);
+    result.tokenCommand = flags.tokenCommand;
+  }
+  if (flags.oauthMechanism !== undefined) {
+    if (!['auto', 'XOAUTH2', 'OAUTHBEARER'].includes(flags.oauthMechanism))
+      throw new UsageError(`--oauth-mechanism must be auto, XOAUTH2 or OAUTHBEARER (got "${flags.oauthMechanism}")`);
+    result.oauthMechanism = flags.oauthMechanism as OAuthMechanism;
+  }
+  if (flags.tokenTimeout !== undefined) {
+    const seconds = Number(flags.tokenTimeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--token-timeout must be a positive number of seconds (got "${flags.tokenTimeout}")`);
+    result.tokenTimeoutMs = Math.round(seconds * 1000);
+  }
+  return result;
 }
 
 interface Markers {
@@ -238,7 +294,10 @@ export async function runTestEndpoint(argv: string[], io: TestEndpointIo = {stdo
   }
 
   let identity: LoginIdentity | undefined;
-  if (parsed.user !== undefined && parsed.secret) {
+  if (parsed.user !== undefined && parsed.endpoint.tokenCommand !== undefined) {
+    const mode = parsed.oauthAdmin !== undefined ? ({kind: 'oauth2-admin', adminUser: parsed.oauthAdmin} as const) : ({kind: 'oauth2'} as const);
+    identity = oauthIdentity(mode, {role: 'source', endpoint: parsed.endpoint, row: {emailAddress: parsed.user}, login: parsed.user});
+  } else if (parsed.user !== undefined && parsed.secret) {
     try {
       const password = await readSecret(parsed.secret, `password of ${parsed.user}`, {input: io.stdin ?? process.stdin, output: io.stderr});
       identity = {user: parsed.user, password, ...(parsed.authzid ? {authzid: parsed.authzid} : {})};

@@ -10,6 +10,7 @@ import {MigrationError, type EndpointRole} from './imap-error.js';
 import {translateError} from './error-translation.js';
 import {silentLogger, type Logger} from '../log/logger.js';
 import {redact, registerSecret} from '../log/secret-redaction.js';
+import {chooseOAuthMechanism, withAccessToken} from './oauth-login.js';
 
 export interface ClientOptions {
   endpoint: EndpointConfig;
@@ -95,6 +96,7 @@ export async function buildClient(options: ClientOptions): Promise<ImapFlow> {
     socketTimeout: endpoint.timeouts.socketMs,
     clientInfo: {name: 'mailferry', version: mailferryVersion()},
   });
+  if (identity.accessToken) enforceOAuthMechanism(client, options);
   const context = {role: options.role, host: endpoint.host, user: describeIdentity(identity), ...(options.mailbox ? {mailbox: options.mailbox} : {})};
   client.on('log', (entry: Record<string, unknown>) => {
     // trace carries one line per FETCH response: far too much for a log file.
@@ -115,6 +117,34 @@ export async function buildClient(options: ClientOptions): Promise<ImapFlow> {
  * EventEmitter 'error' without a listener would crash the whole migration.
  */
 export async function connectClient(options: ClientOptions): Promise<ImapFlow> {
+  return withAccessToken(options.identity, (identity) => connectOnce({...options, identity}), {
+    endpoint: options.endpoint,
+    role: options.role,
+    ...(options.mailbox ? {mailbox: options.mailbox} : {}),
+  });
+}
+
+/**
+ * imapflow takes OAUTHBEARER whenever offered and fails vaguely when neither token mechanism is:
+ * the choice (and its error) is made here, just before imapflow authenticates, from the
+ * capabilities it has read by then. Forcing XOAUTH2 hides OAUTHBEARER from imapflow's choice.
+ */
+function enforceOAuthMechanism(client: ImapFlow, options: ClientOptions): void {
+  const internal = client as unknown as {authenticate: () => Promise<unknown>; capabilities: Map<string, unknown>};
+  const original = internal.authenticate.bind(client);
+  internal.authenticate = async () => {
+    const mechanism = chooseOAuthMechanism(internal.capabilities, options.endpoint.oauthMechanism, {
+      endpoint: options.endpoint,
+      role: options.role,
+      user: describeIdentity(options.identity),
+      ...(options.mailbox ? {mailbox: options.mailbox} : {}),
+    });
+    if (mechanism === 'XOAUTH2') internal.capabilities.delete('AUTH=OAUTHBEARER');
+    return original();
+  };
+}
+
+async function connectOnce(options: ClientOptions): Promise<ImapFlow> {
   const client = await buildClient(options);
   const logger = options.logger ?? silentLogger;
   const context = {

@@ -472,7 +472,7 @@ export async function testConnection(endpoint: EndpointConfig, identity?: LoginI
     // Servers list most extensions (CONDSTORE, UIDPLUS, SPECIAL-USE...) only after login.
     result.capabilities = summarizeCapabilities(capabilityNames(client.capabilities));
     result.capabilitiesSeen = 'after-login';
-    return {detail: `logged in as ${describeIdentity(identity)} (${mechanism})${security === 'none' ? '; the password was sent in clear text' : ''}`};
+    return {detail: `logged in as ${describeIdentity(identity)} (${mechanism})${security === 'none' ? `; the ${identity.tokenSource ? 'access token' : 'password'} was sent in clear text` : ''}`};
     },
     folders: async () => {
     if (!client) return {skipped: true, detail: 'no user given: login and folder list not tested'};

@@ -32,8 +32,33 @@ export interface EndpointConfig {
   /** Most connections mailferry opens to this server at once, across all mailboxes. */
   maxConnections: number;
   timeouts: EndpointTimeouts;
-  /** For OAuth2 endpoints (later): command that prints an access token, `{email}` substituted. */
+  /**
+   * For OAuth2 logins: the command that prints an access token, e.g. `get-token {email}`
+   * (`{email}` and `{login}` substituted per argument, run without a shell). A template, not a
+   * secret, so it may be stored; the tokens it prints never are.
+   */
   tokenCommand?: string;
+  /** SASL mechanism for tokens; 'auto' takes OAUTHBEARER when offered, else XOAUTH2. */
+  oauthMechanism?: OAuthMechanism;
+  /** Longest the token command may run. */
+  tokenTimeoutMs?: number;
+}
+
+export type OAuthMechanism = 'auto' | 'XOAUTH2' | 'OAUTHBEARER';
+
+export const DEFAULT_TOKEN_TIMEOUT_MS = 30_000;
+
+/**
+ * Where a login's access token comes from (engine/credentials/token-source.ts runs the token
+ * command). Asked for at each connection open, so the connection layer never keeps a token.
+ */
+export interface AccessTokenSource {
+  /** A token to log in with: one fetched moments ago for the same login, or a new one. */
+  token(): Promise<string>;
+  /** The server refused `token`: forget it, so the next token() fetches a new one. */
+  refused(token: string): void;
+  /** The command template (never a token), for messages: "get-token {email}". */
+  readonly command: string;
 }
 
 export const DEFAULT_TIMEOUTS: EndpointTimeouts = {connectMs: 15_000, greetingMs: 16_000, socketMs: 300_000};
@@ -54,6 +79,8 @@ export function makeEndpoint(partial: Partial<EndpointConfig> & {host: string}):
     maxConnections: partial.maxConnections ?? 40,
     timeouts: {...DEFAULT_TIMEOUTS, ...partial.timeouts},
     ...(partial.tokenCommand ? {tokenCommand: partial.tokenCommand} : {}),
+    ...(partial.oauthMechanism ? {oauthMechanism: partial.oauthMechanism} : {}),
+    ...(partial.tokenTimeoutMs ? {tokenTimeoutMs: partial.tokenTimeoutMs} : {}),
   };
 }
 
@@ -65,10 +92,15 @@ export interface LoginIdentity {
   user: string;
   password?: string;
   accessToken?: string;
+  /** OAuth2: the token is fetched at connect time (and again after a refusal) from here. */
+  tokenSource?: AccessTokenSource;
+  /** OAuth2 with one admin identity: whose token logs in as `user` (for messages only). */
+  tokenOwner?: string;
   authzid?: string;
 }
 
 /** The name a person recognises for an identity in messages: never includes a secret. */
-export function describeIdentity(identity: Pick<LoginIdentity, 'user' | 'authzid'>): string {
+export function describeIdentity(identity: Pick<LoginIdentity, 'user' | 'authzid' | 'tokenOwner'>): string {
+  if (identity.tokenOwner) return `${identity.tokenOwner} acting as ${identity.user}`;
   return identity.authzid ? `${identity.user} acting as ${identity.authzid}` : identity.user;
 }

@@ -14,6 +14,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type {EndpointConfig, LoginIdentity} from './endpoint.js';
+import type {EndpointRole} from './imap-error.js';
+import {chooseOAuthMechanism, oauthPayload, withAccessToken} from './oauth-login.js';
+import {registerSecret} from '../log/secret-redaction.js';
 import {encodeModifiedUtf7} from './modified-utf7.js';
 import {isPooled, release, retain, takeSlab} from './read-buffer-pool.js';
 
@@ -94,8 +97,15 @@ export class RawImapSession {
     this.attach(socket);
   }
 
-  /** Connects, upgrades to TLS when asked, and logs in. */
-  static async open(endpoint: EndpointConfig, identity: LoginIdentity): Promise<RawImapSession> {
+  /**
+   * Connects, upgrades to TLS when asked, and logs in. With an OAuth2 token source, a refused
+   * token is fetched again and the whole connection opened once more (oauth-login.ts).
+   */
+  static async open(endpoint: EndpointConfig, identity: LoginIdentity, role?: EndpointRole): Promise<RawImapSession> {
+    return withAccessToken(identity, (withToken) => RawImapSession.openOnce(endpoint, withToken, role), {endpoint, ...(role ? {role} : {})});
+  }
+
+  private static async openOnce(endpoint: EndpointConfig, identity: LoginIdentity, role: EndpointRole | undefined): Promise<RawImapSession> {
     let session: RawImapSession | undefined;
     const socket = await openSocket(endpoint, (chunk) => session?.receive(chunk));
     session = new RawImapSession(socket, endpoint);
@@ -113,7 +123,7 @@ export class RawImapSession {
       const beforeLogin = session.capabilities;
       if (!/^\* PREAUTH/i.test(greeting)) {
         if (session.capabilities.size === 0) await session.refreshCapabilities();
-        await session.login(identity);
+        await session.login(identity, role);
       }
       // Servers usually send the post-login capabilities with the login's OK; ask only otherwise.
       if (session.capabilities === beforeLogin) await session.refreshCapabilities();
@@ -217,10 +227,14 @@ export class RawImapSession {
     this.capabilities = new Set(match[1]!.trim().toUpperCase().split(/\s+/));
   }
 
-  private async login(identity: LoginIdentity): Promise<void> {
+  private async login(identity: LoginIdentity, role: EndpointRole | undefined): Promise<void> {
     if (identity.accessToken) {
-      const payload = Buffer.from(`user=${identity.user}\x01auth=Bearer ${identity.accessToken}\x01\x01`).toString('base64');
-      await this.saslInitial('XOAUTH2', payload);
+      registerSecret(identity.accessToken);
+      const mechanism = chooseOAuthMechanism(this.capabilities, this.endpoint.oauthMechanism, {endpoint: this.endpoint, user: identity.user, ...(role ? {role} : {})});
+      const payload = Buffer.from(oauthPayload(mechanism, identity.user, identity.accessToken, this.endpoint)).toString('base64');
+      // After a refusal the server sends its error as a "+" challenge (RFC 7628 3.2.2) and waits:
+      // OAUTHBEARER's answer is a lone %x01, XOAUTH2's an empty line.
+      await this.saslInitial(mechanism, payload, mechanism === 'OAUTHBEARER' ? 'AQ==' : '');
       return;
     }
     const password = identity.password ?? '';
@@ -237,18 +251,27 @@ export class RawImapSession {
     await failAsAuth(this.command(`LOGIN ${user} ${pass}`));
   }
 
-  private async saslInitial(mechanism: string, payload: string): Promise<void> {
+  private async saslInitial(mechanism: string, payload: string, errorAnswer = ''): Promise<void> {
     let payloadSent = this.capabilities.has('SASL-IR');
-    await failAsAuth(
-      this.command(payloadSent ? `AUTHENTICATE ${mechanism} ${payload}` : `AUTHENTICATE ${mechanism}`, {
-        onContinue: () => {
-          // The first "+" asks for the initial response; a later one carries the server's error
-          // (XOAUTH2/OAUTHBEARER, RFC 7628) and waits for an empty answer before the tagged NO.
-          this.socket.write(payloadSent ? '\r\n' : `${payload}\r\n`);
-          payloadSent = true;
-        },
-      }),
-    );
+    let serverError: string | undefined;
+    try {
+      await failAsAuth(
+        this.command(payloadSent ? `AUTHENTICATE ${mechanism} ${payload}` : `AUTHENTICATE ${mechanism}`, {
+          onContinue: (text) => {
+            // The first "+" asks for the initial response (without SASL-IR); a later one carries
+            // the server's error (XOAUTH2/OAUTHBEARER, RFC 7628) and waits for our answer before
+            // the tagged NO.
+            if (payloadSent) serverError = decodedChallenge(text);
+            this.socket.write(payloadSent ? `${errorAnswer}\r\n` : `${payload}\r\n`);
+            payloadSent = true;
+          },
+        }),
+      );
+    } catch (error) {
+      // E.g. {"status":"invalid_token"}: said next to the server's tagged NO text.
+      if (serverError) Object.assign(error as Error, {responseText: `${(error as {responseText?: string}).responseText ?? ''} ${serverError}`.trim()});
+      throw error;
+    }
   }
 
   private waitGreeting(): Promise<string> {
@@ -444,6 +467,12 @@ async function failAsAuth(work: Promise<TaggedResult>): Promise<void> {
   } catch (error) {
     throw Object.assign(error as Error, {authenticationFailed: true});
   }
+}
+
+/** A base64 SASL challenge as text, when it is printable (an OAuth2 error is JSON). */
+function decodedChallenge(text: string): string | undefined {
+  const decoded = Buffer.from(text.trim(), 'base64').toString('utf8');
+  return decoded !== '' && /^[\x20-\x7e]+$/.test(decoded) ? decoded.slice(0, 200) : undefined;
 }
 
 function isConnectionError(error: Error): boolean {

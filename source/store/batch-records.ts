@@ -36,7 +36,15 @@ export type SourceCredentialMode =
    *  `domain/admin/user`, Dovecot `user*admin`, Mirapoint `#user@domain#admin#`). */
   | {kind: 'csv'}
   /** SASL PLAIN: the admin authenticates, authorization identity = the row's UserName. */
-  | {kind: 'authzid'; adminUser: string; adminSecret: SecretSource};
+  | {kind: 'authzid'; adminUser: string; adminSecret: SecretSource}
+  | OAuthCredentialMode;
+
+/**
+ * OAuth2 with the endpoint's token command (EndpointConfig.tokenCommand, a template; tokens are
+ * never stored). 'oauth2': each row's own token; 'oauth2-admin': the admin's token, used to log in
+ * as each row's user where the server allows it (Microsoft 365 app-only tokens).
+ */
+export type OAuthCredentialMode = {kind: 'oauth2'} | {kind: 'oauth2-admin'; adminUser: string};
 
 /** How the target logs in for each row. */
 export type TargetCredentialMode =
@@ -45,7 +53,8 @@ export type TargetCredentialMode =
   /** SASL PLAIN: the admin authenticates, authorization identity = EmailAddress. */
   | {kind: 'authzid'; adminUser: string; adminSecret: SecretSource}
   /** A login name built from a pattern such as `{email}*admin` (Dovecot master user), admin's password. */
-  | {kind: 'login-pattern'; pattern: string; adminSecret: SecretSource};
+  | {kind: 'login-pattern'; pattern: string; adminSecret: SecretSource}
+  | OAuthCredentialMode;
 
 export interface BatchSettings {
   maxConcurrentMigrations: number;

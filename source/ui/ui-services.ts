@@ -4,7 +4,7 @@
 import type {BatchControl} from '../engine/batch-control.js';
 import type {BatchListing, CreateBatchOptions} from '../engine/batch-engine.js';
 import type {BatchDefinition} from '../engine/batch-model.js';
-import type {CsvLoadResult, MigrationRow} from '../engine/csv/migration-csv.js';
+import type {CsvLoadResult, CsvReadOptions, MigrationRow} from '../engine/csv/migration-csv.js';
 import type {ResolvedSecrets} from '../engine/credentials/row-credentials.js';
 import type {ExposedSecretFile} from '../engine/credentials/secret-source.js';
 import type {ConnectionTestResult, StepResult} from '../imap/connection-test.js';
@@ -42,7 +42,7 @@ export interface UiServices {
   /** With the files holding passwords that other users can read (engine/credentials/secret-file-exposure.ts). */
   openBatch(options: {stateDir: string; name: string; secrets: ResolvedSecrets}): Promise<BatchControl & {exposedSecretFiles?: readonly ExposedSecretFile[]}>;
   testConnection(endpoint: EndpointConfig, identity: LoginIdentity | undefined, options: {role: EndpointRole; onStep(step: StepResult): void; signal?: AbortSignal}): Promise<ConnectionTestResult>;
-  loadMigrationCsv(path: string): Promise<CsvLoadResult>;
+  loadMigrationCsv(path: string, options?: CsvReadOptions): Promise<CsvLoadResult>;
   /** Log in to source and target as this row would during the migration, then log out. */
   checkLogins(definition: Pick<BatchDefinition, 'source' | 'target' | 'sourceCredentials' | 'targetCredentials'>, row: MigrationRow, secrets: ResolvedSecrets): Promise<LoginCheckResult>;
 }

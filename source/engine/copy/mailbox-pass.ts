@@ -70,8 +70,8 @@ export async function runMailboxPass(input: MailboxPassInput): Promise<PassSumma
   const {batch, state, row, budgets, signal} = input;
   const mailbox = row.emailAddress;
   const logger = input.logger.child({mailbox});
-  const sourceId = sourceIdentity(row, batch.sourceCredentials, input.secrets);
-  const targetId = targetIdentity(row, batch.targetCredentials, input.secrets);
+  const sourceId = sourceIdentity(row, batch.sourceCredentials, input.secrets, batch.source);
+  const targetId = targetIdentity(row, batch.targetCredentials, input.secrets, batch.target);
   const translate = (role: EndpointRole, error: unknown, folder?: string): MigrationError => {
     if (error instanceof MigrationError) return error.mailbox || !folder ? error.withContext({mailbox, ...(folder && !error.folder ? {folder} : {})}) : error;
     return translateError(error, {

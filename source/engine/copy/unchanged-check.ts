@@ -54,8 +54,8 @@ export async function checkUnchanged(input: UnchangedCheckInput): Promise<Unchan
   const mailbox = row.emailAddress;
   const logger = input.logger.child({mailbox});
   const identities = {
-    source: sourceIdentity(row, batch.sourceCredentials, input.secrets),
-    target: targetIdentity(row, batch.targetCredentials, input.secrets),
+    source: sourceIdentity(row, batch.sourceCredentials, input.secrets, batch.source),
+    target: targetIdentity(row, batch.targetCredentials, input.secrets, batch.target),
   };
   const endpoints = {source: batch.source, target: batch.target};
   const translate = (role: EndpointRole, error: unknown, phase: 'connect' | 'login' | 'command'): MigrationError => {

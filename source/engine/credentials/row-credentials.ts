@@ -2,11 +2,12 @@
 // source and the target. Secrets come from the row (re-read from the CSV on every start) or from
 // the admin passwords resolved once per run; nothing here stores them.
 
-import type {LoginIdentity} from '../../imap/endpoint.js';
+import type {EndpointConfig, LoginIdentity} from '../../imap/endpoint.js';
 import {MigrationError} from '../../imap/imap-error.js';
 import type {SourceCredentialMode, TargetCredentialMode} from '../batch-model.js';
 import type {MigrationRow} from '../csv/migration-csv.js';
 import {readSecret, type SecretPromptIo} from './secret-source.js';
+import {oauthIdentity} from './oauth-identity.js';
 
 export interface ResolvedSecrets {
   sourceAdminPassword?: string;
@@ -52,8 +53,13 @@ export function applyLoginPattern(pattern: string, row: MigrationRow): string {
   return pattern.replace(/\{(email|user|localpart|domain)\}/g, (placeholder) => values[placeholder] ?? placeholder);
 }
 
-export function sourceIdentity(row: MigrationRow, mode: SourceCredentialMode, secrets: ResolvedSecrets): LoginIdentity {
+/** `endpoint` is needed for the OAuth2 modes (its token command). */
+export function sourceIdentity(row: MigrationRow, mode: SourceCredentialMode, secrets: ResolvedSecrets, endpoint?: EndpointConfig): LoginIdentity {
   switch (mode.kind) {
+    case 'oauth2':
+    case 'oauth2-admin':
+      // UserName is the source login, as with passwords.
+      return oauthIdentity(mode, {role: 'source', endpoint, row, login: row.userName});
     case 'csv':
       if (row.password === '')
         throw rowError(row, 'source', `Line ${row.line} (${row.emailAddress}) has no Password for the source login`, 'Fill in the Password column for this row.');
@@ -65,8 +71,12 @@ export function sourceIdentity(row: MigrationRow, mode: SourceCredentialMode, se
   }
 }
 
-export function targetIdentity(row: MigrationRow, mode: TargetCredentialMode, secrets: ResolvedSecrets): LoginIdentity {
+export function targetIdentity(row: MigrationRow, mode: TargetCredentialMode, secrets: ResolvedSecrets, endpoint?: EndpointConfig): LoginIdentity {
   switch (mode.kind) {
+    case 'oauth2':
+    case 'oauth2-admin':
+      // TargetUserName when the CSV has it, else the address the mailbox has on the target.
+      return oauthIdentity(mode, {role: 'target', endpoint, row, login: row.targetUserName ?? row.emailAddress});
     case 'csv':
       if (row.targetUserName === undefined || row.targetPassword === undefined)
         throw rowError(
@@ -95,7 +105,7 @@ export async function resolveSecrets(
   const secrets: ResolvedSecrets = {};
   if (modes.source.kind === 'authzid')
     secrets.sourceAdminPassword = await readSecret(modes.source.adminSecret, `source admin password (for ${modes.source.adminUser})`, io);
-  if (modes.target.kind !== 'csv') {
+  if (modes.target.kind === 'authzid' || modes.target.kind === 'login-pattern') {
     const who = modes.target.kind === 'authzid' ? ` (for ${modes.target.adminUser})` : '';
     secrets.targetAdminPassword = await readSecret(modes.target.adminSecret, `target admin password${who}`, io);
   }

@@ -18,7 +18,7 @@ export async function exposedSecretFiles(definition: BatchDefinition, rows: read
   const source = definition.sourceCredentials;
   if (source.kind === 'authzid' && source.adminSecret.from === 'file') files.push([source.adminSecret.path, 'source admin password file']);
   const target = definition.targetCredentials;
-  if (target.kind !== 'csv' && target.adminSecret.from === 'file') files.push([target.adminSecret.path, 'target admin password file']);
+  if ((target.kind === 'authzid' || target.kind === 'login-pattern') && target.adminSecret.from === 'file') files.push([target.adminSecret.path, 'target admin password file']);
   const exposed = await Promise.all([exposedMigrationCsv(definition.csvPath, rows), ...files.map(([path, what]) => checkSecretFileMode(path, what))]);
   return exposed.filter((file): file is ExposedSecretFile => file !== undefined);
 }

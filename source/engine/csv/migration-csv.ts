@@ -74,7 +74,12 @@ const REQUIRED_COLUMNS: readonly CsvColumn[] = ['EmailAddress', 'UserName', 'Pas
 
 const HEADER_EXAMPLE = 'EmailAddress,UserName,Password';
 
-export function parseMigrationCsv(input: string | Buffer): CsvLoadResult {
+export interface CsvReadOptions {
+  /** The source logs in with OAuth2 tokens: the Password column may be left out or left empty. */
+  sourcePasswordsOptional?: boolean;
+}
+
+export function parseMigrationCsv(input: string | Buffer, options: CsvReadOptions = {}): CsvLoadResult {
   const problems: CsvProblem[] = [];
   const result = (partial: Partial<CsvLoadResult> = {}): CsvLoadResult => {
     const rows = partial.rows ?? [];
@@ -148,6 +153,7 @@ export function parseMigrationCsv(input: string | Buffer): CsvLoadResult {
   }
 
   for (const column of REQUIRED_COLUMNS) {
+    if (column === 'Password' && options.sourcePasswordsOptional) continue;
     if (!columnIndex.has(column))
       error(header.line, 'missing-column', `Required column ${column} is missing. Add it to the header line and fill it on every row.`, column);
   }
@@ -255,7 +261,7 @@ export function parseMigrationCsv(input: string | Buffer): CsvLoadResult {
 
     const password = cell('Password') ?? '';
     if (columnIndex.has('Password')) {
-      if (password === '') error(line, 'empty-field', 'Password is empty. Fill in the source password for this row.', 'Password');
+      if (password === '' && !options.sourcePasswordsOptional) error(line, 'empty-field', 'Password is empty. Fill in the source password for this row.', 'Password');
       else if (hasSurroundingSpace(password)) warnSpace(line, 'Password', 'password');
     }
 
@@ -317,7 +323,7 @@ export function parseMigrationCsv(input: string | Buffer): CsvLoadResult {
   }
 }
 
-export async function loadMigrationCsv(path: string): Promise<CsvLoadResult> {
+export async function loadMigrationCsv(path: string, options: CsvReadOptions = {}): Promise<CsvLoadResult> {
   let content: Buffer;
   try {
     content = await readFile(path);
@@ -333,7 +339,7 @@ export async function loadMigrationCsv(path: string): Promise<CsvLoadResult> {
       {cause},
     );
   }
-  return parseMigrationCsv(content);
+  return parseMigrationCsv(content, options);
 }
 
 // --- reading the bytes -------------------------------------------------------------------------

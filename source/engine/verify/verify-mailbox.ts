@@ -110,7 +110,7 @@ async function withClients<T>(input: VerifyMailboxInput, row: MigrationRow, work
       const client = await connectClient({
         endpoint: role === 'source' ? batch.source : batch.target,
         role,
-        identity: role === 'source' ? sourceIdentity(row, batch.sourceCredentials, input.secrets) : targetIdentity(row, batch.targetCredentials, input.secrets),
+        identity: role === 'source' ? sourceIdentity(row, batch.sourceCredentials, input.secrets, batch.source) : targetIdentity(row, batch.targetCredentials, input.secrets, batch.target),
         logger: input.logger,
         mailbox: row.emailAddress,
       });

@@ -9,6 +9,7 @@ import {resolve} from 'node:path';
 import type {BatchControl} from '../../engine/batch-control.js';
 import type {AdditionPlan} from '../../engine/batch-membership.js';
 import {parseMigrationCsv, type CsvProblem} from '../../engine/csv/migration-csv.js';
+import {csvOptionsForSource} from '../../engine/credentials/oauth-identity.js';
 import {formatError, MigrationError} from '../../imap/imap-error.js';
 import {registerSecret} from '../../log/secret-redaction.js';
 import {appendUser, csvRecord, type HandUser} from '../csv-append.js';
@@ -45,6 +46,9 @@ export function additionOutcome(plan: AdditionPlan, added: number): StatusMessag
 export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
   const {control} = props;
   const targetIsCsv = control.definition.targetCredentials.kind === 'csv';
+  // With OAuth2 on the source the CSV holds no source password, and none is asked for.
+  const csvOptions = csvOptionsForSource(control.definition.sourceCredentials);
+  const sourcePasswords = !csvOptions.sourcePasswordsOptional;
   const [mode, setMode] = useState<Mode>('load');
   const [values, setValues] = useState<Record<string, string>>({handCsv: control.definition.csvPath});
   const [problems, setProblems] = useState<Record<string, string>>({});
@@ -89,7 +93,7 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
 
   const addByHand = useCallback(async () => {
     const found: Record<string, string> = {};
-    for (const id of ['emailAddress', 'userName', 'password', 'handCsv', ...(targetIsCsv ? ['targetUserName', 'targetPassword'] : [])]) {
+    for (const id of ['emailAddress', 'userName', ...(sourcePasswords ? ['password'] : []), 'handCsv', ...(targetIsCsv ? ['targetUserName', 'targetPassword'] : [])]) {
       if (!(values[id] ?? '').trim()) found[id] = 'Required.';
     }
     const emailAddress = (values['emailAddress'] ?? '').trim();
@@ -100,7 +104,7 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
     setNotes([]);
     if (Object.keys(found).length > 0) return;
     const path = resolve((values['handCsv'] ?? '').trim());
-    registerSecret(values['password']);
+    if (values['password']) registerSecret(values['password']);
     registerSecret(values['targetPassword']);
     const user: HandUser = {
       emailAddress,
@@ -119,11 +123,11 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
         return;
       }
     }
-    const current = existing === undefined ? undefined : parseMigrationCsv(existing);
+    const current = existing === undefined ? undefined : parseMigrationCsv(existing, csvOptions);
     const columns = current?.columns ?? ['EmailAddress', 'UserName', 'Password', ...(targetIsCsv ? ['TargetUserName', 'TargetPassword'] : [])];
     const delimiter = current?.delimiter ?? ',';
     const header = existing === undefined ? `${columns.join(',')}\r\n` : existing.length > 0 && !existing.endsWith('\n') ? `${existing}\r\n` : existing;
-    const after = parseMigrationCsv(`${header}${csvRecord(user, columns, delimiter)}\r\n`);
+    const after = parseMigrationCsv(`${header}${csvRecord(user, columns, delimiter)}\r\n`, csvOptions);
     const errors = after.problems.filter((problem) => problem.severity === 'error');
     if (targetIsCsv && !after.hasTargetCredentials) {
       setProblems({handCsv: `${path} has no TargetUserName/TargetPassword columns, which this batch logs in to the target with; add them in an editor first, or choose another file.`});
@@ -141,7 +145,7 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
       return;
     }
     await addFrom(path, 'add');
-  }, [values, targetIsCsv, control, addFrom]);
+  }, [values, targetIsCsv, sourcePasswords, csvOptions, control, addFrom]);
 
   const onButton = useCallback(
     (id: string) => {
@@ -175,7 +179,9 @@ export function AddUsersPanel(props: AddUsersPanelProps): React.JSX.Element {
       : [
           {kind: 'text', id: 'emailAddress', label: 'EmailAddress', help: 'The target mailbox, e.g. terry.adams@contoso.edu.'},
           {kind: 'text', id: 'userName', label: 'UserName', help: 'The source login, exactly as the source server expects it (admin forms like user*admin work).'},
-          {kind: 'text', id: 'password', label: 'Password', mask: true, help: 'The source password; written to the CSV file, never to the state file.'},
+          ...(sourcePasswords
+            ? [{kind: 'text' as const, id: 'password', label: 'Password', mask: true, help: 'The source password; written to the CSV file, never to the state file.'}]
+            : []),
           ...(targetIsCsv
             ? [
                 {kind: 'text' as const, id: 'targetUserName', label: 'TargetUserName', help: 'The target login of this user.'},

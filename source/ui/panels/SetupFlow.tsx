@@ -7,7 +7,7 @@ import {Box, Text} from 'ink';
 import type {BatchDefinition} from '../../engine/batch-model.js';
 import type {ResolvedSecrets} from '../../engine/credentials/row-credentials.js';
 import type {EndpointConfig, LoginIdentity} from '../../imap/endpoint.js';
-import {formatError, MigrationError} from '../../imap/imap-error.js';
+import {formatError, MigrationError, type EndpointRole} from '../../imap/imap-error.js';
 import {presetById} from '../../imap/presets.js';
 import {useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
@@ -76,10 +76,10 @@ function initialDraft(prefill: UiPrefill['source']): EndpointDraft | undefined {
   return draftFromPreset(presetById(prefill.preset ?? 'other') ?? presetById('other')!, prefill);
 }
 
-function testRunFor(draft: EndpointDraft): TestRun {
+function testRunFor(draft: EndpointDraft, role: EndpointRole): TestRun {
   let identity: LoginIdentity | undefined;
   try {
-    identity = testIdentity(draft);
+    identity = testIdentity(draft, role);
   } catch {
     identity = undefined;
   }
@@ -182,7 +182,7 @@ export function SetupFlow(props: SetupFlowProps): React.JSX.Element {
           onDraftChange={role === 'source' ? setSourceDraft : setTargetDraft}
           onTest={(tested) => {
             setStatus(undefined);
-            setTestRun(testRunFor(tested));
+            setTestRun(testRunFor(tested, role));
             setStep(role === 'source' ? 'source-test' : 'target-test');
           }}
           // Esc never quits: on the first step it only leads back to the batch list, if there is one.
@@ -199,7 +199,7 @@ export function SetupFlow(props: SetupFlowProps): React.JSX.Element {
     case 'target-test': {
       const role = step === 'source-test' ? 'source' : 'target';
       const draft = role === 'source' ? sourceDraft : targetDraft;
-      const run = testRun ?? (draft ? testRunFor(draft) : undefined);
+      const run = testRun ?? (draft ? testRunFor(draft, role) : undefined);
       if (!run) {
         setStep(role);
         return <Text> </Text>;

@@ -8,6 +8,7 @@ import {resolve} from 'node:path';
 import type {BatchDefinition} from '../../engine/batch-model.js';
 import type {CsvLoadResult, MigrationRow} from '../../engine/csv/migration-csv.js';
 import type {ResolvedSecrets} from '../../engine/credentials/row-credentials.js';
+import {csvOptionsForSource} from '../../engine/credentials/oauth-identity.js';
 import {formatError, MigrationError} from '../../imap/imap-error.js';
 import {registerSecret} from '../../log/secret-redaction.js';
 import {appendUser} from '../csv-append.js';
@@ -107,7 +108,7 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
       const absolute = resolve(path.trim());
       setStatus({text: `Reading ${absolute}${glyphs.ellipsis}`, tone: 'info'});
       try {
-        const result = await services.loadMigrationCsv(absolute);
+        const result = await services.loadMigrationCsv(absolute, csvOptionsForSource(props.definition.sourceCredentials));
         props.onLoaded({path: absolute, result});
         dispatch({type: 'reset'});
         setLogins(new Map());
@@ -241,8 +242,10 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
   useKeys('users-text', onTextAction, {isActive: props.isActive && (mode === 'path' || mode === 'filter')});
 
   const targetIsCsv = props.definition.targetCredentials.kind === 'csv';
+  // With OAuth2 on the source there is no source password to type.
+  const sourcePasswords = !csvOptionsForSource(props.definition.sourceCredentials).sourcePasswordsOptional;
   const addFields = [
-    ...ADD_FIELDS_BASE,
+    ...ADD_FIELDS_BASE.filter((field) => sourcePasswords || field.id !== 'password'),
     ...(targetIsCsv
       ? [
           {kind: 'text' as const, id: 'targetUserName', label: 'TargetUserName', help: 'The target login of this user.'},
@@ -255,7 +258,7 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
 
   const submitAdd = useCallback(async () => {
     const found: Record<string, string> = {};
-    for (const id of ['emailAddress', 'userName', 'password', ...(targetIsCsv ? ['targetUserName', 'targetPassword'] : [])]) {
+    for (const id of ['emailAddress', 'userName', ...(sourcePasswords ? ['password'] : []), ...(targetIsCsv ? ['targetUserName', 'targetPassword'] : [])]) {
       if (!(addValues[id] ?? '').trim()) found[id] = 'Required.';
     }
     if (addValues['emailAddress'] && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(addValues['emailAddress'].trim())) found['emailAddress'] = 'Not an email address (name@domain.tld).';
@@ -281,7 +284,7 @@ export function UsersPanel(props: UsersPanelProps): React.JSX.Element {
     } catch (error) {
       setAddProblems({emailAddress: `Cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`});
     }
-  }, [addValues, loaded, pathDraft, targetIsCsv, load]);
+  }, [addValues, loaded, pathDraft, targetIsCsv, sourcePasswords, load]);
 
   if (mode === 'add') {
     return (

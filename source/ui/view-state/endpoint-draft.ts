@@ -5,13 +5,27 @@
 import type {SourceCredentialMode, TargetCredentialMode} from '../../engine/batch-model.js';
 import type {ResolvedSecrets} from '../../engine/credentials/row-credentials.js';
 import {applyLoginPattern, loginPatternProblem} from '../../engine/credentials/row-credentials.js';
-import {defaultPortFor, makeEndpoint, type EndpointConfig, type LoginIdentity, type LoginMechanism, type Security} from '../../imap/endpoint.js';
+import {defaultPortFor, makeEndpoint, type EndpointConfig, type LoginIdentity, type LoginMechanism, type OAuthMechanism, type Security} from '../../imap/endpoint.js';
+import {oauthIdentity} from '../../engine/credentials/oauth-identity.js';
+import {tokenCommandProblem} from '../../engine/credentials/token-command.js';
 import type {EndpointRole} from '../../imap/imap-error.js';
 import {registerSecret} from '../../log/secret-redaction.js';
 import {endpointFromPreset, presetById, type ProviderPreset} from '../../imap/presets.js';
 import type {FormField, FormValues} from './form-fields.js';
 
-export type CredentialChoice = 'csv' | 'authzid' | 'login-pattern';
+export type CredentialChoice = 'csv' | 'authzid' | 'login-pattern' | 'oauth2' | 'oauth2-admin';
+
+/** The login mechanism choice that means OAuth2 tokens (stored as the credential mode). */
+const OAUTH2_CHOICE = 'OAUTH2';
+
+function isOAuth(choice: CredentialChoice): choice is 'oauth2' | 'oauth2-admin' {
+  return choice === 'oauth2' || choice === 'oauth2-admin';
+}
+
+/** The modes that log in with an admin password (asked for, kept in memory only). */
+function needsAdminPassword(choice: CredentialChoice): boolean {
+  return choice === 'authzid' || choice === 'login-pattern';
+}
 
 export interface EndpointDraft {
   readonly preset: string;
@@ -25,6 +39,9 @@ export interface EndpointDraft {
   readonly adminUser: string;
   readonly adminPassword: string;
   readonly loginPattern: string;
+  /** OAuth2: the command that prints an access token (a template, e.g. `get-token {email}`). */
+  readonly tokenCommand: string;
+  readonly oauthMechanism: OAuthMechanism;
   /** Optional login (or mailbox to act as) for the connection test. */
   readonly testUser: string;
   readonly testPassword: string;
@@ -45,6 +62,8 @@ export function draftFromPreset(preset: ProviderPreset, prefill: EndpointPrefill
     adminUser: '',
     adminPassword: '',
     loginPattern: '{email}*admin',
+    tokenCommand: '',
+    oauthMechanism: 'auto',
     testUser: '',
     testPassword: '',
     ...prefill,
@@ -52,11 +71,16 @@ export function draftFromPreset(preset: ProviderPreset, prefill: EndpointPrefill
 }
 
 export function draftValues(draft: EndpointDraft): FormValues {
-  return {...draft};
+  return {...draft, loginMechanism: isOAuth(draft.credentials) ? OAUTH2_CHOICE : draft.loginMechanism};
 }
 
 /** Apply one form change; switching the security mode moves a default port along with it. */
 export function updateDraft(draft: EndpointDraft, id: string, value: string): EndpointDraft {
+  // OAuth2 is offered as a login mechanism, and brings its own "Log in with" modes.
+  if (id === 'loginMechanism') {
+    if (value === OAUTH2_CHOICE) return isOAuth(draft.credentials) ? draft : {...draft, credentials: 'oauth2'};
+    return {...draft, loginMechanism: value as LoginMechanism, credentials: isOAuth(draft.credentials) ? 'csv' : draft.credentials};
+  }
   if (id === 'security') {
     const security = value as Security;
     const portWasDefault = draft.port === String(defaultPortFor(draft.security)) || draft.port === '';
@@ -94,12 +118,17 @@ export function endpointFields(role: EndpointRole, draft: EndpointDraft): FormFi
         {value: 'auto', label: 'auto'},
         {value: 'LOGIN', label: 'LOGIN'},
         {value: 'PLAIN', label: 'PLAIN'},
+        {value: OAUTH2_CHOICE, label: 'OAuth2'},
       ],
-      help: 'auto uses SASL PLAIN when offered, else LOGIN. Admin impersonation always uses PLAIN.',
+      help: 'auto uses SASL PLAIN when offered, else LOGIN. Admin impersonation always uses PLAIN. OAuth2: access tokens from a command you give (Microsoft 365, Gmail).',
     },
   ];
-  const credentialChoices =
-    role === 'source'
+  const credentialChoices = isOAuth(draft.credentials)
+    ? [
+        {value: 'oauth2', label: "each user's token"},
+        {value: 'oauth2-admin', label: 'admin token'},
+      ]
+    : role === 'source'
       ? [
           {value: 'csv', label: 'CSV UserName/Password'},
           {value: 'authzid', label: 'admin acting as user'},
@@ -114,26 +143,57 @@ export function endpointFields(role: EndpointRole, draft: EndpointDraft): FormFi
     id: 'credentials',
     label: 'Log in with',
     choices: credentialChoices,
-    help:
-      role === 'source'
+    help: isOAuth(draft.credentials)
+      ? "Each user's token: the command runs for every mailbox ({email} = EmailAddress). Admin token: it runs for the admin, whose token logs in as each user where the server allows it."
+      : role === 'source'
         ? 'CSV: each row logs in with its UserName/Password (admin forms like user*admin work as written). Admin: SASL PLAIN, admin authenticates, acts as UserName.'
         : 'CSV: TargetUserName/TargetPassword columns. Admin: SASL PLAIN acting as EmailAddress. Pattern: e.g. {email}*admin (Dovecot master user) with the admin password.',
   });
+  if (isOAuth(draft.credentials)) {
+    fields.push(
+      {
+        kind: 'text',
+        id: 'tokenCommand',
+        label: 'Token command',
+        placeholder: '/usr/local/bin/get-token {email}',
+        help: 'Prints an access token on stdout; {email} and {login} are filled in, run without a shell. Only the command is stored, never a token.',
+      },
+      {
+        kind: 'choice',
+        id: 'oauthMechanism',
+        label: 'OAuth2 mechanism',
+        choices: [
+          {value: 'auto', label: 'auto'},
+          {value: 'XOAUTH2', label: 'XOAUTH2'},
+          {value: 'OAUTHBEARER', label: 'OAUTHBEARER'},
+        ],
+        help: 'auto uses OAUTHBEARER when the server offers it, else XOAUTH2.',
+      },
+    );
+  }
+  if (draft.credentials === 'oauth2-admin') {
+    fields.push({kind: 'text', id: 'adminUser', label: 'Admin user', help: 'Whose token the command prints; that token logs in as each user (Microsoft 365 app-only tokens).'});
+  }
   if (draft.credentials === 'authzid') {
     fields.push({kind: 'text', id: 'adminUser', label: 'Admin user', help: 'The admin account that authenticates (SASL PLAIN authentication identity).'});
   }
   if (draft.credentials === 'login-pattern') {
     fields.push({kind: 'text', id: 'loginPattern', label: 'Login pattern', help: 'Placeholders: {email} {user} {localpart} {domain}. Dovecot master user: {email}*admin.'});
   }
-  if (draft.credentials !== 'csv') {
+  if (needsAdminPassword(draft.credentials)) {
     fields.push({kind: 'text', id: 'adminPassword', label: 'Admin password', mask: true, help: 'Kept in memory for this run only; never written to disk. You are asked again when the batch is reopened.'});
   }
   fields.push(
     {
       kind: 'text',
       id: 'testUser',
-      label: draft.credentials === 'csv' ? 'Test login user (optional)' : 'Test as mailbox (optional)',
-      help: draft.credentials === 'csv' ? 'A user to test the login with; leave empty to test only the connection.' : 'A mailbox the admin should act as during the test; empty tests the admin login alone.',
+      label: draft.credentials === 'csv' || draft.credentials === 'oauth2' ? 'Test login user (optional)' : 'Test as mailbox (optional)',
+      help:
+        draft.credentials === 'csv' || draft.credentials === 'oauth2'
+          ? 'A user to test the login with; leave empty to test only the connection.'
+          : isOAuth(draft.credentials)
+            ? 'A mailbox the admin token should log in as during the test; empty tests only the connection.'
+            : 'A mailbox the admin should act as during the test; empty tests the admin login alone.',
     },
   );
   if (draft.credentials === 'csv') {
@@ -159,12 +219,16 @@ export function draftProblems(role: EndpointRole, draft: EndpointDraft): Record<
   const port = positiveInteger(draft.port);
   if (port === undefined || port > 65535) problems['port'] = 'The port is a number from 1 to 65535.';
   if (positiveInteger(draft.maxConnections) === undefined) problems['maxConnections'] = 'Max connections is a whole number of at least 1.';
-  if (draft.credentials === 'authzid' && draft.adminUser.trim() === '') problems['adminUser'] = 'Type the admin user that acts for each mailbox.';
+  if ((draft.credentials === 'authzid' || draft.credentials === 'oauth2-admin') && draft.adminUser.trim() === '') problems['adminUser'] = 'Type the admin user that acts for each mailbox.';
+  if (isOAuth(draft.credentials)) {
+    const problem = tokenCommandProblem(draft.tokenCommand);
+    if (problem) problems['tokenCommand'] = `${problem[0]?.toUpperCase()}${problem.slice(1)}.`;
+  }
   if (draft.credentials === 'login-pattern') {
     const problem = loginPatternProblem(draft.loginPattern);
     if (problem) problems['loginPattern'] = `${problem[0]?.toUpperCase()}${problem.slice(1)}.`;
   }
-  if (draft.credentials !== 'csv' && draft.adminPassword === '') problems['adminPassword'] = `Type the ${role} admin password.`;
+  if (needsAdminPassword(draft.credentials) && draft.adminPassword === '') problems['adminPassword'] = `Type the ${role} admin password.`;
   if (draft.credentials === 'csv' && draft.testUser.trim() !== '' && draft.testPassword === '') problems['testPassword'] = 'Type the password of the test user, or clear the test user.';
   return problems;
 }
@@ -178,16 +242,21 @@ export function endpointFromDraft(draft: EndpointDraft): EndpointConfig {
     acceptUntrusted: draft.acceptUntrusted === 'yes',
     loginMechanism: draft.loginMechanism,
     maxConnections: Number(draft.maxConnections),
+    ...(isOAuth(draft.credentials) ? {tokenCommand: draft.tokenCommand.trim(), oauthMechanism: draft.oauthMechanism} : {}),
   };
   return preset ? endpointFromPreset(preset, overrides) : makeEndpoint({...overrides, host: draft.host.trim(), preset: draft.preset || 'other'});
 }
 
 /** Admin secrets are never stored: the batch records a prompt, and the UI asks again on reopen. */
 export function sourceCredentialsFromDraft(draft: EndpointDraft): SourceCredentialMode {
+  if (draft.credentials === 'oauth2') return {kind: 'oauth2'};
+  if (draft.credentials === 'oauth2-admin') return {kind: 'oauth2-admin', adminUser: draft.adminUser.trim()};
   return draft.credentials === 'authzid' ? {kind: 'authzid', adminUser: draft.adminUser.trim(), adminSecret: {from: 'prompt'}} : {kind: 'csv'};
 }
 
 export function targetCredentialsFromDraft(draft: EndpointDraft): TargetCredentialMode {
+  if (draft.credentials === 'oauth2') return {kind: 'oauth2'};
+  if (draft.credentials === 'oauth2-admin') return {kind: 'oauth2-admin', adminUser: draft.adminUser.trim()};
   if (draft.credentials === 'authzid') return {kind: 'authzid', adminUser: draft.adminUser.trim(), adminSecret: {from: 'prompt'}};
   if (draft.credentials === 'login-pattern') return {kind: 'login-pattern', pattern: draft.loginPattern.trim(), adminSecret: {from: 'prompt'}};
   return {kind: 'csv'};
@@ -197,13 +266,13 @@ export function secretsFromDrafts(source: EndpointDraft, target: EndpointDraft):
   registerSecret(source.adminPassword);
   registerSecret(target.adminPassword);
   const secrets: ResolvedSecrets = {};
-  if (source.credentials !== 'csv' && source.adminPassword) secrets.sourceAdminPassword = source.adminPassword;
-  if (target.credentials !== 'csv' && target.adminPassword) secrets.targetAdminPassword = target.adminPassword;
+  if (needsAdminPassword(source.credentials) && source.adminPassword) secrets.sourceAdminPassword = source.adminPassword;
+  if (needsAdminPassword(target.credentials) && target.adminPassword) secrets.targetAdminPassword = target.adminPassword;
   return secrets;
 }
 
 /** Who the connection test logs in as; undefined tests everything up to the login. */
-export function testIdentity(draft: EndpointDraft): LoginIdentity | undefined {
+export function testIdentity(draft: EndpointDraft, role: EndpointRole = 'source'): LoginIdentity | undefined {
   // Typed into the UI, so read here for the first time: no log line or error may carry them.
   registerSecret(draft.adminPassword);
   registerSecret(draft.testPassword);
@@ -216,5 +285,11 @@ export function testIdentity(draft: EndpointDraft): LoginIdentity | undefined {
     case 'login-pattern':
       if (!testUser) return undefined;
       return {user: applyLoginPattern(draft.loginPattern.trim(), {line: 0, emailAddress: testUser, userName: testUser, password: ''}), password: draft.adminPassword};
+    case 'oauth2':
+    case 'oauth2-admin': {
+      if (!testUser) return undefined;
+      const mode = draft.credentials === 'oauth2' ? ({kind: 'oauth2'} as const) : ({kind: 'oauth2-admin', adminUser: draft.adminUser.trim()} as const);
+      return oauthIdentity(mode, {role, endpoint: endpointFromDraft(draft), row: {emailAddress: testUser}, login: testUser});
+    }
   }
 }
