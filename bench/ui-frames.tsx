@@ -124,7 +124,7 @@ function emailOf(index: number): string {
 }
 
 function failure(round: number): NonNullable<MailboxSnapshot['lastError']> {
-  return {kind: 'network', message: `connection reset while fetching INBOX (round ${round})`, hint: 'the source server dropped the connection; it is retried', retryable: true, at: new Date(AT + round * 200).toISOString(), endpoint: 'source', folder: 'INBOX'};
+  return {kind: 'connection-lost', message: `connection reset while fetching INBOX (round ${round})`, hint: 'the source server dropped the connection; it is retried', retryable: true, at: new Date(AT + round * 200).toISOString(), endpoint: 'source', folder: 'INBOX'};
 }
 
 function initialMailboxes(count: number): MailboxSnapshot[] {
@@ -187,7 +187,7 @@ function bigDetail(emailAddress: string): MailboxDetail {
     skipped: Array.from({length: 200}, (_, index) => ({folder: folders[index * 10]!.source, uid: 1000 + index, size: 60 * 1024 * 1024, reason: 'larger than the 35M limit of the target server'})),
     failed: Array.from({length: 100}, (_, index) => ({folder: folders[index * 20]!.source, uid: 2000 + index, size: 1200, reason: 'target said: invalid message (bad header line)', subject: `Quarterly report ${index}`})),
     changed: [],
-    errors: Array.from({length: 50}, (_, index) => ({kind: 'network' as const, message: `connection reset while appending (attempt ${index})`, hint: 'the target dropped the connection; it is retried', retryable: true, at: new Date(AT - index * 60_000).toISOString(), folder: folders[index]!.target})),
+    errors: Array.from({length: 50}, (_, index) => ({kind: 'connection-lost' as const, message: `connection reset while appending (attempt ${index})`, hint: 'the target dropped the connection; it is retried', retryable: true, at: new Date(AT - index * 60_000).toISOString(), folder: folders[index]!.target})),
     unmigratedFolders: Array.from({length: 20}, (_, index) => ({source: `Public/Shared ${index}`, reason: 'outside the personal namespace'})),
     renamedFolders: [],
     droppedKeywords: [],

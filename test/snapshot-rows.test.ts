@@ -20,7 +20,7 @@ function mailbox(index: number, folders = 3): MailboxState {
 }
 
 function errorRecord(message: string): ErrorRecord {
-  return {kind: 'network', message, hint: 'it is retried', retryable: true, at: '2026-03-01T12:00:00.000Z'};
+  return {kind: 'connection-lost', message, hint: 'it is retried', retryable: true, at: '2026-03-01T12:00:00.000Z'};
 }
 
 /** A small deterministic generator, so a failing round can be replayed. */
