@@ -201,14 +201,28 @@ interface Stats {
   p99Ms: number;
   maxMs: number;
   frames: number;
+  /** CPU time the process spent per frame: on a shared machine, the work without the waiting. */
+  cpuMedianMs: number;
+  cpuP99Ms: number;
 }
 
-function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  // Nearest rank: the p99 of 100 frames is the 99th slowest-but-one, not an interpolation.
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+function percentiles(values: number[]): {median: number; p99: number; max: number} {
+  const sorted = [...values].sort((a, b) => a - b);
+  // Nearest rank: the p99 of 100 frames is the 99th, not an interpolation.
   const rank = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return {median: rank(0.5), p99: rank(0.99), max: sorted.at(-1) ?? 0};
+}
+
+function stats(samples: readonly Sample[]): Stats {
+  const wall = percentiles(samples.map((sample) => sample.wall));
+  const cpu = percentiles(samples.map((sample) => sample.cpu));
   const round = (value: number) => Math.round(value * 100) / 100;
-  return {medianMs: round(rank(0.5)), p99Ms: round(rank(0.99)), maxMs: round(sorted.at(-1) ?? 0), frames: sorted.length};
+  return {medianMs: round(wall.median), p99Ms: round(wall.p99), maxMs: round(wall.max), frames: samples.length, cpuMedianMs: round(cpu.median), cpuP99Ms: round(cpu.p99)};
 }
 
 type Trigger = 'key' | 'snapshot';
@@ -222,9 +236,9 @@ class Bench {
   private round = 0;
   private rendered: (() => void) | undefined;
   private counting = false;
-  readonly samples: Record<Trigger, number[]> = {key: [], snapshot: []};
+  readonly samples: Record<Trigger, Sample[]> = {key: [], snapshot: []};
   /** Per label (e.g. the sort key) for the breakdown. */
-  readonly labelled = new Map<string, number[]>();
+  readonly labelled = new Map<string, Sample[]>();
   missed = 0;
 
   constructor() {
@@ -270,7 +284,8 @@ class Bench {
     let kept: MailboxDetail | undefined;
     this.control.getMailboxDetail = (emailAddress: string) => {
       if (kept?.emailAddress !== emailAddress) kept = bigDetail(emailAddress);
-      return kept;
+      // Fresh folder objects and lists each time, the same item records: as BatchRunner builds it.
+      return {...kept, folders: kept.folders.map((folder) => ({...folder})), skipped: [...kept.skipped], failed: [...kept.failed], errors: [...kept.errors]};
     };
   }
 
@@ -286,10 +301,13 @@ class Bench {
       timer = setTimeout(() => resolve(false), NO_FRAME_MS);
     });
     this.terminal.written = '';
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     fire();
     const drawn = await done;
     const elapsed = performance.now() - started;
+    const cpuUsed = process.cpuUsage(cpuBefore);
+    const sample = {wall: elapsed, cpu: (cpuUsed.user + cpuUsed.system) / 1000};
     clearTimeout(timer);
     this.rendered = undefined;
     if (!drawn) {
@@ -297,10 +315,10 @@ class Bench {
       return undefined;
     }
     if (this.counting) {
-      this.samples[trigger].push(elapsed);
+      this.samples[trigger].push(sample);
       if (label) {
         const list = this.labelled.get(label) ?? [];
-        list.push(elapsed);
+        list.push(sample);
         this.labelled.set(label, list);
       }
     }
@@ -441,7 +459,8 @@ const scenarios: Record<ScenarioName, (bench: Bench) => Promise<ScenarioResult>>
 // ---- main ------------------------------------------------------------------------------------
 
 const fmt = (value: number) => value.toFixed(1).padStart(6);
-const line = (label: string, stat: Stats) => `${label.padEnd(26)} median ${fmt(stat.medianMs)} ms  p99 ${fmt(stat.p99Ms)} ms  max ${fmt(stat.maxMs)} ms  (${stat.frames} frames)`;
+const line = (label: string, stat: Stats) =>
+  `${label.padEnd(26)} median ${fmt(stat.medianMs)} ms  p99 ${fmt(stat.p99Ms)} ms  max ${fmt(stat.maxMs)} ms  | cpu median ${fmt(stat.cpuMedianMs)} p99 ${fmt(stat.cpuP99Ms)} ms  (${stat.frames} frames)`;
 
 console.log(`batch screen ${COLUMNS}x${ROWS}, ${MAILBOXES} mailboxes, ${values.debug ? "Ink debug mode" : 'incremental rendering'}; first ${WARMUP} frames of each scenario not counted`);
 console.log(`node ${process.version}, ${process.platform} ${process.arch}, NODE_ENV=${process.env['NODE_ENV']}, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
