@@ -38,7 +38,7 @@ const {render} = await import('ink');
 const {AppShellContext} = await import('../source/ui/app-shell.js');
 const {DisplayContext} = await import('../source/ui/display-options.js');
 const {frameFixStream} = await import('../source/ui/frame-fix-stream.js');
-const {UNICODE_GLYPHS} = await import('../source/ui/glyphs.js');
+const {ASCII_GLYPHS, UNICODE_GLYPHS} = await import('../source/ui/glyphs.js');
 const {BatchScreen} = await import('../source/ui/panels/BatchScreen.js');
 const {TerminalSizeContext} = await import('../source/ui/terminal-size.js');
 const {FakeBatchControl, fakeMailbox, fakeSnapshot} = await import('../test/helpers/fake-batch-control.js');
@@ -56,6 +56,10 @@ const {values} = parseArgs({
     // Ink's debug mode: every commit drawn in full, no throttle, no line diffing.
     debug: {type: 'boolean', default: false},
     show: {type: 'boolean', default: false},
+    // The ASCII glyphs (--ascii in the CLI) instead of the Unicode ones.
+    ascii: {type: 'boolean', default: false},
+    // Writes a V8 CPU profile of the counted frames only (no start-up, no warm-up) to this file.
+    profile: {type: 'string'},
   },
 });
 const MAILBOXES = Number(values.mailboxes);
@@ -252,7 +256,7 @@ class Bench {
         {value: {repaint() {}, exit() {}}},
         createElement(
           DisplayContext.Provider,
-          {value: {glyphs: UNICODE_GLYPHS, color: true}},
+          {value: {glyphs: values.ascii ? ASCII_GLYPHS : UNICODE_GLYPHS, color: true}},
           createElement(TerminalSizeContext.Provider, {value: {columns: COLUMNS, rows: ROWS}}, createElement(BatchScreen, {control: this.control})),
         ),
       ),
@@ -462,12 +466,16 @@ const fmt = (value: number) => value.toFixed(1).padStart(6);
 const line = (label: string, stat: Stats) =>
   `${label.padEnd(26)} median ${fmt(stat.medianMs)} ms  p99 ${fmt(stat.p99Ms)} ms  max ${fmt(stat.maxMs)} ms  | cpu median ${fmt(stat.cpuMedianMs)} p99 ${fmt(stat.cpuP99Ms)} ms  (${stat.frames} frames)`;
 
-console.log(`batch screen ${COLUMNS}x${ROWS}, ${MAILBOXES} mailboxes, ${values.debug ? "Ink debug mode" : 'incremental rendering'}; first ${WARMUP} frames of each scenario not counted`);
+console.log(`batch screen ${COLUMNS}x${ROWS}, ${MAILBOXES} mailboxes, ${values.ascii ? 'ASCII' : 'Unicode'} glyphs, ${values.debug ? 'Ink debug mode' : 'incremental rendering'}; first ${WARMUP} frames of each scenario not counted`);
 console.log(`node ${process.version}, ${process.platform} ${process.arch}, NODE_ENV=${process.env['NODE_ENV']}, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+const profiler = values.profile ? new (await import('node:inspector/promises')).Session() : undefined;
+profiler?.connect();
+await profiler?.post('Profiler.enable');
 const results: Partial<Record<ScenarioName, ScenarioResult>> = {};
 for (const name of SCENARIOS) {
   const bench = new Bench();
   await bench.ready();
+  if (profiler && name === SCENARIOS[0]) await profiler.post('Profiler.start');
   const result = await scenarios[name](bench);
   bench.close();
   results[name] = result;
@@ -478,5 +486,9 @@ for (const name of SCENARIOS) {
   }
   for (const [label, stat] of Object.entries(result.byLabel ?? {})) console.log(line(`    ${label}`, stat));
   if (result.missed) console.log(`  ${result.missed} triggers drew no frame (not counted)`);
+}
+if (profiler && values.profile) {
+  const {profile} = await profiler.post('Profiler.stop');
+  (await import('node:fs')).writeFileSync(values.profile, JSON.stringify(profile));
 }
 if (values.json) console.log(JSON.stringify({mailboxes: MAILBOXES, size: `${COLUMNS}x${ROWS}`, scenarios: results}));

@@ -78,8 +78,8 @@ function describeTargets(targets: readonly string[]): string {
 
 /** Filter and sort once per snapshot and view, shared by the render and the key handlers. */
 function useArrangement(): (mailboxes: readonly MailboxSnapshot[], view: ArrangeView) => Arrangement {
-  const arranger = useRef<RowArranger | undefined>(undefined);
-  return useCallback((mailboxes, view) => (arranger.current ??= new RowArranger()).arrange(mailboxes, view), []);
+  const [arranger] = useState(() => new RowArranger());
+  return useCallback((mailboxes, view) => arranger.arrange(mailboxes, view), [arranger]);
 }
 
 export interface BatchScreenProps {

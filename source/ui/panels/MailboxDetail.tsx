@@ -1,7 +1,7 @@
 // One mailbox in full: its numbers, per-folder progress, skipped and failed items with reasons,
 // recent errors with hints, folders not migrated and why. Scrolls; Tab jumps between sections.
 
-import React, {useCallback, useMemo, useRef, useState} from 'react';
+import React, {useCallback, useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import type {BatchControl} from '../../engine/batch-control.js';
 import type {BatchSnapshot} from '../../engine/scheduler/batch-snapshot.js';
@@ -38,9 +38,7 @@ export function MailboxDetail(props: MailboxDetailProps): React.JSX.Element {
   // Re-read the detail whenever a new snapshot is published: it changes at the same pace.
   const detail = useMemo(() => control.getMailboxDetail(emailAddress), [control, emailAddress, snapshot.version]);
   // Most lines of a big mailbox (thousands of folders) are the same from one snapshot to the next.
-  const lineCache = useRef<DetailLineCache | undefined>(undefined);
-  lineCache.current ??= new DetailLineCache();
-  const cache = lineCache.current;
+  const [cache] = useState(() => new DetailLineCache());
   const document = useMemo(
     () => detailDocument(mailbox, detail, {width, glyphs: display.glyphs, now: new Date(snapshot.at), cache}),
     [mailbox, detail, width, display.glyphs, snapshot.at, cache],

@@ -26,8 +26,8 @@ interface Kept extends Arrangement {
   readonly needle: string;
   /** Positions in `mailboxes` of the rows matching the filter, ascending; undefined: all. */
   readonly matched: readonly number[] | undefined;
-  /** Positions in `mailboxes` of `rows`. */
-  readonly positions: readonly number[];
+  /** Positions in `mailboxes` of `rows`; undefined in CSV order (the next sort starts afresh). */
+  readonly positions: readonly number[] | undefined;
 }
 
 // String.prototype.localeCompare without locales or options is this collator's compare (ECMA-402),
@@ -74,8 +74,16 @@ export class RowArranger {
     if (kept && kept.mailboxes === mailboxes && kept.filter === view.filter && kept.sortKey === view.sortKey && kept.descending === view.descending) return kept;
     const needle = view.filter.trim().toLowerCase();
     const matched = this.match(mailboxes, needle, kept);
-    const positions = this.sort(mailboxes, matched, view, kept);
-    const rows = positions.map((position) => mailboxes[position]!);
+    let positions: number[] | undefined;
+    let rows: MailboxSnapshot[];
+    if (view.sortKey === 'csv') {
+      // The snapshot's own order: no positions to keep, a copy (or a filtered copy) of the rows.
+      rows = matched ? matched.map((position) => mailboxes[position]!) : mailboxes.slice();
+      if (view.descending) rows.reverse();
+    } else {
+      positions = this.sort(mailboxes, matched, view, kept);
+      rows = positions.map((position) => mailboxes[position]!);
+    }
     this.kept = {mailboxes, filter: view.filter, sortKey: view.sortKey, descending: view.descending, rows, order: rows.map((row) => row.emailAddress), needle, matched, positions};
     return this.kept;
   }
@@ -107,9 +115,13 @@ export class RowArranger {
   }
 
   private sort(mailboxes: readonly MailboxSnapshot[], matched: readonly number[] | undefined, view: ArrangeView, kept: Kept | undefined): number[] {
-    const all = matched ?? Array.from({length: mailboxes.length}, (_, position) => position);
-    if (view.sortKey === 'csv') return view.descending ? [...all].reverse() : [...all];
-    const start = kept && kept.sortKey !== 'csv' ? startingOrder(all, kept.positions, mailboxes.length) : [...all];
+    let all = matched;
+    if (!all) {
+      const every: number[] = new Array<number>(mailboxes.length);
+      for (let position = 0; position < mailboxes.length; position++) every[position] = position;
+      all = every;
+    }
+    const start = kept?.positions ? startingOrder(all, kept.positions, mailboxes.length) : [...all];
     const sign = view.descending ? -1 : 1;
     // Ties keep CSV order, ascending or descending (as arrangeRows does).
     if (view.sortKey === 'email' || view.sortKey === 'lastSynced') {
