@@ -491,4 +491,4 @@ if (profiler && values.profile) {
   const {profile} = await profiler.post('Profiler.stop');
   (await import('node:fs')).writeFileSync(values.profile, JSON.stringify(profile));
 }
-if (values.json) console.log(JSON.stringify({mailboxes: MAILBOXES, size: `${COLUMNS}x${ROWS}`, scenarios: results}));
+if (values.json) console.log(JSON.stringify({mailboxes: MAILBOXES, scenarios: results}));
