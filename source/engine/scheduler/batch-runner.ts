@@ -15,7 +15,7 @@ import {MAX_ERRORS, MAX_ITEMS, mailboxKey, pushRing, pushBounded, type MailboxSt
 import {AsyncSemaphore} from './async-semaphore.js';
 import type {BatchControl} from '../batch-control.js';
 import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxStatus} from '../batch-model.js';
-import type {BatchSnapshot, MailboxDetail, MailboxSnapshot} from './batch-snapshot.js';
+import type {BatchSnapshot, MailboxDetail} from './batch-snapshot.js';
 import {TypedEmitter, type EngineEventName, type EngineListener} from '../engine-events.js';
 import type {EngineBudgets, MailboxPassInput, PassSummary} from '../copy/mailbox-pass.js';
 import {checkUnchanged} from '../copy/unchanged-check.js';
@@ -24,7 +24,7 @@ import type {MigrationRow} from '../csv/migration-csv.js';
 import type {PassKind, PassReporter} from '../copy/pass-context.js';
 import {RateTracker} from './rate-tracker.js';
 import type {ResolvedSecrets} from '../credentials/row-credentials.js';
-import {buildBatchSnapshot, buildMailboxSnapshot} from './snapshot-builder.js';
+import {buildBatchSnapshot, MailboxRows} from './snapshot-builder.js';
 import {MailboxVerifier} from '../verify/mailbox-verifier.js';
 import {addRowsToState} from '../batch-membership.js';
 
@@ -77,6 +77,8 @@ export class BatchRunner implements BatchControl {
   private readonly rows: Map<string, MigrationRow>;
   private readonly budgets: EngineBudgets;
   private readonly history: number[] = [];
+  /** Rebuilds only the rows that may have changed (10,000 mailboxes publish 5 times a second). */
+  private readonly mailboxRows = new MailboxRows();
   private snapshot: BatchSnapshot;
   private version = 0;
   private dirty = true;
@@ -415,12 +417,15 @@ export class BatchRunner implements BatchControl {
     this.syncNowRequests.delete(key);
     const runtime: Runtime = {kind, abort: new AbortController(), done: Promise.resolve()};
     this.runtimes.set(key, runtime);
+    // A pass that starts and ends between two publications still gets its row rebuilt.
+    this.mailboxRows.touch(key);
     runtime.done = this.runMailbox(key, runtime)
       .catch((error: unknown) => {
         this.options.logger.error('mailbox runner crashed', {mailbox: key, error: String(error)});
       })
       .finally(() => {
         this.runtimes.delete(key);
+        this.mailboxRows.touch(key);
         this.dirty = true;
         this.pump();
       });
@@ -654,17 +659,14 @@ export class BatchRunner implements BatchControl {
   }
 
   private buildSnapshot(): BatchSnapshot {
-    const mailboxes: MailboxSnapshot[] = [];
-    for (const [key, mailbox] of Object.entries(this.state.mailboxes)) {
-      const runtime = this.runtimes.get(key);
-      const verifying = this.verifier.progressOf(key);
-      const row = buildMailboxSnapshot(mailbox, {
-        currentFolder: runtime?.currentFolder,
-        retrying: runtime?.retrying,
-        rate: runtime ? this.rates.get(key) : undefined,
-      });
-      mailboxes.push(verifying === undefined ? row : {...row, verifying});
-    }
+    const mailboxes = this.mailboxRows.build(
+      this.state.mailboxes,
+      (key) => {
+        const runtime = this.runtimes.get(key);
+        return runtime ? {currentFolder: runtime.currentFolder, retrying: runtime.retrying, rate: this.rates.get(key)} : undefined;
+      },
+      (key) => this.verifier.progressOf(key),
+    );
     this.version++;
     return buildBatchSnapshot(this.state, mailboxes, {
       version: this.version,

@@ -1,8 +1,22 @@
 // Every line the UI draws is cut to the terminal width here, so nothing ever wraps (a wrapped
 // line would push the whole screen down and break the fixed layout).
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Characters (code points) in `text`; most texts the UI draws are without astral characters. */
+function charCount(text: string): number {
+  return SURROGATE.test(text) ? Array.from(text).length : text.length;
+}
+
 export function truncate(text: string, width: number, ellipsis: string): string {
   if (width <= 0) return '';
+  // Never more characters than UTF-16 units; and without surrogates one unit is one character.
+  // This runs for every cell of every row drawn: skip splitting the text when it can.
+  if (text.length <= width) return text;
+  if (!SURROGATE.test(text)) {
+    if (width <= ellipsis.length) return text.slice(0, width);
+    return text.slice(0, width - ellipsis.length) + ellipsis;
+  }
   const chars = Array.from(text);
   if (chars.length <= width) return text;
   if (width <= ellipsis.length) return chars.slice(0, width).join('');
@@ -12,7 +26,7 @@ export function truncate(text: string, width: number, ellipsis: string): string 
 /** Exactly `width` characters: truncated with an ellipsis, or padded. */
 export function fit(text: string, width: number, ellipsis: string, align: 'left' | 'right' = 'left'): string {
   const cut = truncate(text, width, ellipsis);
-  const pad = width - Array.from(cut).length;
+  const pad = width - charCount(cut);
   if (pad <= 0) return cut;
   return align === 'left' ? cut + ' '.repeat(pad) : ' '.repeat(pad) + cut;
 }

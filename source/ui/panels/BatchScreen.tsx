@@ -22,7 +22,6 @@ import {
   INITIAL_GRID_VIEW,
   SORT_LABELS,
   actionTargets,
-  arrangeRows,
   gridReducer,
   gridWindow,
   selectedIndex,
@@ -39,6 +38,7 @@ import {MailboxDetail} from './MailboxDetail.js';
 import {ProgressGrid} from './ProgressGrid.js';
 import {TextField} from './TextField.js';
 import {markedListActionFor} from '../view-state/marked-list.js';
+import {RowArranger, type Arrangement, type ArrangeView} from '../view-state/row-arrangement.js';
 import {verifyOutcome} from '../view-state/verification-lines.js';
 import {AddUsersPanel} from './AddUsersPanel.js';
 import {removalQuestion} from './remove-mailboxes-question.js';
@@ -76,25 +76,10 @@ function describeTargets(targets: readonly string[]): string {
   return targets.length === 1 ? (targets[0] ?? '') : plural(targets.length, 'mailbox');
 }
 
-interface Arrangement {
-  readonly mailboxes: readonly MailboxSnapshot[];
-  readonly filter: string;
-  readonly sortKey: GridView['sortKey'];
-  readonly descending: boolean;
-  readonly rows: MailboxSnapshot[];
-  readonly order: string[];
-}
-
 /** Filter and sort once per snapshot and view, shared by the render and the key handlers. */
-function useArrangement(): (mailboxes: readonly MailboxSnapshot[], view: Pick<GridView, 'filter' | 'sortKey' | 'descending'>) => Arrangement {
-  const cache = useRef<Arrangement | undefined>(undefined);
-  return useCallback((mailboxes, view) => {
-    const hit = cache.current;
-    if (hit && hit.mailboxes === mailboxes && hit.filter === view.filter && hit.sortKey === view.sortKey && hit.descending === view.descending) return hit;
-    const rows = arrangeRows(mailboxes, view);
-    cache.current = {mailboxes, filter: view.filter, sortKey: view.sortKey, descending: view.descending, rows, order: rows.map((row) => row.emailAddress)};
-    return cache.current;
-  }, []);
+function useArrangement(): (mailboxes: readonly MailboxSnapshot[], view: ArrangeView) => Arrangement {
+  const [arranger] = useState(() => new RowArranger());
+  return useCallback((mailboxes, view) => arranger.arrange(mailboxes, view), [arranger]);
 }
 
 export interface BatchScreenProps {

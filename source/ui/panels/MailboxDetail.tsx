@@ -9,6 +9,7 @@ import {tint, useDisplay} from '../display-options.js';
 import {fit} from '../format/text-fit.js';
 import type {ActionId} from '../keymap.js';
 import {useKeys} from '../use-keys.js';
+import {DetailLineCache} from '../view-state/detail-line-cache.js';
 import {detailDocument, nextSectionStart, type LineTone} from '../view-state/detail-lines.js';
 import {isMovement, scrollBy} from '../view-state/list-window.js';
 import {Footer, type StatusMessage} from './Footer.js';
@@ -36,9 +37,11 @@ export function MailboxDetail(props: MailboxDetailProps): React.JSX.Element {
   const mailbox = snapshot.mailboxes.find((candidate) => candidate.emailAddress === emailAddress);
   // Re-read the detail whenever a new snapshot is published: it changes at the same pace.
   const detail = useMemo(() => control.getMailboxDetail(emailAddress), [control, emailAddress, snapshot.version]);
+  // Most lines of a big mailbox (thousands of folders) are the same from one snapshot to the next.
+  const [cache] = useState(() => new DetailLineCache());
   const document = useMemo(
-    () => detailDocument(mailbox, detail, {width, glyphs: display.glyphs, now: new Date(snapshot.at)}),
-    [mailbox, detail, width, display.glyphs, snapshot.at],
+    () => detailDocument(mailbox, detail, {width, glyphs: display.glyphs, now: new Date(snapshot.at), cache}),
+    [mailbox, detail, width, display.glyphs, snapshot.at, cache],
   );
   const bodyHeight = Math.max(1, height - 3);
   const top = Math.min(scrollTop, Math.max(0, document.lines.length - bodyHeight));

@@ -14,7 +14,7 @@ interface RowProps {
   columns: readonly Column[];
   selected: boolean;
   marked: boolean;
-  /** Snapshot time, for "last synced 3m ago". */
+  /** Snapshot time, for "last synced 3m ago"; empty when that column is not shown. */
   at: string;
 }
 
@@ -50,7 +50,7 @@ export function rowSegments(mailbox: MailboxSnapshot, columns: readonly Column[]
 
 const GridRow = memo(function GridRow({mailbox, columns, selected, marked, at}: RowProps): React.JSX.Element {
   const display = useDisplay();
-  const segments = rowSegments(mailbox, columns, {glyphs: display.glyphs, now: new Date(at), selected, marked}, display.color);
+  const segments = rowSegments(mailbox, columns, {glyphs: display.glyphs, now: at ? new Date(at) : new Date(0), selected, marked}, display.color);
   return (
     <Text wrap="truncate" inverse={selected}>
       {segments.map((segment, index) =>
@@ -80,6 +80,9 @@ export function ProgressGrid({rows, window, columns, marks, height, at, emptyTex
   const display = useDisplay();
   const header = columns.map((column, index) => (index > 1 ? COLUMN_GAP : '') + headerText(column, display.glyphs.ellipsis)).join('');
   const visible = rows.slice(window.start, window.end);
+  // Only the "last synced" column reads the time: without it a row whose mailbox did not change
+  // is not drawn again for a new snapshot.
+  const rowTime = columns.some((column) => column.id === 'lastSynced') ? at : '';
   return (
     <Box flexDirection="column" height={height + 1} flexShrink={0}>
       <Text wrap="truncate" bold underline={display.color}>
@@ -97,7 +100,7 @@ export function ProgressGrid({rows, window, columns, marks, height, at, emptyTex
             columns={columns}
             selected={window.start + offset === window.cursor}
             marked={marks.has(mailbox.emailAddress)}
-            at={at}
+            at={rowTime}
           />
         ))
       )}

@@ -1,10 +1,11 @@
 // The mailbox detail as a list of lines, so the view can scroll it with the same window as any
 // list and jump between sections. Built from the mailbox's snapshot row and its MailboxDetail.
 
-import type {ErrorRecord, ItemRecord} from '../../engine/batch-model.js';
+import type {ErrorRecord, FolderProgress, ItemRecord} from '../../engine/batch-model.js';
 import type {MailboxDetail, MailboxSnapshot} from '../../engine/scheduler/batch-snapshot.js';
 import type {Glyphs} from '../glyphs.js';
 import {fit, singleLine, truncate, wrapText} from '../format/text-fit.js';
+import type {DetailLineCache} from './detail-line-cache.js';
 import {verificationSection} from './verification-lines.js';
 import {formatAge, formatByteRate, formatBytes, formatClock, formatCount, formatDuration, formatMessageRate} from '../format/units.js';
 
@@ -45,9 +46,11 @@ function errorLines(error: ErrorRecord, now: Date, width: number, glyphs: Glyphs
 export function detailDocument(
   mailbox: MailboxSnapshot | undefined,
   detail: MailboxDetail | undefined,
-  options: {width: number; glyphs: Glyphs; now: Date},
+  options: {width: number; glyphs: Glyphs; now: Date; cache?: DetailLineCache | undefined},
 ): DetailDocument {
-  const {width, glyphs, now} = options;
+  const {width, glyphs, now, cache} = options;
+  cache?.prepare(detail?.emailAddress ?? mailbox?.emailAddress, width, glyphs);
+  const items = (item: ItemRecord, tone: LineTone) => (cache ? cache.itemLines(item, tone, () => itemLines(item, tone, width, glyphs)) : itemLines(item, tone, width, glyphs));
   const lines: DetailLine[] = [];
   const sections: number[] = [];
   const section = (title: string) => {
@@ -88,12 +91,13 @@ export function detailDocument(
     const countsWidth = 24;
     const nameWidth = Math.max(10, width - countsWidth - 2);
     push(`  ${fit('source ' + glyphs.arrow + ' target', nameWidth, glyphs.ellipsis)}${fit('done/total skip fail', countsWidth, glyphs.ellipsis, 'right')}`, 'dim');
-    for (const folder of folders) {
+    const folderLine = (folder: FolderProgress): DetailLine => {
       const name = folder.source === folder.target ? folder.source : `${folder.source} ${glyphs.arrow} ${folder.target}`;
       const counts = `${formatCount(folder.done)}/${formatCount(folder.total)} ${formatCount(folder.skipped).padStart(4)} ${formatCount(folder.failed).padStart(4)}`;
       const tone: LineTone = folder.failed > 0 ? 'error' : folder.total > 0 && folder.done + folder.skipped >= folder.total ? 'ok' : 'plain';
-      push(`  ${fit(name, nameWidth, glyphs.ellipsis)}${fit(counts, countsWidth, glyphs.ellipsis, 'right')}`, tone);
-    }
+      return {text: truncate(`  ${fit(name, nameWidth, glyphs.ellipsis)}${fit(counts, countsWidth, glyphs.ellipsis, 'right')}`, width, glyphs.ellipsis), tone};
+    };
+    for (const folder of folders) lines.push(cache ? cache.folderLine(folder, () => folderLine(folder)) : folderLine(folder));
   }
 
   if (detail.renamedFolders.length > 0) {
@@ -109,17 +113,17 @@ export function detailDocument(
 
   section(`Skipped items (${detail.skipped.length})`);
   if (detail.skipped.length === 0) push('  none', 'dim');
-  for (const item of detail.skipped) lines.push(...itemLines(item, 'warn', width, glyphs));
+  for (const item of detail.skipped) lines.push(...items(item, 'warn'));
 
   section(`Failed items (${detail.failed.length})`);
   if (detail.failed.length === 0) push('  none', 'dim');
-  for (const item of detail.failed) lines.push(...itemLines(item, 'error', width, glyphs));
+  for (const item of detail.failed) lines.push(...items(item, 'error'));
 
   // Only when there are some: most mailboxes never have one, and the section would be noise.
   const changed = detail.changed ?? [];
   if (changed.length > 0) {
     section(`Copied but changed in transit (${changed.length})`);
-    for (const item of changed) lines.push(...itemLines(item, 'warn', width, glyphs));
+    for (const item of changed) lines.push(...items(item, 'warn'));
   }
 
   section(`Recent errors (${detail.errors.length})`);

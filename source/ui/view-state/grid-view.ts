@@ -45,7 +45,7 @@ export interface GridContext {
 }
 
 /** Problems first: an admin scanning a sorted grid wants failures and stops at the top. */
-const STATUS_RANK: Record<MailboxStatus, number> = {
+export const STATUS_RANK: Record<MailboxStatus, number> = {
   Failed: 0,
   Stopping: 1,
   Stopped: 2,
