@@ -15,7 +15,7 @@ import type {MailboxStatus} from './batch-records.js';
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {AtomicJsonFile, errorCode, isProcessAlive} from './atomic-json-file.js';
 import {commandDirFor} from './command-inbox.js';
-import {isShardedHead, mailboxDirFor, migrateSingleFile, parseHead, ShardedStateFiles, summaryOf, v1BackupFor, type MailboxSummary, type StateHead} from './sharded-state.js';
+import {isShardedHead, mailboxDirFor, migrateSingleFile, parseHead, ShardedStateFiles, summaryOf, summaryShardsFor, v1BackupFor, type MailboxSummary, type StateHead} from './sharded-state.js';
 import {assertNoSecrets, SINGLE_FILE_VERSION, upgradeState, type BatchState} from './state-schema.js';
 import {recordStateWrite, stateLayoutFromEnv, type StateLayout} from './state-write-stats.js';
 
@@ -147,7 +147,8 @@ export class BatchStore {
         try {
           if (await fileExists(store.file)) throw Object.assign(new Error('exists'), {code: 'EEXIST'});
           await rm(mailboxDirFor(store.file), {recursive: true, force: true}); // a create killed midway
-          await store.sharded!.write(state, new Set(Object.keys(state.mailboxes)), true);
+          store.sharded!.knowHead(undefined, summaryShardsFor(Object.keys(state.mailboxes).length));
+          await store.sharded!.write(state, new Set(Object.keys(state.mailboxes)), true, true);
         } finally {
           await releaseLock(store.lockFile, lock);
         }

@@ -1,28 +1,33 @@
 // The batch state on disk, version 2: a write costs what changed, not the batch's size.
 //
-//   batches/NAME.json            the head: batch definition, batch-level fields and a small
-//                                summary per mailbox (status, counts), which is also the list of
-//                                the batch's mailboxes. `batch list` and `batch status` read this.
-//   batches/NAME.d/KEY.json      one file per mailbox: its whole MailboxState (checkpoints,
-//                                items, errors, reconcile records). The truth about the mailbox.
+//   batches/NAME.json              the head: batch definition, batch-level fields (small).
+//   batches/NAME.d/_summary-NN.json  the summaries: per mailbox its status, counts, last error,
+//                                  in a few shards by hash of the key (about 250 mailboxes
+//                                  each); together the list of the batch's mailboxes. `batch
+//                                  list` and `batch status` read the head and these.
+//   batches/NAME.d/KEY.json        one file per mailbox: its whole MailboxState (checkpoints,
+//                                  items, errors, reconcile records). The truth about the mailbox.
 //
 // Every file is written whole and atomically by AtomicJsonFile (temp + fsync + rename, .bak).
-// A flush writes the mailbox files marked dirty, then the head if the batch-level fields, the
-// membership or a mailbox's status/error changed (progress counts alone do not rewrite the
-// head; they reach it with its next write, and `batch status` reads the working mailboxes' own
-// files for fresh counts).
+// A flush writes the mailbox files marked dirty, then the summary shards in which membership or
+// a mailbox's status/error changed (progress counts alone do not rewrite a summary: they reach
+// it with its next write, and `batch status` reads the working mailboxes' own files for fresh
+// counts), then the head if a batch-level field changed.
 //
 // Crash consistency (kill -9 at any moment leaves each file old or new, never half-written):
-// - Order: mailbox files first, then the head, then the deletion of removed mailboxes' files.
-//   So the head never names a mailbox whose file is not on disk.
-// - A mailbox file newer than the head (killed between the two): the mailbox's own state is
-//   read from its file, so nothing of it is lost; the head's summary of it is just older (the
-//   runner rewrites the head when it opens the batch). A mailbox added in that flush has a file
-//   the head does not name: it is ignored, as if the add had not happened — its flushNow never
-//   resolved, so nobody was told it had.
-// - A head newer than a mailbox file cannot happen for membership (order above); its summary can
-//   be ahead of a file (computed from memory after the file was serialised): the summary is only
-//   for display, the file wins on open.
+// - Order: mailbox files first, then the summaries, then the head, then the deletion of removed
+//   mailboxes' files. So a summary never names a mailbox whose file is not on disk.
+// - A mailbox file newer than its summary (killed between the two): the mailbox's own state is
+//   read from its file, so nothing of it is lost; the summary of it is just older (the runner
+//   rewrites it at its first status change). A mailbox added in that flush has a file no summary
+//   names: it is ignored, as if the add had not happened — its flushNow never resolved, so nobody
+//   was told it had.
+// - A summary newer than a mailbox file cannot happen for membership (order above); it is one
+//   moment of memory like the files, and only for display: the file wins on open.
+// - A head older than the mailbox files: the batch-level fields (startedAt, completeRequested,
+//   completedAt, lastSyncedAt) are those of the previous write; each is set again by the engine
+//   from the mailboxes' statuses or by the command that set it (which had not been told it was
+//   saved). A head newer than the files cannot happen (written last).
 // - Each mailbox file is one mailbox's state at one moment: the engine's checkpoint ordering
 //   (inProgress written before the first APPEND, `done` after the APPEND) is per mailbox, and a
 //   flushNow resolves only once every dirty mailbox file and the head are on disk, so every
@@ -55,10 +60,11 @@ export interface MailboxSummary {
   userName: string;
   status: MailboxStatus;
   error?: {message: string; hint?: string};
-  stats: MailboxStats;
+  stats: Pick<MailboxStats, 'startedAt' | 'initialSyncMs' | 'lastSyncedAt' | 'passes'>;
   totals: MailboxTotalsSummary;
 }
 
+/** The head as read: its `mailboxes` come from the summary shards (not written in the head). */
 export interface StateHead {
   version: number;
   layout: 'sharded';
@@ -68,6 +74,16 @@ export interface StateHead {
   completedAt?: string;
   lastSyncedAt?: string;
   updatedAt: string;
+  /** How many summary shards (fixed when the batch is created or converted). */
+  summaryShards: number;
+  mailboxes: Record<string, MailboxSummary>;
+}
+
+type HeadFileData = Omit<StateHead, 'mailboxes'>;
+
+interface SummaryFileData {
+  version: number;
+  shard: number;
   mailboxes: Record<string, MailboxSummary>;
 }
 
@@ -109,7 +125,12 @@ export function summaryOf(mailbox: MailboxState): MailboxSummary {
     totals.bytesDone += folder.bytesDone;
     totals.bytesTotal += folder.bytesTotal;
   }
-  const summary: MailboxSummary = {emailAddress: mailbox.identity.emailAddress, userName: mailbox.identity.userName, status: mailbox.status, stats: {...mailbox.stats}, totals};
+  const {startedAt, initialSyncMs, lastSyncedAt, passes} = mailbox.stats;
+  const stats: MailboxSummary['stats'] = {passes};
+  if (startedAt !== undefined) stats.startedAt = startedAt;
+  if (initialSyncMs !== undefined) stats.initialSyncMs = initialSyncMs;
+  if (lastSyncedAt !== undefined) stats.lastSyncedAt = lastSyncedAt;
+  const summary: MailboxSummary = {emailAddress: mailbox.identity.emailAddress, userName: mailbox.identity.userName, status: mailbox.status, stats, totals};
   if (mailbox.error) summary.error = {message: mailbox.error.message, ...(mailbox.error.hint ? {hint: mailbox.error.hint} : {})};
   return summary;
 }
@@ -149,20 +170,62 @@ function checkVersion(raw: Record<string, unknown>, file: string): void {
   }
 }
 
-/** Validates a v2 head (parsed JSON). */
+/** The summary shard of a mailbox key (FNV-1a of the key). */
+export function summaryShardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % shards;
+}
+
+/** About 250 mailboxes per summary shard, at most 64 shards. */
+export function summaryShardsFor(mailboxes: number): number {
+  return Math.min(64, Math.max(1, Math.ceil(mailboxes / 250)));
+}
+
+export function summaryFileFor(headFile: string, shard: number): string {
+  return join(mailboxDirFor(headFile), `_summary-${String(shard).padStart(2, '0')}.json`);
+}
+
+/** Validates a v2 head (parsed JSON) and reads its summary shards into `mailboxes`. */
 export function parseHead(raw: unknown, file: string): StateHead {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw notAState(file, 'not a JSON object');
   const head = raw as Record<string, unknown>;
   checkVersion(head, file);
   // The batch definition and batch-level fields are validated (and defaults filled) as in v1.
   upgradeState({...head, version: 1, mailboxes: {}}, file);
-  const mailboxes = head['mailboxes'];
+  const shards = head['summaryShards'];
+  if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1) throw notAState(file, 'missing or invalid "summaryShards"');
+  const mailboxes: Record<string, MailboxSummary> = {};
+  for (let shard = 0; shard < shards; shard++) {
+    const summaryFile = summaryFileFor(file, shard);
+    const data = new AtomicJsonFile<SummaryFileData>(summaryFile, {parse: (value) => parseSummaryFile(value, summaryFile)}).readSync();
+    if (!data) throw missingFile(summaryFile, `the mailbox summaries of ${file}`);
+    Object.assign(mailboxes, data.mailboxes);
+  }
+  head['mailboxes'] = mailboxes;
+  if (typeof head['updatedAt'] !== 'string') head['updatedAt'] = new Date(0).toISOString();
+  return head as unknown as StateHead;
+}
+
+function parseSummaryFile(raw: unknown, file: string): SummaryFileData {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw notAState(file, 'not a JSON object');
+  const data = raw as Record<string, unknown>;
+  checkVersion(data, file);
+  const mailboxes = data['mailboxes'];
   if (typeof mailboxes !== 'object' || mailboxes === null) throw notAState(file, 'missing "mailboxes"');
   for (const [key, summary] of Object.entries(mailboxes as Record<string, unknown>)) {
     if (typeof summary !== 'object' || summary === null || typeof (summary as MailboxSummary).status !== 'string') throw notAState(file, `mailbox ${JSON.stringify(key)} has no summary`);
   }
-  if (typeof head['updatedAt'] !== 'string') head['updatedAt'] = new Date(0).toISOString();
-  return head as unknown as StateHead;
+  return data as unknown as SummaryFileData;
+}
+
+function missingFile(file: string, what: string): MigrationError {
+  return new MigrationError({
+    kind: 'config',
+    message: `State file ${file} (${what}) is missing`,
+    hint: `The last good state may be in ${file}.bak: check it and copy it over ${file}, or remove the batch and create it again`,
+    retryable: false,
+  });
 }
 
 function parseMailboxFile(raw: unknown, key: string, file: string): MailboxFileData {
@@ -186,21 +249,24 @@ export class ShardedStateFiles {
   readonly headFile: string;
   readonly dir: string;
   private readonly options: ShardedFilesOptions;
-  private head: Low<StateHead> | undefined;
-  private readonly headAdapter: AtomicJsonFile<StateHead>;
+  private head: Low<HeadFileData> | undefined;
+  private readonly headAdapter: AtomicJsonFile<HeadFileData>;
   private readonly mailboxFiles = new Map<string, Low<MailboxFileData>>();
-  /** The head as last written (or read): membership and the summaries headWorthy compares with. */
-  private headSummaries: Record<string, MailboxSummary> = {};
-  /** Summaries computed since the head was last written (of mailbox files written meanwhile). */
-  private freshSummaries = new Map<string, MailboxSummary>();
+  private readonly summaryFiles = new Map<number, Low<SummaryFileData>>();
+  private shards = 1;
+  /** The summaries as on disk: the membership, and what headWorthy compares with. */
+  private written = new Map<string, MailboxSummary>();
+  /** Summaries computed since their shard was last written (of mailbox files written meanwhile). */
+  private readonly fresh = new Map<string, MailboxSummary>();
+  /** The keys of each summary shard, in memory (kept with the membership). */
+  private members: Set<string>[] = [new Set()];
   private dirMade = false;
 
   constructor(headFile: string, options: ShardedFilesOptions = {}) {
     this.headFile = headFile;
     this.dir = mailboxDirFor(headFile);
     this.options = options;
-    this.headAdapter = new AtomicJsonFile<StateHead>(headFile, {
-      parse: (raw) => parseHead(raw, headFile),
+    this.headAdapter = new AtomicJsonFile<HeadFileData>(headFile, {
       check: (data) => assertNoSecretsIn(data, headFile),
       ...this.adapterOptions(),
     });
@@ -213,14 +279,7 @@ export class ShardedStateFiles {
     for (const key of Object.keys(head.mailboxes)) {
       const file = join(dir, mailboxFileName(key));
       const data = new AtomicJsonFile<MailboxFileData>(file, {parse: (raw) => parseMailboxFile(raw, key, file)}).readSync();
-      if (!data) {
-        throw new MigrationError({
-          kind: 'config',
-          message: `State file ${file} of mailbox ${head.mailboxes[key]!.emailAddress} in ${headFile} is missing`,
-          hint: `The last good state may be in ${file}.bak: check it and copy it over ${file}, or remove the mailbox from the batch and add it again`,
-          retryable: false,
-        });
-      }
+      if (!data) throw missingFile(file, `mailbox ${head.mailboxes[key]!.emailAddress} of ${headFile}`);
       mailboxes[key] = data.mailbox;
     }
     const state: BatchState = {version: STATE_VERSION, batch: head.batch, mailboxes, updatedAt: head.updatedAt};
@@ -230,42 +289,47 @@ export class ShardedStateFiles {
     return state;
   }
 
-  /** The files as they are on disk (after a read, or after the first write of a new batch). */
-  knowHead(head: StateHead | undefined): void {
-    this.headSummaries = head ? {...head.mailboxes} : {};
-    this.freshSummaries.clear();
+  /** The files as they are on disk (after a read); undefined: none yet, with `shards` summary shards to make. */
+  knowHead(head: StateHead | undefined, shards = 1): void {
+    this.shards = head?.summaryShards ?? shards;
+    this.written = new Map(Object.entries(head?.mailboxes ?? {}));
+    this.fresh.clear();
+    this.members = Array.from({length: this.shards}, () => new Set<string>());
+    for (const key of this.written.keys()) this.members[summaryShardOf(key, this.shards)]!.add(key);
   }
 
   /**
-   * Writes the dirty mailboxes' files, then the head when it changed. The data is copied
-   * synchronously first, so what is written is one moment of the state even if it changes
-   * while the writes run.
+   * Writes the dirty mailboxes' files, then the summary shards that changed, then the head when
+   * asked. The data is copied synchronously first, so what is written is one moment of the state
+   * even if it changes while the writes run.
    */
-  async write(state: BatchState, dirtyKeys: ReadonlySet<string>, headDirty: boolean): Promise<WriteResult> {
-    const plan = this.plan(state, dirtyKeys, headDirty);
+  async write(state: BatchState, dirtyKeys: ReadonlySet<string>, headDirty: boolean, everything = false): Promise<WriteResult> {
+    const plan = this.plan(state, dirtyKeys, headDirty, everything);
     if (!this.dirMade) {
       await mkdir(this.dir, {recursive: true, mode: 0o700});
       this.dirMade = true;
     }
-    await Promise.all(plan.mailboxes.map(([key, data]) => this.fileOf(key, data).write()));
+    await Promise.all(plan.mailboxes.map(([key, data]) => this.mailboxLow(key, data).write()));
+    await Promise.all(plan.summaries.map((data) => this.summaryLow(data).write()));
     if (plan.head) {
-      this.head ??= new Low<StateHead>(this.headAdapter, plan.head);
+      this.head ??= new Low<HeadFileData>(this.headAdapter, plan.head);
       this.head.data = plan.head;
       await this.head.write();
     }
     this.settle(plan);
     await Promise.all(plan.removed.map((key) => this.removeFiles(key)));
-    return {files: plan.mailboxes.length + (plan.head ? 1 : 0)};
+    return {files: plan.mailboxes.length + plan.summaries.length + (plan.head ? 1 : 0)};
   }
 
   /** write() for a process 'exit' handler. */
   writeSync(state: BatchState, dirtyKeys: ReadonlySet<string>, headDirty: boolean): WriteResult {
-    const plan = this.plan(state, dirtyKeys, headDirty);
+    const plan = this.plan(state, dirtyKeys, headDirty, false);
     mkdirSync(this.dir, {recursive: true, mode: 0o700});
-    for (const [key, data] of plan.mailboxes) this.adapterOf(key, data).writeSync(data);
+    for (const [key, data] of plan.mailboxes) (this.mailboxLow(key, data).adapter as AtomicJsonFile<MailboxFileData>).writeSync(data);
+    for (const data of plan.summaries) (this.summaryLow(data).adapter as AtomicJsonFile<SummaryFileData>).writeSync(data);
     if (plan.head) this.headAdapter.writeSync(plan.head);
     this.settle(plan);
-    return {files: plan.mailboxes.length + (plan.head ? 1 : 0)};
+    return {files: plan.mailboxes.length + plan.summaries.length + (plan.head ? 1 : 0)};
   }
 
   /** Deletes temporary files of processes that died mid-write, in the head's directory and NAME.d. */
@@ -288,33 +352,56 @@ export class ShardedStateFiles {
     }
   }
 
-  private plan(state: BatchState, dirtyKeys: ReadonlySet<string>, headDirty: boolean): {mailboxes: [string, MailboxFileData][]; head?: StateHead; removed: string[]} {
+  private plan(state: BatchState, dirtyKeys: ReadonlySet<string>, headDirty: boolean, everything: boolean): Plan {
     const mailboxes: [string, MailboxFileData][] = [];
+    const dirtyShards = new Set<number>();
     const write = (key: string): void => {
       const mailbox = state.mailboxes[key];
       if (!mailbox) return;
       mailboxes.push([key, {version: STATE_VERSION, mailbox: structuredClone(mailbox)}]);
       const summary = summaryOf(mailbox);
-      if (headWorthy(this.headSummaries[key], summary)) headDirty = true;
-      this.freshSummaries.set(key, summary);
+      if (headWorthy(this.written.get(key), summary)) dirtyShards.add(summaryShardOf(key, this.shards));
+      this.fresh.set(key, summary);
     };
     for (const key of dirtyKeys) write(key);
-    // Mailboxes added without a markDirty(key) (batch add) are new to the head: written too.
-    for (const key of Object.keys(state.mailboxes)) if (!(key in this.headSummaries) && !dirtyKeys.has(key)) write(key);
-    const removed = Object.keys(this.headSummaries).filter((key) => !state.mailboxes[key]);
-    if (removed.length > 0) headDirty = true;
-    if (!headDirty) return {mailboxes, removed};
-    const summaries: Record<string, MailboxSummary> = {};
-    for (const key of Object.keys(state.mailboxes)) summaries[key] = this.freshSummaries.get(key) ?? this.headSummaries[key] ?? summaryOf(state.mailboxes[key]!);
-    const head: StateHead = {version: STATE_VERSION, layout: 'sharded', batch: structuredClone(state.batch), updatedAt: state.updatedAt, mailboxes: summaries};
-    for (const field of ['startedAt', 'completeRequested', 'completedAt', 'lastSyncedAt'] as const) {
-      if (state[field] !== undefined) (head as unknown as Record<string, unknown>)[field] = state[field];
+    // Mailboxes added without a markDirty(key) (batch add) are new to the summaries: written too.
+    for (const key of Object.keys(state.mailboxes)) if (!this.written.has(key) && !dirtyKeys.has(key)) write(key);
+    const removed = [...this.written.keys()].filter((key) => !state.mailboxes[key]);
+    for (const key of removed) dirtyShards.add(summaryShardOf(key, this.shards));
+    if (everything) for (let shard = 0; shard < this.shards; shard++) dirtyShards.add(shard);
+    const members = this.members.map((set) => new Set(set));
+    for (const [key] of mailboxes) members[summaryShardOf(key, this.shards)]!.add(key);
+    for (const key of removed) members[summaryShardOf(key, this.shards)]!.delete(key);
+    const summaries: SummaryFileData[] = [];
+    for (const shard of [...dirtyShards].sort((a, b) => a - b)) {
+      const record: Record<string, MailboxSummary> = {};
+      for (const key of members[shard]!) record[key] = this.fresh.get(key) ?? this.written.get(key) ?? summaryOf(state.mailboxes[key]!);
+      summaries.push({version: STATE_VERSION, shard, mailboxes: record});
     }
-    return {mailboxes, head, removed};
+    const plan: Plan = {mailboxes, summaries, removed, members};
+    if (headDirty || everything) {
+      const head: HeadFileData = {version: STATE_VERSION, layout: 'sharded', batch: structuredClone(state.batch), updatedAt: state.updatedAt, summaryShards: this.shards};
+      for (const field of ['startedAt', 'completeRequested', 'completedAt', 'lastSyncedAt'] as const) {
+        if (state[field] !== undefined) (head as unknown as Record<string, unknown>)[field] = state[field];
+      }
+      plan.head = head;
+    }
+    return plan;
   }
 
-  private settle(plan: {head?: StateHead; removed: string[]}): void {
-    if (plan.head) this.knowHead(plan.head);
+  /** After a successful write: what the summaries on disk now say. */
+  private settle(plan: Plan): void {
+    this.members = plan.members;
+    for (const data of plan.summaries) {
+      for (const [key, summary] of Object.entries(data.mailboxes)) {
+        this.written.set(key, summary);
+        if (this.fresh.get(key) === summary) this.fresh.delete(key);
+      }
+    }
+    for (const key of plan.removed) {
+      this.written.delete(key);
+      this.fresh.delete(key);
+    }
   }
 
   private async removeFiles(key: string): Promise<void> {
@@ -324,28 +411,43 @@ export class ShardedStateFiles {
   }
 
   /** The mailbox's lowdb, holding `data` (the copy to write next). */
-  private fileOf(key: string, data: MailboxFileData): Low<MailboxFileData> {
+  private mailboxLow(key: string, data: MailboxFileData): Low<MailboxFileData> {
     let low = this.mailboxFiles.get(key);
     if (low) {
       low.data = data;
-    } else {
-      const file = join(this.dir, mailboxFileName(key));
-      low = new Low<MailboxFileData>(
-        new AtomicJsonFile<MailboxFileData>(file, {
-          parse: (raw) => parseMailboxFile(raw, key, file),
-          // Named as in the single file (mailboxes.KEY.…), so a refusal reads the same either way.
-          check: (data) => assertNoSecretsIn(data.mailbox, file, `mailboxes.${key}`),
-          ...this.adapterOptions(),
-        }),
-        data,
-      );
-      this.mailboxFiles.set(key, low);
+      return low;
     }
+    const file = join(this.dir, mailboxFileName(key));
+    low = new Low<MailboxFileData>(
+      new AtomicJsonFile<MailboxFileData>(file, {
+        parse: (raw) => parseMailboxFile(raw, key, file),
+        // Named as in the single file (mailboxes.KEY.…), so a refusal reads the same either way.
+        check: (value) => assertNoSecretsIn(value.mailbox, file, `mailboxes.${key}`),
+        ...this.adapterOptions(),
+      }),
+      data,
+    );
+    this.mailboxFiles.set(key, low);
     return low;
   }
 
-  private adapterOf(key: string, data: MailboxFileData): AtomicJsonFile<MailboxFileData> {
-    return this.fileOf(key, data).adapter as AtomicJsonFile<MailboxFileData>;
+  private summaryLow(data: SummaryFileData): Low<SummaryFileData> {
+    let low = this.summaryFiles.get(data.shard);
+    if (low) {
+      low.data = data;
+      return low;
+    }
+    const file = summaryFileFor(this.headFile, data.shard);
+    low = new Low<SummaryFileData>(
+      new AtomicJsonFile<SummaryFileData>(file, {
+        // The keys are e-mail addresses, as in the single file's "mailboxes" map.
+        check: (value) => assertNoSecretsIn(value.mailboxes, file, 'mailboxes'),
+        ...this.adapterOptions(),
+      }),
+      data,
+    );
+    this.summaryFiles.set(data.shard, low);
+    return low;
   }
 
   private adapterOptions(): {backupIntervalMs?: number; onWritten?: (bytes: number) => void} {
@@ -354,6 +456,14 @@ export class ShardedStateFiles {
       ...(this.options.onWritten ? {onWritten: this.options.onWritten} : {}),
     };
   }
+}
+
+interface Plan {
+  mailboxes: [string, MailboxFileData][];
+  summaries: SummaryFileData[];
+  head?: HeadFileData;
+  removed: string[];
+  members: Set<string>[];
 }
 
 /** NAME.json.v1.bak: the single file a migration to v2 started from, kept as it was. */
@@ -377,7 +487,7 @@ export async function migrateSingleFile(headFile: string, state: BatchState, fil
   await rm(files.dir, {recursive: true, force: true}).catch((error: unknown) => {
     if (errorCode(error) !== 'ENOENT') throw error;
   });
-  files.knowHead(undefined);
-  await files.write(state, new Set(Object.keys(state.mailboxes)), true);
+  files.knowHead(undefined, summaryShardsFor(Object.keys(state.mailboxes).length));
+  await files.write(state, new Set(Object.keys(state.mailboxes)), true, true);
   return backup;
 }
