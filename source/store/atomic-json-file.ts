@@ -19,6 +19,11 @@ export interface AtomicJsonFileOptions<T> {
   check?: (data: T) => void;
   /** Least time between two rotations of `<file>.bak` (default one minute). */
   backupIntervalMs?: number;
+  /**
+   * false: the async write() leaves the directory fsync to the caller, who writes many files into
+   * one directory and syncs it once (syncDirectory) before anything that must come after them.
+   */
+  syncDirectory?: boolean;
   /** Called after each successful write with the bytes written (state write statistics). */
   onWritten?: (bytes: number) => void;
 }
@@ -156,7 +161,7 @@ export class AtomicJsonFile<T> implements Adapter<T> {
       await removeQuietly(this.tempFile);
       throw this.ioError('write', error);
     }
-    await fsyncDirectory(dirname(this.file));
+    if (this.options.syncDirectory !== false) await fsyncDirectory(dirname(this.file));
     this.options.onWritten?.(Buffer.byteLength(json));
   }
 
@@ -257,7 +262,8 @@ export function errorCode(error: unknown): string | undefined {
   return error && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+/** Makes the renames into `dir` durable (best effort: some filesystems refuse). */
+export async function fsyncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try {

@@ -41,7 +41,7 @@ import {link, mkdir, rename, rm, unlink} from 'node:fs/promises';
 import {join} from 'node:path';
 import {Low} from 'lowdb';
 import {MigrationError} from '../imap/imap-error.js';
-import {AtomicJsonFile, errorCode} from './atomic-json-file.js';
+import {AtomicJsonFile, errorCode, fsyncDirectory} from './atomic-json-file.js';
 import type {BatchDefinition, MailboxStatus} from './batch-records.js';
 import {assertNoSecretsIn, STATE_VERSION, upgradeMailbox, upgradeState, type BatchState, type MailboxState, type MailboxStats} from './state-schema.js';
 
@@ -249,10 +249,10 @@ export class ShardedStateFiles {
   readonly headFile: string;
   readonly dir: string;
   private readonly options: ShardedFilesOptions;
-  private head: Low<HeadFileData> | undefined;
   private readonly headAdapter: AtomicJsonFile<HeadFileData>;
-  private readonly mailboxFiles = new Map<string, Low<MailboxFileData>>();
-  private readonly summaryFiles = new Map<number, Low<SummaryFileData>>();
+  /** Adapters, kept for their backup clock; a lowdb is made per write, so no copy of a mailbox stays behind. */
+  private readonly mailboxFiles = new Map<string, AtomicJsonFile<MailboxFileData>>();
+  private readonly summaryFiles = new Map<number, AtomicJsonFile<SummaryFileData>>();
   private shards = 1;
   /** The summaries as on disk: the membership, and what headWorthy compares with. */
   private written = new Map<string, MailboxSummary>();
@@ -269,6 +269,7 @@ export class ShardedStateFiles {
     this.headAdapter = new AtomicJsonFile<HeadFileData>(headFile, {
       check: (data) => assertNoSecretsIn(data, headFile),
       ...this.adapterOptions(),
+      syncDirectory: true,
     });
   }
 
@@ -309,13 +310,12 @@ export class ShardedStateFiles {
       await mkdir(this.dir, {recursive: true, mode: 0o700});
       this.dirMade = true;
     }
-    await Promise.all(plan.mailboxes.map(([key, data]) => this.mailboxLow(key, data).write()));
-    await Promise.all(plan.summaries.map((data) => this.summaryLow(data).write()));
-    if (plan.head) {
-      this.head ??= new Low<HeadFileData>(this.headAdapter, plan.head);
-      this.head.data = plan.head;
-      await this.head.write();
-    }
+    // One directory fsync per group instead of one per file; each group is durable before the next.
+    await Promise.all(plan.mailboxes.map(([key, data]) => new Low(this.mailboxAdapter(key), data).write()));
+    if (plan.mailboxes.length > 0) await fsyncDirectory(this.dir);
+    await Promise.all(plan.summaries.map((data) => new Low(this.summaryAdapter(data.shard), data).write()));
+    if (plan.summaries.length > 0) await fsyncDirectory(this.dir);
+    if (plan.head) await new Low(this.headAdapter, plan.head).write();
     this.settle(plan);
     await Promise.all(plan.removed.map((key) => this.removeFiles(key)));
     return {files: plan.mailboxes.length + plan.summaries.length + (plan.head ? 1 : 0)};
@@ -325,8 +325,8 @@ export class ShardedStateFiles {
   writeSync(state: BatchState, dirtyKeys: ReadonlySet<string>, headDirty: boolean): WriteResult {
     const plan = this.plan(state, dirtyKeys, headDirty, false);
     mkdirSync(this.dir, {recursive: true, mode: 0o700});
-    for (const [key, data] of plan.mailboxes) (this.mailboxLow(key, data).adapter as AtomicJsonFile<MailboxFileData>).writeSync(data);
-    for (const data of plan.summaries) (this.summaryLow(data).adapter as AtomicJsonFile<SummaryFileData>).writeSync(data);
+    for (const [key, data] of plan.mailboxes) this.mailboxAdapter(key).writeSync(data);
+    for (const data of plan.summaries) this.summaryAdapter(data.shard).writeSync(data);
     if (plan.head) this.headAdapter.writeSync(plan.head);
     this.settle(plan);
     return {files: plan.mailboxes.length + plan.summaries.length + (plan.head ? 1 : 0)};
@@ -410,48 +410,38 @@ export class ShardedStateFiles {
     for (const path of [file, `${file}.bak`]) await unlink(path).catch(() => undefined);
   }
 
-  /** The mailbox's lowdb, holding `data` (the copy to write next). */
-  private mailboxLow(key: string, data: MailboxFileData): Low<MailboxFileData> {
-    let low = this.mailboxFiles.get(key);
-    if (low) {
-      low.data = data;
-      return low;
-    }
-    const file = join(this.dir, mailboxFileName(key));
-    low = new Low<MailboxFileData>(
-      new AtomicJsonFile<MailboxFileData>(file, {
+  private mailboxAdapter(key: string): AtomicJsonFile<MailboxFileData> {
+    let adapter = this.mailboxFiles.get(key);
+    if (!adapter) {
+      const file = join(this.dir, mailboxFileName(key));
+      adapter = new AtomicJsonFile<MailboxFileData>(file, {
         parse: (raw) => parseMailboxFile(raw, key, file),
         // Named as in the single file (mailboxes.KEY.…), so a refusal reads the same either way.
         check: (value) => assertNoSecretsIn(value.mailbox, file, `mailboxes.${key}`),
         ...this.adapterOptions(),
-      }),
-      data,
-    );
-    this.mailboxFiles.set(key, low);
-    return low;
+      });
+      this.mailboxFiles.set(key, adapter);
+    }
+    return adapter;
   }
 
-  private summaryLow(data: SummaryFileData): Low<SummaryFileData> {
-    let low = this.summaryFiles.get(data.shard);
-    if (low) {
-      low.data = data;
-      return low;
-    }
-    const file = summaryFileFor(this.headFile, data.shard);
-    low = new Low<SummaryFileData>(
-      new AtomicJsonFile<SummaryFileData>(file, {
+  private summaryAdapter(shard: number): AtomicJsonFile<SummaryFileData> {
+    let adapter = this.summaryFiles.get(shard);
+    if (!adapter) {
+      const file = summaryFileFor(this.headFile, shard);
+      adapter = new AtomicJsonFile<SummaryFileData>(file, {
         // The keys are e-mail addresses, as in the single file's "mailboxes" map.
         check: (value) => assertNoSecretsIn(value.mailboxes, file, 'mailboxes'),
         ...this.adapterOptions(),
-      }),
-      data,
-    );
-    this.summaryFiles.set(data.shard, low);
-    return low;
+      });
+      this.summaryFiles.set(shard, adapter);
+    }
+    return adapter;
   }
 
-  private adapterOptions(): {backupIntervalMs?: number; onWritten?: (bytes: number) => void} {
+  private adapterOptions(): {backupIntervalMs?: number; onWritten?: (bytes: number) => void; syncDirectory?: boolean} {
     return {
+      syncDirectory: false,
       ...(this.options.backupIntervalMs !== undefined ? {backupIntervalMs: this.options.backupIntervalMs} : {}),
       ...(this.options.onWritten ? {onWritten: this.options.onWritten} : {}),
     };
