@@ -137,7 +137,7 @@ async function measure(layout: 'single' | 'sharded', base: string): Promise<void
       layout,
       mailboxes: MAILBOXES,
       flushes: lines.length,
-      flushMs: {p50: round1(percentile(ms, 50)), p99: round1(percentile(ms, 99)), max: round1(ms[ms.length - 1]!)},
+      flushMs: {p50: round1(percentile(ms, 50)), p90: round1(percentile(ms, 90)), p99: round1(percentile(ms, 99)), max: round1(ms[ms.length - 1]!)},
       bytesPerFlush: Math.round(bytes / lines.length),
       filesPerFlush: round1(files / lines.length),
       // Written per second of copying if the flusher runs once a second.

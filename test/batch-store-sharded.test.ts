@@ -125,6 +125,24 @@ describe('sharded state layout', () => {
     assert.equal(summary.mailboxes[key(7)]!.totals.itemsDone, 20);
   });
 
+  it('batch status reads fresh counts of working mailboxes from their own files, the rest from the summaries', async () => {
+    const stateDir = freshStateDir();
+    const store = await BatchStore.create(stateDir, newBatchState(definition('fresh'), people(3)), {flushIntervalMs: 60_000});
+    store.state.mailboxes[key(0)]!.status = 'Syncing';
+    store.markDirty(key(0));
+    await store.flushNow();
+    const stats = await withStats(async () => {
+      progress(store.state.mailboxes[key(0)]!, 42);
+      store.markDirty(key(0));
+      await store.flushNow();
+    });
+    assert.deepEqual(stats.map((stat) => stat.files), [1], 'progress alone rewrites the mailbox file only');
+    const summary = await BatchStore.summary(stateDir, 'fresh');
+    assert.equal(summary.mailboxes[key(0)]!.totals.itemsDone, 42);
+    assert.equal(summary.mailboxes[key(1)]!.status, 'Queued');
+    await store.close();
+  });
+
   it('flushNow(key) puts the mailbox on disk before it resolves; a keyless markDirty writes the head alone', async () => {
     const stateDir = freshStateDir();
     const store = await BatchStore.create(stateDir, newBatchState(definition('now'), people(3)), {flushIntervalMs: 60_000});

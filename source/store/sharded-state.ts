@@ -84,6 +84,7 @@ type HeadFileData = Omit<StateHead, 'mailboxes'>;
 interface SummaryFileData {
   version: number;
   shard: number;
+  updatedAt?: string;
   mailboxes: Record<string, MailboxSummary>;
 }
 
@@ -201,6 +202,7 @@ export function parseHead(raw: unknown, file: string): StateHead {
     const data = new AtomicJsonFile<SummaryFileData>(summaryFile, {parse: (value) => parseSummaryFile(value, summaryFile)}).readSync();
     if (!data) throw missingFile(summaryFile, `the mailbox summaries of ${file}`);
     Object.assign(mailboxes, data.mailboxes);
+    if (typeof data.updatedAt === 'string' && (typeof head['updatedAt'] !== 'string' || data.updatedAt > head['updatedAt'])) head['updatedAt'] = data.updatedAt;
   }
   head['mailboxes'] = mailboxes;
   if (typeof head['updatedAt'] !== 'string') head['updatedAt'] = new Date(0).toISOString();
@@ -376,7 +378,7 @@ export class ShardedStateFiles {
     for (const shard of [...dirtyShards].sort((a, b) => a - b)) {
       const record: Record<string, MailboxSummary> = {};
       for (const key of members[shard]!) record[key] = this.fresh.get(key) ?? this.written.get(key) ?? summaryOf(state.mailboxes[key]!);
-      summaries.push({version: STATE_VERSION, shard, mailboxes: record});
+      summaries.push({version: STATE_VERSION, shard, updatedAt: state.updatedAt, mailboxes: record});
     }
     const plan: Plan = {mailboxes, summaries, removed, members};
     if (headDirty || everything) {
