@@ -313,9 +313,9 @@ export class ShardedStateFiles {
       this.dirMade = true;
     }
     // One directory fsync per group instead of one per file; each group is durable before the next.
-    await Promise.all(plan.mailboxes.map(([key, data]) => new Low(this.mailboxAdapter(key), data).write()));
+    await inParallel(plan.mailboxes, ([key, data]) => new Low(this.mailboxAdapter(key), data).write());
     if (plan.mailboxes.length > 0) await fsyncDirectory(this.dir);
-    await Promise.all(plan.summaries.map((data) => new Low(this.summaryAdapter(data.shard), data).write()));
+    await inParallel(plan.summaries, (data) => new Low(this.summaryAdapter(data.shard), data).write());
     if (plan.summaries.length > 0) await fsyncDirectory(this.dir);
     if (plan.head) await new Low(this.headAdapter, plan.head).write();
     this.settle(plan);
@@ -448,6 +448,15 @@ export class ShardedStateFiles {
       ...(this.options.onWritten ? {onWritten: this.options.onWritten} : {}),
     };
   }
+}
+
+/** At most 32 writes at a time: a create or conversion of 10,000 mailboxes must not run out of file descriptors. */
+async function inParallel<T>(items: readonly T[], run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({length: Math.min(32, items.length)}, worker));
 }
 
 interface Plan {
