@@ -507,3 +507,30 @@ describe('state schema', () => {
     assert.equal(mailbox.reconciled, undefined);
   });
 });
+
+describe('state write statistics (MAILFERRY_STATE_STATS)', () => {
+  it('appends one JSON line per write with its duration, bytes, files and layout', async () => {
+    const stateDir = freshStateDir();
+    const statsFile = join(root, `stats-${dirCounter}.jsonl`);
+    process.env['MAILFERRY_STATE_STATS'] = statsFile;
+    try {
+      const store = await BatchStore.create(stateDir, batchState('stats'), {flushIntervalMs: 60_000});
+      store.state.mailboxes['bob@example.com']!.status = 'Syncing';
+      await store.flushNow();
+      store.state.mailboxes['bob@example.com']!.status = 'Synced';
+      await store.flushNow();
+      await store.close();
+      const lines = readFileSync(statsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.ok(lines.length >= 2, `expected a line per write, got ${lines.length}`);
+      for (const line of lines) {
+        assert.equal(typeof line['at'], 'string');
+        assert.ok(typeof line['ms'] === 'number' && line['ms'] >= 0);
+        assert.ok(typeof line['bytes'] === 'number' && line['bytes'] > 0);
+        assert.ok(typeof line['files'] === 'number' && line['files'] >= 1);
+        assert.ok(line['layout'] === 'single' || line['layout'] === 'sharded');
+      }
+    } finally {
+      delete process.env['MAILFERRY_STATE_STATS'];
+    }
+  });
+});

@@ -19,6 +19,8 @@ export interface AtomicJsonFileOptions<T> {
   check?: (data: T) => void;
   /** Least time between two rotations of `<file>.bak` (default one minute). */
   backupIntervalMs?: number;
+  /** Called after each successful write with the bytes written (state write statistics). */
+  onWritten?: (bytes: number) => void;
 }
 
 const FILE_MODE = 0o600;
@@ -96,6 +98,7 @@ export class AtomicJsonFile<T> implements Adapter<T> {
       removeQuietlySync(temp);
       throw this.ioError('write', error);
     }
+    this.options.onWritten?.(Buffer.byteLength(json));
   }
 
   /** Writes the file only if it does not exist yet (exclusive create; link() fails with EEXIST). */
@@ -111,6 +114,7 @@ export class AtomicJsonFile<T> implements Adapter<T> {
     }
     await removeQuietly(this.tempFile);
     await fsyncDirectory(dirname(this.file));
+    this.options.onWritten?.(Buffer.byteLength(json));
   }
 
   /** Deletes temporary files left by processes that died mid-write (their pid is gone). */
@@ -141,6 +145,7 @@ export class AtomicJsonFile<T> implements Adapter<T> {
       throw this.ioError('write', error);
     }
     await fsyncDirectory(dirname(this.file));
+    this.options.onWritten?.(Buffer.byteLength(json));
   }
 
   private async writeTemp(json: string): Promise<void> {

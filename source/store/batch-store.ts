@@ -13,6 +13,7 @@ import {MigrationError, formatError} from '../imap/imap-error.js';
 import {AtomicJsonFile, errorCode, isProcessAlive} from './atomic-json-file.js';
 import {commandDirFor} from './command-inbox.js';
 import {assertNoSecrets, upgradeState, type BatchState} from './state-schema.js';
+import {recordStateWrite} from './state-write-stats.js';
 
 const BATCH_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const DEFAULT_FLUSH_INTERVAL_MS = 1000;
@@ -59,6 +60,8 @@ export class BatchStore {
   private lock: LockInfo | undefined;
   private closed = false;
   private readonly onExit = (): void => this.exitHandler();
+  /** Bytes the adapter wrote since the current flush began (MAILFERRY_STATE_STATS). */
+  private bytesWritten = 0;
 
   private constructor(stateDir: string, name: string, state: BatchState, options: BatchStoreOptions) {
     this.name = name;
@@ -69,6 +72,9 @@ export class BatchStore {
       parse: (raw) => upgradeState(raw, file),
       check: (data) => assertNoSecrets(data, file),
       ...(options.backupIntervalMs !== undefined ? {backupIntervalMs: options.backupIntervalMs} : {}),
+      onWritten: (bytes) => {
+        this.bytesWritten += bytes;
+      },
     });
     this.db = new Low<BatchState>(this.adapter, state);
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
@@ -202,8 +208,11 @@ export class BatchStore {
   private async writeNow(): Promise<void> {
     try {
       if (!this.lock) await this.assertNoOtherRunner();
+      const startedAt = performance.now();
       this.state.updatedAt = new Date().toISOString();
+      this.bytesWritten = 0;
       await this.db.write();
+      recordStateWrite(startedAt, this.bytesWritten, 1, 'single');
     } catch (error) {
       this.dirty = true;
       throw error;
@@ -219,8 +228,11 @@ export class BatchStore {
         const holder = readLockSync(this.lockFile);
         if (holder && isLockLive(holder)) throw this.runningElsewhere(holder);
       }
+      const startedAt = performance.now();
       this.state.updatedAt = new Date().toISOString();
+      this.bytesWritten = 0;
       this.adapter.writeSync(this.state);
+      recordStateWrite(startedAt, this.bytesWritten, 1, 'single');
     } catch (error) {
       this.dirty = true;
       throw error;
