@@ -290,7 +290,7 @@ async function runLayout(layout: LayoutName, total: number, workDir: string, par
     if (w1 !== undefined) windows.push([w1, killed]);
     if (w2 !== undefined && w2end !== undefined) windows.push([w2, w2end]);
     result.copySeconds = windows.reduce((sum, [a, b]) => sum + (b - a), 0) / 1000;
-    if (!existsSync(statsFile)) result.writesNotMeasured = 'MAILFERRY_STATE_STATS wrote nothing: this build has no state-write stats hook';
+    if (!existsSync(statsFile)) result.writesNotMeasured = 'no MAILFERRY_STATE_STATS lines (this build has no state-write stats hook)';
     else {
       const {writes, malformed} = parseStateWrites(readFileSync(statsFile, 'utf8'));
       result.writes = summariseWrites(writes, windows);
@@ -336,8 +336,10 @@ async function measureUi(total: number, log: Log): Promise<UiFrames | {notMeasur
     return parseUiFrames(stdout);
   } catch (error) {
     const e = error as {stderr?: string; message: string; code?: number | string};
-    const why = (e.stderr || e.message).trim().split('\n').find((line) => /error|unknown/i.test(line)) ?? e.message.split('\n')[0]!;
-    return {notMeasured: `bench/ui-frames.tsx --json failed (${e.code ?? 'error'}): ${why.slice(0, 200)}`};
+    const text = `${e.stderr ?? ''}\n${e.message}`;
+    if (/Unknown option '--json'/.test(text)) return {notMeasured: 'bench/ui-frames.tsx in this build has no --json option'};
+    const why = text.trim().split('\n').find((line) => /Error:/.test(line)) ?? e.message.split('\n')[0]!;
+    return {notMeasured: `bench/ui-frames.tsx --json failed (${e.code ?? 'error'}): ${why.trim().slice(0, 200)}`};
   }
 }
 
