@@ -509,6 +509,7 @@ async function main(): Promise<void> {
     `- Storage: ${targetStorage.description}. The source's mail is on disk (hard links into the corpus cache).`,
     `- Load average (1/5/15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. ` +
       'Other work on this machine shows up as noise; compare ratios from the same run.',
+    '- The scale scenario (10,000 mailboxes in one batch, `npm run bench -- --scale N`) has its own file: [RESULTS-scale.md](RESULTS-scale.md).',
     ...(options.repeat > 1
       ? [`- Each scenario ran ${options.repeat} times, the tools taking turns attempt by attempt, each attempt started by the next tool; the fastest verified attempt is shown. The ceiling was measured at the start and again at the end; the best of each is shown.`]
       : []),
