@@ -57,6 +57,8 @@ interface Options {
   modes: Mode[];
   /** --scale N: run only the scale scenario with N mailboxes. */
   scale?: number;
+  /** --scale-layout single|default: only that state layout (both by default). */
+  scaleLayouts?: Array<'single' | 'default'>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -90,6 +92,11 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--target-on-disk') options.targetOnDisk = true;
     else if (arg === '--profile') options.profile = true;
     else if (arg === '--scale') options.scale = Number(value());
+    else if (arg === '--scale-layout') {
+      const layout = value();
+      if (layout !== 'single' && layout !== 'default') throw new Error(`--scale-layout must be single or default, not ${layout}`);
+      options.scaleLayouts = [layout];
+    }
     else if (arg === '--mode') {
       const mode = value();
       if (mode !== 'parallel' && mode !== 'sequential') throw new Error(`--mode must be parallel or sequential, not ${mode}`);
@@ -417,7 +424,7 @@ async function main(): Promise<void> {
   ensureTools();
   if (options.scale !== undefined) {
     ensureMailferryBuilt();
-    if (!(await scaleMain(options.scale, WORK_DIR, options.keepWork, log))) process.exitCode = 1;
+    if (!(await scaleMain(options.scale, WORK_DIR, options.keepWork, log, options.scaleLayouts))) process.exitCode = 1;
     return;
   }
   if (wants('mailferry') || wants('memory')) ensureMailferryBuilt();

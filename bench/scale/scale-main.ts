@@ -6,7 +6,7 @@ import {join} from 'node:path';
 import {loadAverage, machineLines} from '../machine-info.js';
 import {mailferryRunner} from '../runners/mailferry.js';
 import {chooseTargetStorage} from '../target-storage.js';
-import {killScaleChildren, runScale, SCALE_CONCURRENCY} from './scale-scenario.js';
+import {killScaleChildren, runScale, SCALE_CONCURRENCY, type LayoutName} from './scale-scenario.js';
 import {scaleSection} from './scale-report.js';
 import {replaceSection} from './scale-stats.js';
 import {LARGE_MESSAGES} from './scale-mailboxes.js';
@@ -14,7 +14,7 @@ import {LARGE_MESSAGES} from './scale-mailboxes.js';
 export const SCALE_RESULTS = join(import.meta.dirname, '..', 'RESULTS-scale.md');
 const TITLE = '# mailferry scale results (`npm run bench -- --scale N`)';
 
-export async function scaleMain(total: number, workRoot: string, keepWork: boolean, log: (line: string) => void): Promise<boolean> {
+export async function scaleMain(total: number, workRoot: string, keepWork: boolean, log: (line: string) => void, layouts?: LayoutName[]): Promise<boolean> {
   if (!Number.isInteger(total) || total < 3) throw new Error(`--scale needs a whole number of mailboxes of at least 3, not ${total}`);
   const started = new Date();
   const loadAtStart = loadAverage();
@@ -30,7 +30,7 @@ export async function scaleMain(total: number, workRoot: string, keepWork: boole
   }
   let run;
   try {
-    run = await runScale(total, workDir, storage.parentDir ?? (await import('node:os')).tmpdir(), log);
+    run = await runScale(total, workDir, storage.parentDir ?? (await import('node:os')).tmpdir(), log, layouts);
   } finally {
     killScaleChildren();
     if (!keepWork) rmSync(workDir, {recursive: true, force: true});
@@ -45,6 +45,7 @@ export async function scaleMain(total: number, workRoot: string, keepWork: boole
     ...(await machineLines()),
     `- ${await mailferryRunner.version()}`,
     `- Storage: ${storage.parentDir ? 'source and target servers in RAM (tmpfs /dev/shm)' : storage.description}; the mailferry state directory on disk (bench/.work/).`,
+    ...(layouts && layouts.length < 2 ? [`- Only the ${layouts.join(', ')} layout was run (\`--scale-layout\`); no side-by-side comparison in this section.`] : []),
     `- Load average (1/5/15 min) at start: ${loadAtStart}; at end: ${loadAverage()}.`,
   ];
   const existing = existsSync(SCALE_RESULTS) ? readFileSync(SCALE_RESULTS, 'utf8') : `${TITLE}\n\n${FOOTNOTES}\n`;

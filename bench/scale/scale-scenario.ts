@@ -343,11 +343,11 @@ async function measureUi(total: number, log: Log): Promise<UiFrames | {notMeasur
   }
 }
 
-export async function runScale(total: number, workDir: string, parentDir: string, log: Log): Promise<ScaleRun> {
+export async function runScale(total: number, workDir: string, parentDir: string, log: Log, layouts: readonly LayoutName[] = ['single', 'default']): Promise<ScaleRun> {
   const plans = Array.from({length: total}, (_, index) => planMailbox(index, total));
   const run: ScaleRun = {mailboxes: total, messages: 0, bytes: 0, large: plans.filter((p) => p.large).length, layouts: [], ui: {notMeasured: 'not run'}};
   mkdirSync(workDir, {recursive: true, mode: 0o700});
-  for (const layout of ['single', 'default'] as const) {
+  for (const layout of layouts) {
     const {result, messages, bytes} = await runLayout(layout, total, workDir, parentDir, log);
     Object.assign(run, {messages, bytes});
     run.layouts.push(result);
