@@ -99,6 +99,11 @@ export function scaleSection(run: ScaleRun, preamble: string[]): string {
   const notes = run.layouts.flatMap((l) => [
     ...(l.failure ? [`- ${l.layout}: FAILED: ${l.failure.split('\n')[0]}`] : []),
     ...l.verifyProblems.slice(0, 5).map((p) => `- ${l.layout}: ${p}`),
+    ...(l.writes && l.procWriteBytesPerSecond && l.writes.bytesPerSecond > 1.5 * l.procWriteBytesPerSecond
+      ? [`- ${l.layout}: the stats lines add up to ${(l.writes.bytesPerSecond / 1e6).toFixed(1)} MB/s while copying, but the kernel saw the process write ` +
+          `${(l.procWriteBytesPerSecond / 1e6).toFixed(1)} MB/s (state and log together): some writes are counted more than once in the stats ` +
+          '(flushes that wait behind a running write and are collapsed into it each record its bytes and their wait).']
+      : []),
     `- ${l.layout}: ${l.syncedAtKill ?? '?'} mailboxes were Synced at the kill; whole layout run (seeding, servers, every step) ${l.wallSeconds.toFixed(0)} s.`,
   ]);
   return [
