@@ -22,12 +22,8 @@ export async function scaleMain(total: number, workRoot: string, keepWork: boole
   const storage = chooseTargetStorage(total * 200_000 + 100e6, false);
   log(storage.description);
   const workDir = join(workRoot, `scale-${process.pid}`);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      killScaleChildren();
-      if (!keepWork) rmSync(workDir, {recursive: true, force: true});
-    });
-  }
+  // bench/run.ts's signal handlers exit the process; the children go in scale-scenario's exit hook.
+  if (!keepWork) process.on('exit', () => rmSync(workDir, {recursive: true, force: true}));
   let run;
   try {
     run = await runScale(total, workDir, storage.parentDir ?? (await import('node:os')).tmpdir(), log, layouts);

@@ -76,7 +76,14 @@ export function killScaleChildren(): void {
   children.clear();
 }
 
+let exitHookInstalled = false;
+
 function track(child: ChildProcess): ChildProcess {
+  // bench/run.ts's signal handlers end with process.exit(), which runs 'exit' listeners only.
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', killScaleChildren);
+  }
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
