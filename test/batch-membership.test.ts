@@ -28,6 +28,7 @@ import {
   readBatchState,
   removeWorkDir,
   stateFile,
+  stateFilesText,
   targetAdminEnv,
   waitFor,
   writeMigrationCsv,
@@ -120,7 +121,7 @@ describe('adding users to a batch and removing mailboxes', {timeout: 240_000}, (
       await assertExactCopy('carol', 'carol.grow@example.test');
 
       const after = await readBatchState(stateDir, 'grow');
-      const stateText = await readFile(stateFile(stateDir, 'grow'), 'utf8');
+      const stateText = await stateFilesText(stateDir, 'grow');
       assert.ok(!stateText.includes(PASSWORDS.carol), 'the added password is not in the state file');
       assert.equal(after.mailboxes['carol.grow@example.test']!.identity.csvPath, path.join(work, 'grow-more.csv'));
       // The originals: not passed again, alice still read from the batch's own CSV.

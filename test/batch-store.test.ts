@@ -7,6 +7,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {BatchStore} from '../source/store/batch-store.js';
 import {postCommand} from '../source/store/command-inbox.js';
+import {isShardedHead, parseHead, ShardedStateFiles} from '../source/store/sharded-state.js';
 import {
   MAX_ERRORS,
   STATE_VERSION,
@@ -62,8 +63,10 @@ function batchState(name: string): BatchState {
   return newBatchState(definition(name), people.map((identity) => ({...identity})));
 }
 
+/** The state on disk, in either layout (a v2 head is read with its mailbox files). */
 function readState(file: string): BatchState {
-  return JSON.parse(readFileSync(file, 'utf8')) as BatchState;
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  return isShardedHead(raw) ? ShardedStateFiles.readState(file, parseHead(raw, file)) : (raw as BatchState);
 }
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -74,14 +77,14 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
   assert.fail(`gave up waiting for ${what}`);
 }
 
-/** Counts the disk writes a store makes (wraps its adapter; test-only peek at a private). */
+/** Counts the flushes that reach the disk (wraps a private; test-only peek). */
 function countWrites(store: BatchStore): {count: number} {
   const counter = {count: 0};
-  const adapter = (store as unknown as {adapter: {write: (data: BatchState) => Promise<void>}}).adapter;
-  const original = adapter.write.bind(adapter);
-  adapter.write = (data) => {
+  const inner = store as unknown as {writeNow: () => Promise<void>};
+  const original = inner.writeNow.bind(store);
+  inner.writeNow = () => {
     counter.count += 1;
-    return original(data);
+    return original();
   };
   return counter;
 }
@@ -180,7 +183,7 @@ describe('BatchStore create / open / list / remove', () => {
     assert.deepEqual(await BatchStore.list(stateDir), []);
     const store = await BatchStore.create(stateDir, batchState('wave1'));
     store.state.mailboxes['bob@example.com']!.status = 'Synced';
-    store.markDirty();
+    store.markDirty('bob@example.com');
     await store.close();
     await (await BatchStore.create(stateDir, batchState('wave2'))).close();
     writeFileSync(BatchStore.fileFor(stateDir, 'wave2'), 'not json');
@@ -202,7 +205,7 @@ describe('BatchStore create / open / list / remove', () => {
     await postCommand(store.file, {action: 'stop'});
     writeFileSync(join(stateDir, 'batches', 'wave1.lock'), 'garbage');
     await BatchStore.remove(stateDir, 'wave1');
-    assert.deepEqual(readdirSync(join(stateDir, 'batches')), ['wave2.json']);
+    assert.deepEqual(readdirSync(join(stateDir, 'batches')), ['wave2.d', 'wave2.json']);
     await assert.rejects(BatchStore.remove(stateDir, 'wave1'), /No batch named "wave1" .*existing batches: wave2/);
   });
 });
@@ -214,7 +217,7 @@ describe('BatchStore flushing', () => {
     const writes = countWrites(store);
     for (let i = 1; i <= 100; i++) {
       store.state.mailboxes['bob@example.com']!.stats.appendCount = i;
-      store.markDirty();
+      store.markDirty('bob@example.com');
     }
     await waitFor(() => readState(store.file).mailboxes['bob@example.com']!.stats.appendCount === 100, 'the flush');
     assert.equal(writes.count, 1);
@@ -228,17 +231,17 @@ describe('BatchStore flushing', () => {
     const stats = store.state.mailboxes['bob@example.com']!.stats;
     for (let i = 1; i <= 300; i++) {
       stats.appendCount = i;
-      store.markDirty();
+      store.markDirty('bob@example.com');
       if (i % 50 === 0) {
         const flushing = store.flushNow();
         stats.appendCount = i + 0.5; // changed while the write is on its way
-        store.markDirty();
+        store.markDirty('bob@example.com');
         await flushing;
       }
       if (i % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     stats.appendCount = 301;
-    store.markDirty();
+    store.markDirty('bob@example.com');
     await waitFor(() => readState(store.file).mailboxes['bob@example.com']!.stats.appendCount === 301, 'the last change on disk');
     await store.close();
   });
@@ -247,10 +250,10 @@ describe('BatchStore flushing', () => {
     const stateDir = freshStateDir();
     const store = await BatchStore.create(stateDir, batchState('wave1'), {flushIntervalMs: 60_000});
     store.state.mailboxes['alice@example.com']!.status = 'Syncing';
-    await store.flushNow();
+    await store.flushNow('alice@example.com');
     assert.equal(readState(store.file).mailboxes['alice@example.com']!.status, 'Syncing');
     store.state.mailboxes['alice@example.com']!.status = 'Stopped';
-    store.markDirty();
+    store.markDirty('alice@example.com');
     const listeners = process.listenerCount('exit');
     await store.close();
     assert.equal(readState(store.file).mailboxes['alice@example.com']!.status, 'Stopped');
@@ -273,7 +276,7 @@ describe('BatchStore flushing', () => {
     const child = childWithStore(stateDir, 'wave1', `
       await store.acquireRunLock();
       store.state.mailboxes['carol@example.com'].status = 'Synced';
-      store.markDirty();
+      store.markDirty('carol@example.com');
       process.exit(0);
     `);
     assert.equal(await exited(child), 0);
@@ -287,7 +290,7 @@ describe('BatchStore flushing', () => {
     const viewer = await BatchStore.open(stateDir, 'wave1');
     await runner.acquireRunLock();
     runner.state.mailboxes['bob@example.com']!.status = 'IncrementalSyncing';
-    await runner.flushNow();
+    await runner.flushNow('bob@example.com');
     assert.equal(viewer.state.mailboxes['bob@example.com']!.status, 'Queued');
     await viewer.reload();
     assert.equal(viewer.state.mailboxes['bob@example.com']!.status, 'IncrementalSyncing');
@@ -368,7 +371,7 @@ describe('BatchStore run lock', () => {
       const store = await BatchStore.open(stateDir, 'wave1');
       await assert.rejects(store.acquireRunLock(), new RegExp(`already being run by process ${child.pid}`));
       store.state.mailboxes['bob@example.com']!.stopRequested = true;
-      await assert.rejects(store.flushNow(), new RegExp(`being run by process ${child.pid}`));
+      await assert.rejects(store.flushNow('bob@example.com'), new RegExp(`being run by process ${child.pid}`));
       assert.throws(() => store.flushSync(), new RegExp(`being run by process ${child.pid}`));
       assert.equal(readState(store.file).mailboxes['bob@example.com']!.stopRequested, undefined);
       await assert.rejects(BatchStore.remove(stateDir, 'wave1'), new RegExp(`already being run by process ${child.pid}`));
@@ -396,7 +399,7 @@ describe('state file secrets', () => {
     const before = readFileSync(store.file, 'utf8');
     const mailbox = store.state.mailboxes['alice@example.com']!;
     mailbox.error = {kind: 'auth', message: password, hint: 'x', retryable: false, at: '2025-01-01T00:00:00Z'};
-    await assert.rejects(store.flushNow(), (error: unknown) => {
+    await assert.rejects(store.flushNow('alice@example.com'), (error: unknown) => {
       assert.ok(error instanceof MigrationError);
       assert.match(error.message, /field mailboxes\.alice@example\.com\.error\.message would contain a password or token/);
       assert.ok(!error.message.includes(password) && !error.hint.includes(password));
@@ -463,7 +466,7 @@ describe('state schema', () => {
   const rejected: [string, unknown, RegExp][] = [
     ['a non-object', [], /not a JSON object/],
     ['no version', {batch: {}}, /missing or invalid "version"/],
-    ['a newer version', {version: STATE_VERSION + 1}, /written by a newer mailferry \(state version 2; this mailferry reads up to version 1\)/],
+    ['a newer version', {version: STATE_VERSION + 1}, /written by a newer mailferry \(state version 3; this mailferry reads up to version 2\)/],
     ['no batch', {version: 1, mailboxes: {}}, /invalid "batch"/],
     ['a mailbox without identity', {...batchState('w'), mailboxes: {x: {status: 'Queued'}}}, /mailbox "x" has no identity/],
     ['an unknown status', {...batchState('w'), mailboxes: {x: {...newMailboxState({emailAddress: 'x', userName: 'x'}), status: 'Bogus'}}}, /unknown status "Bogus"/],

@@ -21,7 +21,6 @@ import {ASCII_GLYPHS} from '../source/ui/glyphs.js';
 import {startDovecot, type DovecotServer} from './helpers/dovecot-pair.js';
 import {openClient, serverCapabilities} from './helpers/seed-mailbox.js';
 import {TARGET_ADMIN_ENV, captureIo, makeWorkDir, pairCreateArgs, passFinishedLines, readBatchState, removeWorkDir, stateFile, writeMigrationCsv} from './helpers/batch-fixture.js';
-import type {BatchState} from '../source/store/state-schema.js';
 
 const PASSWORD = 'src-nul-Q7w2';
 const email = 'nul@example.test';
@@ -255,10 +254,11 @@ describe('messages with NUL and control bytes', {timeout: 240_000}, () => {
       // As after a crash between the APPENDs and the checkpoint: the folder in progress, nothing
       // done. The next pass finds every copy on the target, including those stored larger.
       const file = stateFile(stateDir, testCase.batch);
-      const crashed = JSON.parse(await readFile(file, 'utf8')) as BatchState;
+      const crashed = await readBatchState(stateDir, testCase.batch);
       const inbox = Object.values(crashed.mailboxes)[0]!.folders['INBOX']!;
       Object.assign(inbox, {done: '', doneCount: 0, bytesDone: 0, inProgress: true});
-      await writeFile(file, JSON.stringify(crashed));
+      // Written back as a version 1 single file, which the next start converts.
+      await writeFile(file, JSON.stringify({...crashed, version: 1}));
       const resumed = await runBatch(stateDir, ['sync-now', testCase.batch]);
       assert.equal(resumed.code, 0, resumed.out);
       assert.equal(passFinishedLines(resumed.stdout).reduce((sum, line) => sum + line.copied, 0), 0, resumed.out);

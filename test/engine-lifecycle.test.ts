@@ -19,7 +19,7 @@ import {buildMessage, readMailbox, realisticMailbox, seedMailbox, type SeedSpec}
 import {compareMailboxes, duplicateCount, expectedTargetFolder, folderCounts} from './helpers/compare-mailboxes.js';
 import {startSlowLink, withSlowTarget} from './helpers/slow-link.js';
 import type {DelayProxy} from '../bench/delay-proxy.js';
-import {TARGET_ADMIN_ENV, folderMessageCount, maildirInboxCount, makeWorkDir, pairDefinition, removeWorkDir, waitFor, writeMigrationCsv, type CsvRow} from './helpers/batch-fixture.js';
+import {TARGET_ADMIN_ENV, folderMessageCount, maildirInboxCount, makeWorkDir, pairDefinition, removeWorkDir, stateFiles, waitFor, writeMigrationCsv, type CsvRow} from './helpers/batch-fixture.js';
 
 const PASSWORDS = {
   big: 'life-big-pw1', busy: 'life-busy-pw2', small: 'life-small-pw3', wanda: 'life-wanda-pw4', mary: 'life-mary-pw5', rita: 'life-rita-pw6',
@@ -211,7 +211,7 @@ describe('engine lifecycle against real Dovecot', {timeout: 180_000}, () => {
 
   it('keeps every password out of the state file and the log, the wrong one too', async () => {
     const secrets = [...Object.values(PASSWORDS), WRONG_PASSWORD, pair!.source.masterPassword, pair!.target.masterPassword];
-    const files = [path.join(stateDir, 'batches', 'life.json'), ...(await readdir(path.join(stateDir, 'logs'))).map((f) => path.join(stateDir, 'logs', f))];
+    const files = [...(await stateFiles(stateDir, 'life')), ...(await readdir(path.join(stateDir, 'logs'))).map((f) => path.join(stateDir, 'logs', f))];
     const log = await readFile(path.join(stateDir, 'logs', 'life.log'), 'utf8');
     assert.match(log, /wanda/, 'the log recorded the failed login');
     for (const file of files) {

@@ -15,7 +15,7 @@ import {startIntrospectionServer, type IntrospectionServer} from './helpers/oaut
 import {readMailbox, realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
 import {compareMailboxes, expectedTargetFolder, folderCounts} from './helpers/compare-mailboxes.js';
 import {describeResult, runMailferry, spawnMailferry} from './helpers/mailferry-process.js';
-import {makeWorkDir, readBatchState, removeWorkDir, stateFile} from './helpers/batch-fixture.js';
+import {makeWorkDir, readBatchState, removeWorkDir, stateFilesText} from './helpers/batch-fixture.js';
 
 const USERS = ['alice@example.test', 'bob@example.test'] as const;
 /**
@@ -109,7 +109,7 @@ describe('a batch with OAuth2 on source and target', {timeout: 240_000}, () => {
     const reportFiles = await readdir(reportDir);
     assert.ok(reportFiles.some((file) => file.endsWith('.json')) && reportFiles.some((file) => file.endsWith('.csv')));
     const places: [string, string][] = [
-      ['state file', await readFile(stateFile(stateDir, 'oauth'), 'utf8')],
+      ['state file', await stateFilesText(stateDir, 'oauth')],
       ['log file', await readFile(path.join(stateDir, 'logs', 'oauth.log'), 'utf8')],
       ['process list', processList],
       ['batch output', result.stdout + result.stderr],

@@ -120,6 +120,7 @@ export async function openBatch(options: OpenBatchOptions): Promise<OpenedBatch>
     );
     // Every front end that runs passes (headless commands, the UI) gets the same log.
     runLogger.info('batch opened', {pid: process.pid, mailboxes: Object.keys(store.state.mailboxes).length, stateFile: store.file});
+    if (store.migratedFrom) runLogger.info('state converted to the per-mailbox layout (version 2); the old single file is kept', {stateFile: store.file, kept: store.migratedFrom});
     const stopLogging = logEngineEvents(runner, runLogger);
     const close = runner.close.bind(runner);
     let closed = false;
@@ -250,6 +251,7 @@ export async function sendBatchCommand(
         mailbox.status = 'Queued';
         delete mailbox.error;
       }
+      store.markDirty(key);
     }
     if (command.action === 'complete') store.state.completeRequested = true;
     store.markDirty();

@@ -16,7 +16,7 @@ import {createFileLogger, type Logger} from '../log/logger.js';
 import {redact} from '../log/secret-redaction.js';
 import {BatchStore} from '../store/batch-store.js';
 import {batchLogFile, defaultStateDir} from '../store/state-dir.js';
-import {FOLDER_COLUMNS, ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, folderRows, toCsv} from './batch-report.js';
+import {FOLDER_COLUMNS, ITEM_COLUMNS, MAILBOX_COLUMNS, buildReport, folderRows, mailboxRow, toCsv} from './batch-report.js';
 import {
   ENDPOINT_FLAG_HELP,
   FlagError,
@@ -451,9 +451,7 @@ async function waitForStatuses(stateDir: string, name: string, mailboxes: string
   const wanted = new Set(mailboxes.map((mailbox) => mailbox.toLowerCase()));
   while (Date.now() < deadline) {
     await new Promise((resolveWait) => setTimeout(resolveWait, 300));
-    const store = await BatchStore.open(stateDir, name);
-    const states = Object.entries(store.state.mailboxes).filter(([key]) => wanted.size === 0 || wanted.has(key));
-    await store.close();
+    const states = Object.entries((await BatchStore.summary(stateDir, name)).mailboxes).filter(([key]) => wanted.size === 0 || wanted.has(key));
     if (states.every(([, mailbox]) => ok(mailbox.status))) return true;
   }
   return false;
@@ -591,10 +589,10 @@ async function list(out: Output, stateDir: string): Promise<number> {
 }
 
 async function status(out: Output, stateDir: string, name: string): Promise<number> {
-  const store = await BatchStore.open(stateDir, name);
-  const report = buildReport(store.state);
+  // The head's summaries only: at 10,000 mailboxes, reading every mailbox's file would not do.
+  const summary = await BatchStore.summary(stateDir, name);
+  const report = {...summary, mailboxes: Object.values(summary.mailboxes).map((mailbox) => mailboxRow(mailbox))};
   const pid = await BatchStore.runningPid(stateDir, name);
-  await store.close();
   if (out.json) {
     out.record({batch: name, runningPid: pid ?? null, lastSyncedAt: report.lastSyncedAt ?? null, completedAt: report.completedAt ?? null, mailboxes: report.mailboxes});
   } else {

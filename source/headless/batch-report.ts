@@ -2,7 +2,7 @@
 // admin's records and for scripts that decide whether a batch may be completed.
 
 import type {BatchState, ReconcileRecord} from '../store/state-schema.js';
-import {mailboxTotals} from '../engine/scheduler/mailbox-totals.js';
+import {summaryOf, type MailboxSummary} from '../store/sharded-state.js';
 import {mailboxKey} from '../store/state-schema.js';
 import type {MailboxVerification} from '../store/verification-records.js';
 import {verifyColumns, verifyRows, type VerifyReportRow} from './verify-report.js';
@@ -74,6 +74,30 @@ export interface BatchReport {
   verifyDifferences: VerifyReportRow[];
 }
 
+/** A mailbox's row, from what the state head keeps of it (also all `batch status` reads). */
+export function mailboxRow(summary: MailboxSummary, verification?: MailboxVerification): MailboxReportRow {
+  const totals = summary.totals;
+  const seconds = summary.stats.initialSyncMs === undefined ? '' : Math.round(summary.stats.initialSyncMs / 100) / 10;
+  return {
+    emailAddress: summary.emailAddress,
+    userName: summary.userName,
+    status: summary.status,
+    itemsTotal: totals.itemsTotal,
+    itemsCopied: totals.itemsDone,
+    itemsSkipped: totals.itemsSkipped,
+    itemsFailed: totals.itemsFailed,
+    bytesTotal: totals.bytesTotal,
+    bytesCopied: totals.bytesDone,
+    startedAt: summary.stats.startedAt ?? '',
+    initialSyncSeconds: seconds,
+    messagesPerSecond: seconds === '' || seconds === 0 ? '' : Math.round((totals.itemsDone / seconds) * 10) / 10,
+    lastSyncedAt: summary.stats.lastSyncedAt ?? '',
+    passes: summary.stats.passes,
+    error: summary.error ? `${summary.error.message}${summary.error.hint ? ` — ${summary.error.hint}` : ''}` : '',
+    ...verifyColumns(verification),
+  };
+}
+
 /** The folder rows of one mailbox (also printed by `batch start` as passes finish). */
 export function folderRows(
   emailAddress: string,
@@ -100,26 +124,7 @@ export function buildReport(state: BatchState, verifications: ReadonlyMap<string
   const reconciled: BatchReport['reconciled'] = [];
   let unlistedItems = 0;
   for (const mailbox of Object.values(state.mailboxes)) {
-    const totals = mailboxTotals(mailbox);
-    const seconds = mailbox.stats.initialSyncMs === undefined ? '' : Math.round(mailbox.stats.initialSyncMs / 100) / 10;
-    mailboxes.push({
-      emailAddress: mailbox.identity.emailAddress,
-      userName: mailbox.identity.userName,
-      status: mailbox.status,
-      itemsTotal: totals.itemsTotal,
-      itemsCopied: totals.itemsDone,
-      itemsSkipped: totals.itemsSkipped,
-      itemsFailed: totals.itemsFailed,
-      bytesTotal: totals.bytesTotal,
-      bytesCopied: totals.bytesDone,
-      startedAt: mailbox.stats.startedAt ?? '',
-      initialSyncSeconds: seconds,
-      messagesPerSecond: seconds === '' || seconds === 0 ? '' : Math.round((totals.itemsDone / seconds) * 10) / 10,
-      lastSyncedAt: mailbox.stats.lastSyncedAt ?? '',
-      passes: mailbox.stats.passes,
-      error: mailbox.error ? `${mailbox.error.message}${mailbox.error.hint ? ` — ${mailbox.error.hint}` : ''}` : '',
-      ...verifyColumns(verifications.get(mailboxKey(mailbox.identity.emailAddress))),
-    });
+    mailboxes.push(mailboxRow(summaryOf(mailbox), verifications.get(mailboxKey(mailbox.identity.emailAddress))));
     for (const [outcome, list] of [['skipped', mailbox.skipped], ['failed', mailbox.failed], ['changed', mailbox.changed ?? []]] as const) {
       for (const item of list) {
         items.push({

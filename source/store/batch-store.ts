@@ -1,10 +1,13 @@
-// One batch's state on disk: <stateDir>/batches/<name>.json, plus <name>.lock while a process
-// runs the batch. The engine mutates `state` in place and calls markDirty(); one flusher writes
-// the whole file at most about once a second, and at once on flushNow() (status changes, exit
-// signals). lowdb rewrites the file whole, which is why the state has no per-message arrays.
+// One batch's state on disk: <stateDir>/batches/<name>.json (the head) and <name>.d/ (one file
+// per mailbox, sharded-state.ts), plus <name>.lock while a process runs the batch. The engine
+// mutates `state` in place and calls markDirty(mailboxKey) (markDirty() alone: the batch-level
+// fields); one flusher writes the changed files at most about once a second, and at once on
+// flushNow() (status changes, exit signals). lowdb rewrites each file whole, which is why the
+// state has no per-message arrays. MAILFERRY_STATE_LAYOUT=single keeps the version 1 layout,
+// everything in <name>.json rewritten on every flush, for the bench to compare.
 
 import {readFileSync, unlinkSync} from 'node:fs';
-import {link, mkdir, open, readFile, readdir, rename, rm, unlink} from 'node:fs/promises';
+import {access, link, mkdir, open, readFile, readdir, rename, rm, unlink} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {join} from 'node:path';
 import {Low} from 'lowdb';
@@ -12,8 +15,9 @@ import type {MailboxStatus} from './batch-records.js';
 import {MigrationError, formatError} from '../imap/imap-error.js';
 import {AtomicJsonFile, errorCode, isProcessAlive} from './atomic-json-file.js';
 import {commandDirFor} from './command-inbox.js';
-import {assertNoSecrets, upgradeState, type BatchState} from './state-schema.js';
-import {recordStateWrite} from './state-write-stats.js';
+import {isShardedHead, mailboxDirFor, migrateSingleFile, parseHead, ShardedStateFiles, summaryOf, v1BackupFor, type MailboxSummary, type StateHead} from './sharded-state.js';
+import {assertNoSecrets, SINGLE_FILE_VERSION, upgradeState, type BatchState} from './state-schema.js';
+import {recordStateWrite, stateLayoutFromEnv, type StateLayout} from './state-write-stats.js';
 
 const BATCH_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const DEFAULT_FLUSH_INTERVAL_MS = 1000;
@@ -37,6 +41,21 @@ export interface BatchListEntry {
   error?: string;
 }
 
+/** What `batch status` shows, read from the head alone (plus the working mailboxes' own files). */
+export interface BatchSummary {
+  name: string;
+  lastSyncedAt?: string;
+  completedAt?: string;
+  mailboxes: Record<string, MailboxSummary>;
+}
+
+interface OpenedState {
+  state: BatchState;
+  layout: StateLayout;
+  head?: StateHead;
+  migratedFrom?: string;
+}
+
 interface LockInfo {
   pid: number;
   hostname: string;
@@ -49,8 +68,19 @@ export class BatchStore {
   readonly file: string;
   private readonly lockFile: string;
   private readonly name: string;
+  private readonly stateDir: string;
+  readonly layout: StateLayout;
   private readonly adapter: AtomicJsonFile<BatchState>;
   private readonly db: Low<BatchState>;
+  private readonly sharded: ShardedStateFiles | undefined;
+  /** Mailboxes changed since the last write began, and whether the batch-level fields did. */
+  private dirtyKeys = new Set<string>();
+  private headDirty = false;
+  /** Sharded flushes run one at a time; one waiting flush is joined by later flushNow calls. */
+  private flushChain: Promise<void> = Promise.resolve();
+  private queuedFlush: Promise<void> | undefined;
+  /** Set when open() converted a version 1 file: the kept copy of it (say so in the log). */
+  migratedFrom: string | undefined;
   private readonly flushIntervalMs: number;
   private readonly onFlushError: ((error: unknown) => void) | undefined;
   private dirty = false;
@@ -60,23 +90,32 @@ export class BatchStore {
   private lock: LockInfo | undefined;
   private closed = false;
   private readonly onExit = (): void => this.exitHandler();
+  private data: BatchState;
   /** Bytes the adapter wrote since the current flush began (MAILFERRY_STATE_STATS). */
   private bytesWritten = 0;
 
-  private constructor(stateDir: string, name: string, state: BatchState, options: BatchStoreOptions) {
+  private constructor(stateDir: string, name: string, state: BatchState, layout: StateLayout, options: BatchStoreOptions) {
     this.name = name;
+    this.stateDir = stateDir;
+    this.layout = layout;
     this.file = BatchStore.fileFor(stateDir, name);
     this.lockFile = lockFileFor(stateDir, name);
     const file = this.file;
+    const onWritten = (bytes: number): void => {
+      this.bytesWritten += bytes;
+    };
+    this.sharded =
+      layout === 'sharded'
+        ? new ShardedStateFiles(file, {...(options.backupIntervalMs !== undefined ? {backupIntervalMs: options.backupIntervalMs} : {}), onWritten})
+        : undefined;
     this.adapter = new AtomicJsonFile<BatchState>(file, {
       parse: (raw) => upgradeState(raw, file),
       check: (data) => assertNoSecrets(data, file),
       ...(options.backupIntervalMs !== undefined ? {backupIntervalMs: options.backupIntervalMs} : {}),
-      onWritten: (bytes) => {
-        this.bytesWritten += bytes;
-      },
+      onWritten,
     });
     this.db = new Low<BatchState>(this.adapter, state);
+    this.data = state;
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.onFlushError = options.onFlushError;
     // Last-ditch save when the process ends without close(): no promise settles in 'exit'.
@@ -95,10 +134,24 @@ export class BatchStore {
     checkBatchName(name);
     await mkdir(stateDir, {recursive: true, mode: 0o700});
     await mkdir(join(stateDir, 'batches'), {recursive: true, mode: 0o700});
-    const store = new BatchStore(stateDir, name, state, options);
+    const layout = stateLayoutFromEnv();
+    const store = new BatchStore(stateDir, name, state, layout, options);
     state.updatedAt = new Date().toISOString();
     try {
-      await store.adapter.writeNew(state);
+      if (layout === 'single') {
+        await store.adapter.writeNew(singleFileData(state));
+      } else {
+        if (await fileExists(store.file)) throw Object.assign(new Error('exists'), {code: 'EEXIST'});
+        // Under the run lock, so that two creates of one name cannot mix their mailbox files.
+        const lock = await acquireLock(store.lockFile, name);
+        try {
+          if (await fileExists(store.file)) throw Object.assign(new Error('exists'), {code: 'EEXIST'});
+          await rm(mailboxDirFor(store.file), {recursive: true, force: true}); // a create killed midway
+          await store.sharded!.write(state, new Set(Object.keys(state.mailboxes)), true);
+        } finally {
+          await releaseLock(store.lockFile, lock);
+        }
+      }
     } catch (error) {
       store.detach();
       if (errorCode(error) === 'EEXIST') {
@@ -114,12 +167,45 @@ export class BatchStore {
     return store;
   }
 
+  /**
+   * Opens a batch. A version 1 file is converted to the sharded layout (kept as NAME.json.v1.bak;
+   * `migratedFrom` says so) unless MAILFERRY_STATE_LAYOUT=single, or another live process runs
+   * the batch (then it is read as it is).
+   */
   static async open(stateDir: string, name: string, options: BatchStoreOptions = {}): Promise<BatchStore> {
+    const opened = await readBatch(stateDir, name, true);
+    const store = new BatchStore(stateDir, name, opened.state, opened.layout, options);
+    store.sharded?.knowHead(opened.head);
+    if (opened.migratedFrom) store.migratedFrom = opened.migratedFrom;
+    return store;
+  }
+
+  /**
+   * The head's summary of every mailbox, for `batch status`: no mailbox file is read except those
+   * of working mailboxes (their counts move between head writes). A v1 file is read whole.
+   */
+  static async summary(stateDir: string, name: string): Promise<BatchSummary> {
     const file = BatchStore.fileFor(stateDir, name);
-    const reader = new AtomicJsonFile<BatchState>(file, {parse: (raw) => upgradeState(raw, file)});
-    const state = await reader.read();
-    if (!state) throw await notFound(stateDir, name);
-    return new BatchStore(stateDir, name, state, options);
+    const raw = await new AtomicJsonFile<unknown>(file).read();
+    if (raw === null) throw await notFound(stateDir, name);
+    if (!isShardedHead(raw)) {
+      const state = upgradeState(raw, file);
+      const mailboxes: Record<string, MailboxSummary> = {};
+      for (const [key, mailbox] of Object.entries(state.mailboxes)) mailboxes[key] = summaryOf(mailbox);
+      return {name, ...batchTimes(state), mailboxes};
+    }
+    const head = parseHead(raw, file);
+    const working = Object.keys(head.mailboxes).filter((key) => WORKING.has(head.mailboxes[key]!.status));
+    if (working.length > 0) {
+      // Fresh counts of the few that move; a file that cannot be read leaves the head's figures.
+      try {
+        const fresh = ShardedStateFiles.readState(file, {...head, mailboxes: Object.fromEntries(working.map((key) => [key, head.mailboxes[key]!]))});
+        for (const [key, mailbox] of Object.entries(fresh.mailboxes)) head.mailboxes[key] = summaryOf(mailbox);
+      } catch {
+        // keep the head's summary
+      }
+    }
+    return {name, ...batchTimes(head), mailboxes: head.mailboxes};
   }
 
   static async list(stateDir: string): Promise<BatchListEntry[]> {
@@ -128,10 +214,12 @@ export class BatchStore {
     for (const name of names) {
       const file = BatchStore.fileFor(stateDir, name);
       try {
-        const state = await new AtomicJsonFile<BatchState>(file, {parse: (raw) => upgradeState(raw, file)}).read();
-        if (!state) continue; // removed meanwhile
+        // The head alone (a v1 file is read whole): listing never opens a mailbox file.
+        const raw = await new AtomicJsonFile<unknown>(file).read();
+        if (raw === null) continue; // removed meanwhile
+        const state = isShardedHead(raw) ? parseHead(raw, file) : upgradeState(raw, file);
         const counts: Partial<Record<MailboxStatus, number>> = {};
-        const mailboxes = Object.values(state.mailboxes);
+        const mailboxes: {status: MailboxStatus}[] = Object.values(state.mailboxes);
         for (const mailbox of mailboxes) counts[mailbox.status] = (counts[mailbox.status] ?? 0) + 1;
         entries.push({name, file, updatedAt: state.updatedAt, mailboxes: mailboxes.length, counts});
       } catch (error) {
@@ -150,8 +238,9 @@ export class BatchStore {
     // Hold the run lock while deleting, so that a start racing with the removal fails cleanly.
     const lock = await acquireLock(lockFile, name);
     try {
-      for (const path of [file, `${file}.bak`]) await unlink(path).catch(ignoreMissing);
+      for (const path of [file, `${file}.bak`, v1BackupFor(file)]) await unlink(path).catch(ignoreMissing);
       new AtomicJsonFile(file).removeStaleTempFiles();
+      await rm(mailboxDirFor(file), {recursive: true, force: true});
       // Commands nobody applied must not reach a later batch of the same name.
       await rm(commandDirFor(file), {recursive: true, force: true});
       // The last verifications (verification-file.ts) belong to this batch too.
@@ -169,10 +258,16 @@ export class BatchStore {
 
   /** The batch state; mutate it in place, then markDirty() or flushNow(). */
   get state(): BatchState {
-    return this.db.data;
+    return this.data;
   }
 
-  markDirty(): void {
+  /**
+   * The mailbox `mailboxKey` changed (any of its fields); without a key, the batch-level fields
+   * did. Mailboxes added or removed need no call of their own: every write compares the membership.
+   */
+  markDirty(mailboxKey?: string): void {
+    if (mailboxKey === undefined) this.headDirty = true;
+    else this.dirtyKeys.add(mailboxKey);
     this.dirty = true;
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
@@ -186,11 +281,31 @@ export class BatchStore {
     this.timer.unref();
   }
 
-  /** Writes now. Changes made while the write runs are picked up by the next flush. */
-  async flushNow(): Promise<void> {
+  /**
+   * Writes now what changed (see markDirty); resolves once it is on disk. Changes made while the
+   * write runs are picked up by the next flush.
+   * With a key, the mailbox `mailboxKey` is written (as markDirty(mailboxKey) then flushNow()).
+   * Without one and with nothing marked, the head is written, as the single file was.
+   */
+  async flushNow(mailboxKey?: string): Promise<void> {
+    if (mailboxKey !== undefined) this.dirtyKeys.add(mailboxKey);
+    else if (this.dirtyKeys.size === 0) this.headDirty = true;
     this.clearTimer();
-    this.dirty = false;
-    const write = this.writeNow();
+    if (!this.sharded) {
+      this.dirty = false;
+      const write = this.writeNow();
+      this.lastWrite = write;
+      return write;
+    }
+    // One sharded write at a time, each planned when it starts (so it holds every change made
+    // before it): a flushNow that finds one waiting joins it.
+    if (this.queuedFlush) return this.queuedFlush;
+    const write = this.flushChain.then(() => {
+      this.queuedFlush = undefined;
+      return this.writeNow();
+    });
+    this.queuedFlush = write;
+    this.flushChain = write.catch(() => undefined);
     this.lastWrite = write;
     return write;
   }
@@ -206,22 +321,44 @@ export class BatchStore {
   }
 
   private async writeNow(): Promise<void> {
+    const keys = this.dirtyKeys;
+    const headDirty = this.headDirty;
+    this.dirtyKeys = new Set();
+    this.headDirty = false;
+    this.dirty = false;
     try {
       if (!this.lock) await this.assertNoOtherRunner();
       const startedAt = performance.now();
       this.state.updatedAt = new Date().toISOString();
       this.bytesWritten = 0;
-      await this.db.write();
-      recordStateWrite(startedAt, this.bytesWritten, 1, 'single');
+      if (this.sharded) {
+        const {files} = await this.sharded.write(this.state, keys, headDirty);
+        if (files > 0) recordStateWrite(startedAt, this.bytesWritten, files, 'sharded');
+      } else {
+        this.db.data = singleFileData(this.data);
+        await this.db.write();
+        recordStateWrite(startedAt, this.bytesWritten, 1, 'single');
+      }
     } catch (error) {
-      this.dirty = true;
+      this.keepDirty(keys, headDirty);
       throw error;
     }
+  }
+
+  /** A failed write's changes are written by the next one. */
+  private keepDirty(keys: ReadonlySet<string>, headDirty: boolean): void {
+    for (const key of keys) this.dirtyKeys.add(key);
+    if (headDirty) this.headDirty = true;
+    this.dirty = true;
   }
 
   /** Synchronous save for a process 'exit' handler; not for use while the event loop runs. */
   flushSync(): void {
     this.clearTimer();
+    const keys = this.dirtyKeys;
+    const headDirty = this.headDirty;
+    this.dirtyKeys = new Set();
+    this.headDirty = false;
     this.dirty = false;
     try {
       if (!this.lock) {
@@ -231,10 +368,15 @@ export class BatchStore {
       const startedAt = performance.now();
       this.state.updatedAt = new Date().toISOString();
       this.bytesWritten = 0;
-      this.adapter.writeSync(this.state);
-      recordStateWrite(startedAt, this.bytesWritten, 1, 'single');
+      if (this.sharded) {
+        const {files} = this.sharded.writeSync(this.state, keys, headDirty);
+        if (files > 0) recordStateWrite(startedAt, this.bytesWritten, files, 'sharded');
+      } else {
+        this.adapter.writeSync(singleFileData(this.data));
+        recordStateWrite(startedAt, this.bytesWritten, 1, 'single');
+      }
     } catch (error) {
-      this.dirty = true;
+      this.keepDirty(keys, headDirty);
       throw error;
     }
   }
@@ -247,6 +389,7 @@ export class BatchStore {
     if (this.lock) return;
     this.lock = await acquireLock(this.lockFile, this.name);
     this.adapter.removeStaleTempFiles();
+    this.sharded?.removeStaleTempFiles();
   }
 
   async releaseRunLock(): Promise<void> {
@@ -279,16 +422,25 @@ export class BatchStore {
         retryable: false,
       });
     }
-    const state = await this.adapter.read();
-    if (!state) {
-      throw new MigrationError({
-        kind: 'config',
-        message: `Batch "${this.name}" no longer exists (${this.file} was removed)`,
-        hint: 'It was probably removed by another mailferry command',
-        retryable: false,
-      });
+    let opened: OpenedState;
+    try {
+      opened = await readBatch(this.stateDir, this.name, false);
+    } catch (error) {
+      if (!(await fileExists(this.file))) {
+        throw new MigrationError({
+          kind: 'config',
+          message: `Batch "${this.name}" no longer exists (${this.file} was removed)`,
+          hint: 'It was probably removed by another mailferry command',
+          retryable: false,
+        });
+      }
+      throw error;
     }
-    this.db.data = state;
+    this.data = opened.state;
+    this.db.data = opened.state;
+    this.sharded?.knowHead(opened.head);
+    this.dirtyKeys.clear();
+    this.headDirty = false;
     this.dirty = false;
   }
 
@@ -333,6 +485,54 @@ export class BatchStore {
     this.closed = true;
     this.clearTimer();
     process.removeListener('exit', this.onExit);
+  }
+}
+
+/** Statuses whose counts move between head writes: `batch status` reads their own files. */
+const WORKING: ReadonlySet<MailboxStatus> = new Set(['Starting', 'Syncing', 'IncrementalSyncing', 'Stopping', 'Completing']);
+
+/** The single file carries version 1 whatever the state says in memory. */
+function singleFileData(state: BatchState): BatchState {
+  return state.version === SINGLE_FILE_VERSION ? state : {...state, version: SINGLE_FILE_VERSION};
+}
+
+function batchTimes(state: {lastSyncedAt?: string; completedAt?: string}): {lastSyncedAt?: string; completedAt?: string} {
+  return {...(state.lastSyncedAt ? {lastSyncedAt: state.lastSyncedAt} : {}), ...(state.completedAt ? {completedAt: state.completedAt} : {})};
+}
+
+/** Reads either layout; converts a v1 file when `migrate` and the layout is sharded and nobody else runs the batch. */
+async function readBatch(stateDir: string, name: string, migrate: boolean): Promise<OpenedState> {
+  const file = BatchStore.fileFor(stateDir, name);
+  const raw = await new AtomicJsonFile<unknown>(file).read();
+  if (raw === null) throw await notFound(stateDir, name);
+  if (isShardedHead(raw)) {
+    const head = parseHead(raw, file);
+    return {state: ShardedStateFiles.readState(file, head), layout: 'sharded', head};
+  }
+  const state = upgradeState(raw, file);
+  if (!migrate || stateLayoutFromEnv() === 'single') return {state, layout: 'single'};
+  let lock: LockInfo;
+  try {
+    lock = await acquireLock(lockFileFor(stateDir, name), name);
+  } catch {
+    return {state, layout: 'single'}; // run by another process: it owns the file; read it as it is
+  }
+  try {
+    // Read again under the lock: a runner that just let go wrote its last progress first.
+    const fresh = await new AtomicJsonFile<unknown>(file).read();
+    if (fresh === null) throw await notFound(stateDir, name);
+    if (isShardedHead(fresh)) {
+      const head = parseHead(fresh, file);
+      return {state: ShardedStateFiles.readState(file, head), layout: 'sharded', head};
+    }
+    const current = upgradeState(fresh, file);
+    current.version = SINGLE_FILE_VERSION + 1;
+    const files = new ShardedStateFiles(file);
+    const backup = await migrateSingleFile(file, current, files);
+    const head = parseHead(JSON.parse(await readFile(file, 'utf8')), file);
+    return {state: current, layout: 'sharded', head, migratedFrom: backup};
+  } finally {
+    await releaseLock(lockFileFor(stateDir, name), lock);
   }
 }
 
@@ -503,6 +703,15 @@ async function writeSmallFile(path: string, text: string): Promise<void> {
     await handle.writeFile(text, 'utf8');
   } finally {
     await handle.close();
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

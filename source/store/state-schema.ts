@@ -1,12 +1,18 @@
-// The shape of a batch's state file. It is rewritten whole on every flush, so everything here
-// stays small: per-message facts live in UidSet strings, never in arrays that grow with a mailbox.
+// The shape of a batch's state. On disk (version 2, sharded-state.ts) the batch-level fields and
+// a small summary per mailbox are one file and each mailbox's own state is another, each
+// rewritten whole when it changes; version 1 kept it all in one file (still read, and still
+// written with MAILFERRY_STATE_LAYOUT=single). Either way a mailbox's record stays small:
+// per-message facts live in UidSet strings, never in arrays that grow with a mailbox.
 
 import type {BatchDefinition, ErrorRecord, ItemRecord, MailboxIdentity, MailboxStatus, RenamedFolder, UnmigratedFolder} from './batch-records.js';
 import {DEFAULT_SETTINGS, MAILBOX_STATUSES} from './batch-records.js';
 import {MigrationError} from '../imap/imap-error.js';
 import {isSecret} from '../log/secret-redaction.js';
 
-export const STATE_VERSION = 1;
+/** Version 2: the sharded layout (sharded-state.ts). */
+export const STATE_VERSION = 2;
+/** The single-file layout: the whole BatchState in one file. */
+export const SINGLE_FILE_VERSION = 1;
 export const MAX_ERRORS = 20;
 export const MAX_ITEMS = 1000;
 
@@ -179,9 +185,9 @@ export function pushRing<T>(list: T[], item: T, max: number): void {
 }
 
 /**
- * Validates a parsed state file and brings it to the current version. Version 1 is the first, so
- * this is validation plus filling collections a hand-edited or older-v1 file may lack; later
- * versions add their upgrade steps here.
+ * Validates a whole batch state (a version 1 single file, or the same shape in memory) and fills
+ * collections a hand-edited or older file may lack. A version 2 head file is read by
+ * sharded-state.ts instead; a version above STATE_VERSION is refused as written by a newer mailferry.
  */
 export function upgradeState(raw: unknown, file: string): BatchState {
   const bad = (what: string): MigrationError =>
@@ -210,34 +216,45 @@ export function upgradeState(raw: unknown, file: string): BatchState {
   batch['settings'] = {...DEFAULT_SETTINGS, excludedFolders: [], ...batch['settings']};
   const mailboxes = raw['mailboxes'];
   if (!isObject(mailboxes)) throw bad('missing "mailboxes"');
-  for (const [key, mailbox] of Object.entries(mailboxes)) {
-    if (!isObject(mailbox) || !isObject(mailbox['identity']) || typeof mailbox['identity']['emailAddress'] !== 'string') {
-      throw bad(`mailbox ${JSON.stringify(key)} has no identity`);
-    }
-    if (!(MAILBOX_STATUSES as readonly unknown[]).includes(mailbox['status'])) throw bad(`mailbox ${JSON.stringify(key)} has unknown status ${JSON.stringify(mailbox['status'])}`);
-    const defaults = newMailboxState(mailbox['identity'] as unknown as MailboxIdentity);
-    for (const field of ['errors', 'skipped', 'failed', 'changed', 'unmigratedFolders', 'renamedFolders', 'droppedKeywords'] as const) {
-      if (!Array.isArray(mailbox[field])) mailbox[field] = defaults[field];
-    }
-    for (const field of ['skippedOverflow', 'failedOverflow', 'changedOverflow'] as const) {
-      if (typeof mailbox[field] !== 'number') mailbox[field] = 0;
-    }
-    // Added later (issue 17), optional: a file without them, or with something else there, has nothing learned.
-    if ('reconciled' in mailbox && !Array.isArray(mailbox['reconciled'])) delete mailbox['reconciled'];
-    if ('targetRewrites' in mailbox && !isObject(mailbox['targetRewrites'])) delete mailbox['targetRewrites'];
-    if (!isObject(mailbox['folders'])) mailbox['folders'] = {};
-    for (const [path, checkpoint] of Object.entries(mailbox['folders'] as Record<string, unknown>)) {
-      if (!isObject(checkpoint) || typeof checkpoint['done'] !== 'string' || typeof checkpoint['sourceUidValidity'] !== 'string') {
-        throw bad(`mailbox ${JSON.stringify(key)} has an invalid checkpoint for folder ${JSON.stringify(path)}`);
-      }
-      for (const field of ['total', 'doneCount', 'skipped', 'failed', 'bytesDone', 'bytesTotal']) {
-        if (typeof checkpoint[field] !== 'number') checkpoint[field] = 0;
-      }
-    }
-    mailbox['stats'] = {...newMailboxStats(), ...(isObject(mailbox['stats']) ? mailbox['stats'] : {})};
-  }
+  for (const [key, mailbox] of Object.entries(mailboxes)) upgradeMailbox(key, mailbox, file);
   if (typeof raw['updatedAt'] !== 'string') raw['updatedAt'] = new Date(0).toISOString();
   return raw as unknown as BatchState;
+}
+
+/** Validates one mailbox's record (of a v1 file, or a v2 mailbox file) and fills what an older file lacks. */
+export function upgradeMailbox(key: string, mailbox: unknown, file: string): MailboxState {
+  const bad = (what: string): MigrationError =>
+    new MigrationError({
+      kind: 'config',
+      message: `State file ${file} is not a mailferry batch state (${what})`,
+      hint: `Check that the file belongs to mailferry; the last good state may be in ${file}.bak`,
+      retryable: false,
+    });
+  if (!isObject(mailbox) || !isObject(mailbox['identity']) || typeof mailbox['identity']['emailAddress'] !== 'string') {
+    throw bad(`mailbox ${JSON.stringify(key)} has no identity`);
+  }
+  if (!(MAILBOX_STATUSES as readonly unknown[]).includes(mailbox['status'])) throw bad(`mailbox ${JSON.stringify(key)} has unknown status ${JSON.stringify(mailbox['status'])}`);
+  const defaults = newMailboxState(mailbox['identity'] as unknown as MailboxIdentity);
+  for (const field of ['errors', 'skipped', 'failed', 'changed', 'unmigratedFolders', 'renamedFolders', 'droppedKeywords'] as const) {
+    if (!Array.isArray(mailbox[field])) mailbox[field] = defaults[field];
+  }
+  for (const field of ['skippedOverflow', 'failedOverflow', 'changedOverflow'] as const) {
+    if (typeof mailbox[field] !== 'number') mailbox[field] = 0;
+  }
+  // Added later (issue 17), optional: a file without them, or with something else there, has nothing learned.
+  if ('reconciled' in mailbox && !Array.isArray(mailbox['reconciled'])) delete mailbox['reconciled'];
+  if ('targetRewrites' in mailbox && !isObject(mailbox['targetRewrites'])) delete mailbox['targetRewrites'];
+  if (!isObject(mailbox['folders'])) mailbox['folders'] = {};
+  for (const [path, checkpoint] of Object.entries(mailbox['folders'] as Record<string, unknown>)) {
+    if (!isObject(checkpoint) || typeof checkpoint['done'] !== 'string' || typeof checkpoint['sourceUidValidity'] !== 'string') {
+      throw bad(`mailbox ${JSON.stringify(key)} has an invalid checkpoint for folder ${JSON.stringify(path)}`);
+    }
+    for (const field of ['total', 'doneCount', 'skipped', 'failed', 'bytesDone', 'bytesTotal']) {
+      if (typeof checkpoint[field] !== 'number') checkpoint[field] = 0;
+    }
+  }
+  mailbox['stats'] = {...newMailboxStats(), ...(isObject(mailbox['stats']) ? mailbox['stats'] : {})};
+  return mailbox as unknown as MailboxState;
 }
 
 /** Keys that name a credential. The state stores where a secret comes from (SecretSource), never one of these. */
@@ -252,7 +269,12 @@ const LOGIN_NAME_KEYS: ReadonlySet<string> = new Set(['emailAddress', 'userName'
  * inside a byte count or a subject.
  */
 export function assertNoSecrets(state: BatchState, file: string): void {
-  const leak = findSecret(state, '', 0);
+  assertNoSecretsIn(state, file);
+}
+
+/** assertNoSecrets for any state file's data (the v2 head and mailbox files too). */
+export function assertNoSecretsIn(data: unknown, file: string, path = ''): void {
+  const leak = findSecret(data, path, 0);
   if (leak === undefined) return;
   throw new MigrationError({
     kind: 'internal',

@@ -3,7 +3,7 @@
 // `pass-finished` lines parsed for throughput figures.
 
 import {readdirSync} from 'node:fs';
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, readFile, readdir, rm, writeFile} from 'node:fs/promises';
 import {PassThrough} from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import type {BatchDefinition, BatchSettings} from '../../source/engine/batch-mod
 import {DEFAULT_SETTINGS} from '../../source/engine/batch-model.js';
 import type {BatchIo} from '../../source/headless/batch-command.js';
 import {makeEndpoint} from '../../source/imap/endpoint.js';
+import {isShardedHead, mailboxDirFor, parseHead, ShardedStateFiles} from '../../source/store/sharded-state.js';
 import type {BatchState} from '../../source/store/state-schema.js';
 import type {DovecotServer} from './dovecot-pair.js';
 
@@ -86,9 +87,25 @@ export function stateFile(stateDir: string, name: string): string {
   return path.join(stateDir, 'batches', `${name}.json`);
 }
 
-/** The batch's state file as written on disk (not the engine's in-memory copy). */
+/** The batch's state as written on disk (not the engine's in-memory copy), in either layout. */
 export async function readBatchState(stateDir: string, name: string): Promise<BatchState> {
-  return JSON.parse(await readFile(stateFile(stateDir, name), 'utf8')) as BatchState;
+  const file = stateFile(stateDir, name);
+  const raw = JSON.parse(await readFile(file, 'utf8')) as unknown;
+  return isShardedHead(raw) ? ShardedStateFiles.readState(file, parseHead(raw, file)) : (raw as BatchState);
+}
+
+/** Every file of the batch's state (the head, then each mailbox's file), for checks over all of them. */
+export async function stateFiles(stateDir: string, name: string): Promise<string[]> {
+  const file = stateFile(stateDir, name);
+  const dir = mailboxDirFor(file);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return [file, ...names.map((entry) => path.join(dir, entry))];
+}
+
+/** The text of all the batch's state files, joined. */
+export async function stateFilesText(stateDir: string, name: string): Promise<string> {
+  const texts = await Promise.all((await stateFiles(stateDir, name)).map((file) => readFile(file, 'utf8')));
+  return texts.join('\n');
 }
 
 /** stdout/stderr for runBatchCommand in this process, kept as text. */

@@ -219,6 +219,7 @@ export class BatchRunner implements BatchControl {
 
   async complete(): Promise<void> {
     this.state.completeRequested = true;
+    this.options.store.markDirty();
     await this.options.store.flushNow();
     this.dirty = true;
     this.pump();
@@ -318,15 +319,13 @@ export class BatchRunner implements BatchControl {
   }
 
   private normalizeAfterRestart(): void {
-    let changed = false;
-    for (const mailbox of Object.values(this.state.mailboxes)) {
+    for (const [key, mailbox] of Object.entries(this.state.mailboxes)) {
       const before = mailbox.status;
       if (before === 'Starting' || before === 'Syncing') mailbox.status = 'Queued';
       else if (before === 'IncrementalSyncing' || before === 'Completing') mailbox.status = 'Synced';
       else if (before === 'Stopping') mailbox.status = 'Stopped';
-      if (mailbox.status !== before) changed = true;
+      if (mailbox.status !== before) this.options.store.markDirty(key);
     }
-    if (changed) this.options.store.markDirty();
   }
 
   private isIdle(): boolean {
@@ -528,7 +527,7 @@ export class BatchRunner implements BatchControl {
     return {
       progress: () => {
         this.dirty = true;
-        this.options.store.markDirty();
+        this.options.store.markDirty(key);
       },
       currentFolder: (path) => {
         runtime.currentFolder = path;
@@ -543,25 +542,26 @@ export class BatchRunner implements BatchControl {
         if (!pushBounded(mailbox.skipped, item, MAX_ITEMS)) mailbox.skippedOverflow++;
         this.emitter.emit('item-skipped', {emailAddress, item});
         this.dirty = true;
-        this.options.store.markDirty();
+        this.options.store.markDirty(key);
       },
       failed: (item: ItemRecord) => {
         if (!pushBounded(mailbox.failed, item, MAX_ITEMS)) mailbox.failedOverflow++;
         this.emitter.emit('item-failed', {emailAddress, item});
         this.dirty = true;
-        this.options.store.markDirty();
+        this.options.store.markDirty(key);
       },
       changed: (item: ItemRecord) => {
         if (!pushBounded(mailbox.changed, item, MAX_ITEMS)) mailbox.changedOverflow++;
         this.emitter.emit('item-changed', {emailAddress, item});
         this.dirty = true;
-        this.options.store.markDirty();
+        this.options.store.markDirty(key);
       },
       markDirty: () => {
         this.dirty = true;
-        this.options.store.markDirty();
+        this.options.store.markDirty(key);
       },
-      flushNow: () => this.options.store.flushNow(),
+      // The pass changed its mailbox (an inProgress mark, a resized UID) and needs it on disk.
+      flushNow: () => this.options.store.flushNow(key),
     };
   }
 
@@ -570,6 +570,7 @@ export class BatchRunner implements BatchControl {
     const record: ErrorRecord = {...error.toJSON(), at: new Date().toISOString()};
     pushRing(mailbox.errors, record, MAX_ERRORS);
     mailbox.error = record;
+    this.options.store.markDirty(key);
     this.emitter.emit('error', {emailAddress: mailbox.identity.emailAddress, error: record});
     this.options.logger.error(error.message, {mailbox: key, kind: error.kind, folder: error.folder, serverText: error.serverText, hint: error.hint});
     this.dirty = true;
@@ -586,12 +587,13 @@ export class BatchRunner implements BatchControl {
     const from = mailbox.status;
     if (from === to) return;
     mailbox.status = to;
+    this.options.store.markDirty(key);
     this.emitter.emit('status', {emailAddress: mailbox.identity.emailAddress, from, to, ...(error ? {error} : {})});
     this.dirty = true;
     if (TRANSIENT_STATUSES.has(to)) {
       // A restart turns these back into Queued, Synced or Stopped (normalizeAfterRestart), so a
       // crash cannot make them matter; other processes see them within the flush interval.
-      this.options.store.markDirty();
+      this.options.store.markDirty(key);
       return;
     }
     if (from === 'IncrementalSyncing' && to === 'Synced' && this.runtimes.size > 1) {
@@ -599,7 +601,7 @@ export class BatchRunner implements BatchControl {
       // crash before the next write costs only an earlier next pass. Left to the last pass
       // still running (or the flush timer), a batch of thousands is not rewritten whole, with
       // two fsyncs, for every mailbox that checks in.
-      this.options.store.markDirty();
+      this.options.store.markDirty(key);
       return;
     }
     // Settled statuses are written at once: they are what an admin reads after a crash.
@@ -615,7 +617,10 @@ export class BatchRunner implements BatchControl {
       if (!last) return;
       if (!oldest || last < oldest) oldest = last;
     }
-    if (oldest) this.state.lastSyncedAt = oldest;
+    if (oldest && oldest !== this.state.lastSyncedAt) {
+      this.state.lastSyncedAt = oldest;
+      this.options.store.markDirty();
+    }
   }
 
   private rateFor(key: string): RateTracker {
