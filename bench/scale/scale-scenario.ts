@@ -275,8 +275,9 @@ async function runLayout(layout: LayoutName, total: number, workDir: string, par
     const second = spawnBatch(['start', BATCH, '--json', ...stateFlag], env, () => {}, timeoutMs);
     const appendOrExit = await Promise.race([firstAppend, second.exited.then(() => undefined)]);
     if (appendOrExit !== undefined) result.resumeToFirstAppendMs = appendOrExit - second.startedAt;
+    log(`    resume: first APPEND on the target ${result.resumeToFirstAppendMs ?? '(none)'} ms after the process start`);
     const secondEnd = await second.exited;
-    log(`    resumed: first APPEND after ${result.resumeToFirstAppendMs ?? 'none'} ms; ended ${secondEnd.code ?? secondEnd.signal} after ${((secondEnd.endedAt - second.startedAt) / 1000).toFixed(1)} s`);
+    log(`    resumed: ended ${secondEnd.code ?? secondEnd.signal} after ${((secondEnd.endedAt - second.startedAt) / 1000).toFixed(1)} s`);
     if (secondEnd.code !== 0) throw new Error(`the resumed batch start ended ${secondEnd.code ?? secondEnd.signal}: ${secondEnd.tail.slice(-1500)}`);
     result.peakRssBytes = Math.max(firstEnd.peakRssKiB, secondEnd.peakRssKiB) * 1024;
     const lifeSeconds = (killed - first.startedAt + secondEnd.endedAt - second.startedAt) / 1000;
