@@ -6,6 +6,7 @@
 //   npm run bench -- --preset quick|standard [--only mailferry,mbsync,doveadm,ceiling,memory]
 //                    [--seed N] [--repeat N] [--no-latency] [--mode parallel|sequential] [--timeout-s N]
 //                    [--keep-work] [--profile]
+//   npm run bench -- --scale N   (only the scale scenario: bench/scale/, bench/RESULTS-scale.md)
 
 import {execFileSync, spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
@@ -28,6 +29,7 @@ import {mailferryRunner, MAILFERRY_BIN} from './runners/mailferry.js';
 import {mbsyncRunner} from './runners/mbsync.js';
 import {turnOrder, type Mode, type RunSpec, type ToolRunner} from './runners/tool-runner.js';
 import {spotCheck, verifyCounts} from './verify.js';
+import {scaleMain} from './scale/scale-main.js';
 
 const BENCH_DIR = import.meta.dirname;
 const WORK_DIR = join(BENCH_DIR, '.work');
@@ -53,6 +55,10 @@ interface Options {
   profileRoot: string;
   /** Which of parallel and sequential to run (both unless --mode narrows it). */
   modes: Mode[];
+  /** --scale N: run only the scale scenario with N mailboxes. */
+  scale?: number;
+  /** --scale-layout single|default: only that state layout (both by default). */
+  scaleLayouts?: Array<'single' | 'default'>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -85,6 +91,12 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--keep-work') options.keepWork = true;
     else if (arg === '--target-on-disk') options.targetOnDisk = true;
     else if (arg === '--profile') options.profile = true;
+    else if (arg === '--scale') options.scale = Number(value());
+    else if (arg === '--scale-layout') {
+      const layout = value();
+      if (layout !== 'single' && layout !== 'default') throw new Error(`--scale-layout must be single or default, not ${layout}`);
+      options.scaleLayouts = [layout];
+    }
     else if (arg === '--mode') {
       const mode = value();
       if (mode !== 'parallel' && mode !== 'sequential') throw new Error(`--mode must be parallel or sequential, not ${mode}`);
@@ -410,6 +422,11 @@ async function main(): Promise<void> {
   const wants = (name: string) => options.only.size === 0 || options.only.has(name);
   installSignalHandlers();
   ensureTools();
+  if (options.scale !== undefined) {
+    ensureMailferryBuilt();
+    if (!(await scaleMain(options.scale, WORK_DIR, options.keepWork, log, options.scaleLayouts))) process.exitCode = 1;
+    return;
+  }
   if (wants('mailferry') || wants('memory')) ensureMailferryBuilt();
   const loadAtStart = loadAverage();
   const started = new Date();
@@ -499,6 +516,7 @@ async function main(): Promise<void> {
     `- Storage: ${targetStorage.description}. The source's mail is on disk (hard links into the corpus cache).`,
     `- Load average (1/5/15 min) at start: ${loadAtStart}; at end: ${loadAverage()}. ` +
       'Other work on this machine shows up as noise; compare ratios from the same run.',
+    '- The scale scenario (10,000 mailboxes in one batch, `npm run bench -- --scale N`) has its own file: [RESULTS-scale.md](RESULTS-scale.md).',
     ...(options.repeat > 1
       ? [`- Each scenario ran ${options.repeat} times, the tools taking turns attempt by attempt, each attempt started by the next tool; the fastest verified attempt is shown. The ceiling was measured at the start and again at the end; the best of each is shown.`]
       : []),
