@@ -8,14 +8,14 @@ import {logEngineEvents} from '../log/engine-event-log.js';
 import {silentLogger, type Logger} from '../log/logger.js';
 import {BatchStore} from '../store/batch-store.js';
 import {postCommand, watchCommands, type RemoteCommand} from '../store/command-inbox.js';
-import {mailboxKey, newMailboxState, STATE_VERSION, type BatchState} from '../store/state-schema.js';
+import {mailboxKey, STATE_VERSION, type BatchState} from '../store/state-schema.js';
 import type {BatchControl} from './batch-control.js';
 import type {BatchDefinition, MailboxStatus} from './batch-model.js';
 import {BatchRunner} from './scheduler/batch-runner.js';
 import type {MigrationRow} from './csv/migration-csv.js';
 import {resolveSecrets, type ResolvedSecrets} from './credentials/row-credentials.js';
 import {exposedMigrationCsv, exposedSecretFiles} from './credentials/secret-file-exposure.js';
-import {loadBatchCsv, loadBatchRows, planAddition, unknownMailboxError as unknownMailbox, type AdditionPlan} from './batch-membership.js';
+import {addRowsToState, loadBatchCsv, loadBatchRows, planAddition, unknownMailboxError as unknownMailbox, type AdditionPlan} from './batch-membership.js';
 import type {ExposedSecretFile} from './credentials/secret-source.js';
 
 export interface CreateBatchOptions {
@@ -32,16 +32,7 @@ export async function createBatch(options: CreateBatchOptions): Promise<void> {
     mailboxes: {},
     updatedAt: new Date().toISOString(),
   };
-  for (const row of options.rows) {
-    const key = mailboxKey(row.emailAddress);
-    if (state.mailboxes[key]) continue;
-    state.mailboxes[key] = newMailboxState({
-      emailAddress: row.emailAddress,
-      userName: row.userName,
-      ...(row.userRoot ? {userRoot: row.userRoot} : {}),
-      ...(row.targetUserName ? {targetUserName: row.targetUserName} : {}),
-    });
-  }
+  addRowsToState(state, definition.csvPath, options.rows);
   if (Object.keys(state.mailboxes).length === 0) {
     throw new MigrationError({
       kind: 'config',

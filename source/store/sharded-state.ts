@@ -42,17 +42,12 @@ import {join} from 'node:path';
 import {Low} from 'lowdb';
 import {MigrationError} from '../imap/imap-error.js';
 import {AtomicJsonFile, errorCode, fsyncDirectory} from './atomic-json-file.js';
+import {mailboxTotals, type MailboxTotals} from './mailbox-totals.js';
 import type {BatchDefinition, MailboxStatus} from './batch-records.js';
 import {assertNoSecretsIn, STATE_VERSION, upgradeMailbox, upgradeState, type BatchState, type MailboxState, type MailboxStats} from './state-schema.js';
 
-export interface MailboxTotalsSummary {
-  itemsDone: number;
-  itemsTotal: number;
-  itemsSkipped: number;
-  itemsFailed: number;
-  bytesDone: number;
-  bytesTotal: number;
-}
+/** A mailbox's item and byte counts as its summary keeps them (mailbox-totals.ts). */
+export type MailboxTotalsSummary = MailboxTotals;
 
 /** What the head keeps of each mailbox: enough for `batch list` and `batch status`. */
 export interface MailboxSummary {
@@ -117,15 +112,7 @@ export function mailboxFileName(key: string): string {
 }
 
 export function summaryOf(mailbox: MailboxState): MailboxSummary {
-  const totals: MailboxTotalsSummary = {itemsDone: 0, itemsTotal: 0, itemsSkipped: 0, itemsFailed: 0, bytesDone: 0, bytesTotal: 0};
-  for (const folder of Object.values(mailbox.folders)) {
-    totals.itemsDone += folder.doneCount;
-    totals.itemsTotal += folder.total;
-    totals.itemsSkipped += folder.skipped;
-    totals.itemsFailed += folder.failed;
-    totals.bytesDone += folder.bytesDone;
-    totals.bytesTotal += folder.bytesTotal;
-  }
+  const totals: MailboxTotalsSummary = mailboxTotals(mailbox);
   const {startedAt, initialSyncMs, lastSyncedAt, passes} = mailbox.stats;
   const stats: MailboxSummary['stats'] = {passes};
   if (startedAt !== undefined) stats.startedAt = startedAt;

@@ -19,7 +19,7 @@ import type {BatchSnapshot, MailboxDetail} from './batch-snapshot.js';
 import {TypedEmitter, type EngineEventName, type EngineListener} from '../engine-events.js';
 import type {EngineBudgets, MailboxPassInput, PassSummary} from '../copy/mailbox-pass.js';
 import {checkUnchanged} from '../copy/unchanged-check.js';
-import {mailboxTotals} from './mailbox-totals.js';
+import {mailboxTotals} from '../../store/mailbox-totals.js';
 import type {MigrationRow} from '../csv/migration-csv.js';
 import type {PassKind, PassReporter} from '../copy/pass-context.js';
 import {RateTracker} from './rate-tracker.js';

@@ -4,7 +4,7 @@
 import type {BatchState, MailboxState} from '../../store/state-schema.js';
 import {MAILBOX_STATUSES, type MailboxStatus} from '../batch-model.js';
 import type {BatchSnapshot, MailboxSnapshot} from './batch-snapshot.js';
-import {mailboxTotals} from './mailbox-totals.js';
+import {mailboxTotals} from '../../store/mailbox-totals.js';
 import type {RateTracker} from './rate-tracker.js';
 
 export interface LiveMailboxFacts {

@@ -1,7 +1,8 @@
 // Per-mailbox totals are derived from the folder checkpoints, never kept as separate running
-// counters, so a retried or reconciled folder cannot be counted twice.
+// counters, so a retried or reconciled folder cannot be counted twice. In store/ because the
+// summary shards (sharded-state.ts) persist them, and the engine's snapshots show them.
 
-import type {MailboxState} from '../../store/state-schema.js';
+import type {MailboxState} from './state-schema.js';
 
 export interface MailboxTotals {
   itemsDone: number;
