@@ -1,0 +1,15 @@
+// The campaign's scenarios by name, in the order `npm run faults` runs them. Each file runs its
+// rounds against Dovecot servers of its own and returns one RoundResult per round.
+
+import type {Scenario} from './round-result.js';
+
+export interface ScenarioEntry {
+  name: string;
+  run: Scenario;
+  /** Rounds in the long campaign when --rounds is not given. */
+  defaultRounds: number;
+  /** What one round does, for --list. */
+  summary: string;
+}
+
+export const SCENARIOS: ScenarioEntry[] = [];
