@@ -2,6 +2,7 @@
 // rounds against Dovecot servers of its own and returns one RoundResult per round.
 
 import type {Scenario} from './round-result.js';
+import {runCutScenario} from './cut-scenario.js';
 
 export interface ScenarioEntry {
   name: string;
@@ -12,4 +13,6 @@ export interface ScenarioEntry {
   summary: string;
 }
 
-export const SCENARIOS: ScenarioEntry[] = [];
+export const SCENARIOS: ScenarioEntry[] = [
+  {name: 'cut', run: runCutScenario, defaultRounds: 50, summary: '3 mailboxes copied through proxies that cut (FIN/RST), stall, slow or refuse source and target connections mid-FETCH and mid-APPEND, on the lanes or the buffered path; one batch start must finish them all'},
+];
