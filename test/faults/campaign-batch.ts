@@ -7,6 +7,7 @@ import path from 'node:path';
 import type {DovecotServer} from '../helpers/dovecot-pair.js';
 import {describeResult, runMailferry, type MailferryResult} from '../helpers/mailferry-process.js';
 import {makeWorkDir, pairCreateArgs, readBatchState, targetAdminEnv, writeMigrationCsv, type PairLike} from '../helpers/batch-fixture.js';
+import type {ClientView} from '../helpers/client-view.js';
 import {exactCheck} from './exact-check.js';
 import {findSecrets} from './secret-scan.js';
 import type {FailedMailbox, RoundResult} from './round-result.js';
@@ -70,6 +71,8 @@ export interface RoundVerdictInput {
   output: string;
   /** Mailbox addresses the round set out to fail. */
   expectedFailures?: ReadonlySet<string>;
+  /** The source mailboxes as read once, when the scenario never changes them. */
+  sourceViews?: Map<string, ClientView>;
 }
 
 /**
@@ -99,7 +102,7 @@ export async function roundVerdict(pair: PairLike, batch: RoundBatch, input: Rou
   if (report.code !== 0) problems.push(`batch report exited ${report.code}: ${report.stderr.trim()}`);
   else problems.push(...reportProblems(report, batch.mailboxes));
 
-  const check = await exactCheck(pair.source, pair.target, batch.mailboxes.map((m) => ({sourceLogin: m.login, targetLogin: m.email})));
+  const check = await exactCheck(pair.source, pair.target, batch.mailboxes.map((m) => ({sourceLogin: m.login, targetLogin: m.email})), input.sourceViews);
   problems.push(...check.problems.slice(0, 20));
   if (check.problems.length > 20) problems.push(`... and ${check.problems.length - 20} more differences`);
 

@@ -7,6 +7,7 @@
 // reconnects and resumes by itself. Then the exact check.
 
 import {SeededRandom} from '../../bench/seeded-random.js';
+import type {ClientView} from '../helpers/client-view.js';
 import {startDovecot, type DovecotServer} from '../helpers/dovecot-pair.js';
 import {realisticMailbox, seedMailbox} from '../helpers/seed-mailbox.js';
 import {removeWorkDir} from '../helpers/batch-fixture.js';
@@ -68,6 +69,7 @@ export const runCutScenario: Scenario = async ({rounds, seed, report}) => {
   const results: RoundResult[] = [];
   try {
     const sources: SourceMailbox[] = [];
+    const sourceViews = new Map<string, ClientView>();
     for (const spec of SOURCES) {
       const mailbox = realisticMailbox({seed: spec.seed, largeMessageBytes: spec.largeMessageBytes});
       await seedMailbox(servers.source, spec.login, mailbox);
@@ -99,7 +101,10 @@ export const runCutScenario: Scenario = async ({rounds, seed, report}) => {
           const side = proxy === sourceProxy ? 'source' : 'target';
           const at = random.int(200, 2_500);
           const length = random.int(300, 2_500);
-          refusals.push(new Promise((resolve) => setTimeout(resolve, at)).then(() => proxy.refuse(length, `refuse ${side} connections`)));
+          // Half of them also reset the open connections: the server restarted.
+          const dropOpen = random.chance(0.5);
+          const label = dropOpen ? `restart ${side} (reset all, refuse new)` : `refuse new ${side} connections`;
+          refusals.push(new Promise((resolve) => setTimeout(resolve, at)).then(() => proxy.refuse(length, label, {dropOpen})));
         }
         const ended = await child.exited;
         await Promise.all(refusals);
@@ -111,7 +116,7 @@ export const runCutScenario: Scenario = async ({rounds, seed, report}) => {
       }
       const faults: Record<string, number> = {};
       for (const proxy of [sourceProxy, targetProxy]) for (const [kind, count] of Object.entries(proxy.stats().fired)) faults[kind] = (faults[kind] ?? 0) + count;
-      const result = await roundVerdict(pair, batch, {scenario: buffered ? 'cut (buffered path)' : 'cut (lanes)', round, seed: thisSeed, started, faults, problems, output});
+      const result = await roundVerdict(pair, batch, {scenario: buffered ? 'cut (buffered path)' : 'cut (lanes)', round, seed: thisSeed, started, faults, problems, output, sourceViews});
       results.push(result);
       report(`${result.scenario} round ${round} seed ${thisSeed}: ${result.problems.length || result.lost || result.duplicated ? 'FAILED' : 'ok'}, faults ${JSON.stringify(faults)}, ${result.seconds.toFixed(1)} s`);
       if (result.problems.length === 0 && result.lost === 0 && result.duplicated === 0) await removeWorkDir(batch.work);

@@ -51,12 +51,21 @@ export function countLostAndDuplicated(source: ClientView, target: ClientView, m
   return {messages, lost, duplicated};
 }
 
-/** Compares every mailbox in `mailboxes` between `source` and `target` exactly. */
-export async function exactCheck(source: DovecotServer, target: DovecotServer, mailboxes: readonly CheckedMailbox[]): Promise<ExactCheckResult> {
+/**
+ * Compares every mailbox in `mailboxes` between `source` and `target` exactly. A scenario whose
+ * source never changes passes `sourceViews` to read each source mailbox once per campaign.
+ */
+export async function exactCheck(
+  source: DovecotServer,
+  target: DovecotServer,
+  mailboxes: readonly CheckedMailbox[],
+  sourceViews?: Map<string, ClientView>,
+): Promise<ExactCheckResult> {
   const result: ExactCheckResult = {mailboxes: mailboxes.length, messages: 0, lost: 0, duplicated: 0, problems: []};
   const mapFolder = (sourcePath: string) => expectedTargetFolder(source, target, sourcePath);
   for (const mailbox of mailboxes) {
-    const sourceView = await readClientView(source, mailbox.sourceLogin);
+    const sourceView = sourceViews?.get(mailbox.sourceLogin) ?? (await readClientView(source, mailbox.sourceLogin));
+    sourceViews?.set(mailbox.sourceLogin, sourceView);
     const targetView = await readClientView(target, mailbox.targetLogin);
     const counts = countLostAndDuplicated(sourceView, targetView, mapFolder);
     result.messages += counts.messages;

@@ -37,8 +37,11 @@ export interface FaultProxy {
   readonly port: number;
   /** Replaces the plan for connections made from now on. */
   setPlan(plan: FaultPlan): void;
-  /** Refuses new connections for `ms` (the listening socket is closed meanwhile). */
-  refuse(ms: number, label?: string): Promise<void>;
+  /**
+   * Refuses new connections for `ms` (the listening socket is closed meanwhile); with
+   * `dropOpen`, first resets every open connection, as a server that restarts does.
+   */
+  refuse(ms: number, label?: string, options?: {dropOpen?: boolean}): Promise<void>;
   stats(): FaultProxyStats;
   /** Open client connections right now. */
   openConnections(): number;
@@ -238,11 +241,13 @@ export function startFaultProxy(options: {upstreamPort: number; plan?: FaultPlan
     setPlan(next: FaultPlan) {
       plan = next;
     },
-    async refuse(ms: number, label = 'refuse new connections') {
+    async refuse(ms: number, label = 'refuse new connections', refuseOptions: {dropOpen?: boolean} = {}) {
       if (stopped) return;
       stats.refusals++;
       stats.fired[label] = (stats.fired[label] ?? 0) + 1;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // close() stops accepting at once; its callback would wait for every open connection.
+      server.close();
+      if (refuseOptions.dropOpen) for (const link of links) cut(link, 'rst');
       await new Promise((resolve) => setTimeout(resolve, ms));
       // The port is ours again at once on loopback; a few tries cover a TIME_WAIT race.
       for (let attempt = 0; !stopped; attempt++) {

@@ -3,6 +3,7 @@
 
 import type {Scenario} from './round-result.js';
 import {runCutScenario} from './cut-scenario.js';
+import {runKillScenario} from './kill-scenario.js';
 
 export interface ScenarioEntry {
   name: string;
@@ -14,5 +15,6 @@ export interface ScenarioEntry {
 }
 
 export const SCENARIOS: ScenarioEntry[] = [
+  {name: 'kill', run: runKillScenario, defaultRounds: 20, summary: '4 mailboxes (several folders, messages up to 30 MB); batch start killed with SIGKILL once or twice at seeded moments of the run and started again'},
   {name: 'cut', run: runCutScenario, defaultRounds: 50, summary: '3 mailboxes copied through proxies that cut (FIN/RST), stall, slow or refuse source and target connections mid-FETCH and mid-APPEND, on the lanes or the buffered path; one batch start must finish them all'},
 ];
