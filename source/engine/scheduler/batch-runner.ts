@@ -84,6 +84,8 @@ export class BatchRunner implements BatchControl {
   private dirty = true;
   private started = false;
   private closing = false;
+  /** Some mailbox has worked on a folder in this process: the source and the target answered. */
+  private endpointsAnswered = false;
   private publishTimer: NodeJS.Timeout | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
   private lastHistoryAt = 0;
@@ -492,7 +494,11 @@ export class BatchRunner implements BatchControl {
         attempt++;
         // A refused connection or a missing greeting is what a restarting server looks like;
         // a few tries tell that apart from a wrong host without stalling a bad batch for long.
-        const transient = failure.retryable || ((failure.kind === 'connect' || failure.kind === 'greeting') && attempt <= 3);
+        // Once a mailbox of this run has worked on a folder, both servers were there: a refusal
+        // now is a restart, retried like a lost connection (the fault campaign's refusals of a
+        // few seconds failed mailboxes whose earlier cuts had used up the three tries).
+        const unreachable = failure.kind === 'connect' || failure.kind === 'greeting';
+        const transient = failure.retryable || (unreachable && (attempt <= 3 || this.endpointsAnswered));
         if (!transient || (failure.kind !== 'throttled' && attempt > MAX_ATTEMPTS_WITHOUT_PROGRESS)) {
           this.fail(key, failure, record);
           return;
@@ -536,6 +542,7 @@ export class BatchRunner implements BatchControl {
       },
       currentFolder: (path) => {
         runtime.currentFolder = path;
+        if (path !== undefined) this.endpointsAnswered = true;
         if (path !== undefined && mailbox.status === 'Starting') this.setStatus(key, 'Syncing');
         this.dirty = true;
         if (path !== undefined) {
