@@ -14,6 +14,7 @@ import {removeWorkDir} from '../helpers/batch-fixture.js';
 import {spawnMailferry} from '../helpers/mailferry-process.js';
 import {createRoundBatch, roundVerdict, through, type SourceMailbox} from './campaign-batch.js';
 import {startFaultProxy, type ConnectionFault, type FaultProxy} from './fault-proxy.js';
+import {processListSnapshot} from './secret-scan.js';
 import {roundSeed, type RoundResult, type Scenario} from './round-result.js';
 
 const SOURCES = [
@@ -94,6 +95,8 @@ export const runCutScenario: Scenario = async ({rounds, seed, report}) => {
       let output = '';
       try {
         const child = spawnMailferry(batch.startArgs, {env: batch.env, timeoutMs: 300_000});
+        // The process list while the batch runs: the secret scan reads it with the output.
+        const processes = child.waitForLine(/Syncing|Synced/, 120_000).then(processListSnapshot, () => '');
         // A refusal now and then, as from a server that restarts: new connections fail for a while.
         const refusals: Promise<void>[] = [];
         if (random.chance(0.25)) {
@@ -108,7 +111,7 @@ export const runCutScenario: Scenario = async ({rounds, seed, report}) => {
         }
         const ended = await child.exited;
         await Promise.all(refusals);
-        output = ended.stdout + ended.stderr;
+        output = `${ended.stdout}${ended.stderr}\n${await processes}`;
         if (ended.code !== 0) problems.push(`batch start exited ${ended.code ?? ended.signal}; its last lines:\n${ended.stdout.split('\n').slice(-8).join('\n')}\n${ended.stderr.slice(-2000)}`);
       } finally {
         await sourceProxy.stop();
