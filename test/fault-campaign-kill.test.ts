@@ -1,19 +1,8 @@
-// The short, seeded version of the fault campaign's kill scenario (batch start killed with SIGKILL at seeded moments and restarted), run by
-// npm test; `npm run faults -- --only kill --rounds N` runs the long one. A failing round prints
-// its seed: `npm run faults -- --only kill --seed SEED --rounds 1` replays it.
+// The fault campaign's kill scenario, short and seeded: batch start killed with SIGKILL at a
+// seeded share of the copy and started again. The long run: `npm run faults -- --only kill
+// --rounds N`; a failing round's seed replays it with --rounds 1.
 
-import {describe, it} from 'node:test';
-import assert from 'node:assert/strict';
 import {runKillScenario} from './faults/kill-scenario.js';
-import {describeRound, roundPassed} from './faults/round-result.js';
+import {shortRunTest} from './faults/short-run.js';
 
-describe('fault campaign, kill scenario (short)', {timeout: 600_000}, () => {
-  it('2 seeded rounds: 0 lost, 0 duplicated, every mailbox Synced, counts right, no secret anywhere', async (t) => {
-    const results = await runKillScenario({rounds: 2, seed: 25, report: (line) => t.diagnostic(line)});
-    assert.equal(results.length, 2);
-    for (const result of results) t.diagnostic(describeRound(result));
-    assert.deepEqual(results.filter((result) => !roundPassed(result)).map(describeRound), []);
-    // A round's fault can miss (a kill after the run ended, a cut past the last byte), not all of them.
-    assert.ok(results.some((result) => Object.values(result.faults).reduce((a, b) => a + b, 0) > 0), 'no round injected a fault');
-  });
-});
+shortRunTest('fault campaign, kill: 2 seeded rounds, each 0 lost, 0 duplicated, every mailbox Synced, counts right, no secret anywhere', runKillScenario, 2, 25);
