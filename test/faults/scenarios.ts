@@ -2,6 +2,7 @@
 // rounds against Dovecot servers of its own and returns one RoundResult per round.
 
 import type {Scenario} from './round-result.js';
+import {stateFileScenario} from './state-file-scenario.js';
 
 export interface ScenarioEntry {
   name: string;
@@ -12,4 +13,6 @@ export interface ScenarioEntry {
   summary: string;
 }
 
-export const SCENARIOS: ScenarioEntry[] = [];
+export const SCENARIOS: ScenarioEntry[] = [
+  {name: 'state-file', run: stateFileScenario, defaultRounds: 12, summary: 'kill -9 in a state write, a truncated or corrupted head or shard file (refused, nothing overwritten, .bak restores), a version 1 file'},
+];
