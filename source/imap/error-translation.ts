@@ -310,6 +310,18 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     // phase 'login' but a network-level failure: fall through to the checks below.
   }
 
+  // Before the server-side limits: the parser's own "exceeds maximum allowed size" is about a
+  // response it could not take, never a message the server refused as too large.
+  if (code.startsWith('ParserError') || ['InvalidResponse', 'UnexpectedTag', 'LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge', 'MAX_IMAP_NESTING_REACHED', 'ResponseProcessingFailed'].includes(code)) {
+    const endless = code === 'LineTooLarge' ? ' (it sent a line of many megabytes without an end of line)' : '';
+    return {
+      kind: context.phase === 'connect' ? 'greeting' : 'protocol',
+      message: context.phase === 'connect' ? `${where} does not answer like an IMAP server${endless}` : `${endpoint.host} sent a response mailferry could not read (${code})${endless}`,
+      hint: context.phase === 'connect' ? `Check that this port is the IMAP port. ${PORT_HINT}` : 'Report it with the log file; resuming the mailbox may get past it.',
+      retryable: false,
+    };
+  }
+
   // Server-side limits
   if (code === 'ETHROTTLE' || responseCode === 'THROTTLED' || (responseCode === 'LIMIT' && !isTooLarge(text)) || responseCode === 'INUSE' || THROTTLE_TEXT.test(`${text} ${shape.reason ?? ''}`)) {
     return throttled(shape, serverText ?? shape.reason, endpoint);
@@ -433,14 +445,6 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     };
   }
 
-  if (code.startsWith('ParserError') || ['InvalidResponse', 'UnexpectedTag', 'LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge', 'MAX_IMAP_NESTING_REACHED', 'ResponseProcessingFailed'].includes(code)) {
-    return {
-      kind: context.phase === 'connect' ? 'greeting' : 'protocol',
-      message: context.phase === 'connect' ? `${where} does not answer like an IMAP server` : `${endpoint.host} sent a response mailferry could not read (${code})`,
-      hint: context.phase === 'connect' ? `Check that this port is the IMAP port. ${PORT_HINT}` : 'Report it with the log file; resuming the mailbox may get past it.',
-      retryable: false,
-    };
-  }
   if (code === 'MissingServerExtension') {
     return {kind: 'protocol', message: `${endpoint.host} lacks an IMAP extension mailferry needs`, hint: 'See the connection test\'s capability list.', retryable: false};
   }
