@@ -236,7 +236,10 @@ async function wrongAdminPassword(round: Round): Promise<void> {
     failed.push({mailbox: who, reason: `${error.kind}: ${error.message}`, expected: true});
     if (error.kind !== 'auth') result.problems.push(`${who}: the error is of kind ${error.kind}, not auth: ${error.message}`);
     if (error.endpoint !== 'target') result.problems.push(`${who}: the error does not say it is the target's login (endpoint ${error.endpoint})`);
-    if (!error.hint || error.hint.length < 20) result.problems.push(`${who}: the auth error says nothing to do: ${error.message} / ${error.hint ?? '(no hint)'}`);
+    // What to do means: which password to check (the admin one, where it comes from) and how to go on.
+    if (!error.hint?.includes(TARGET_ADMIN_ENV) || !/admin password/.test(error.hint) || !/batch resume/.test(error.hint)) {
+      result.problems.push(`${who}: the auth error does not say which password to check (the target admin password from ${TARGET_ADMIN_ENV}) and how to go on: ${error.message} / ${error.hint ?? '(no hint)'}`);
+    }
   }
   result.failed.push(...failed);
   round.note(`${failed.length} Failed: ${failed[0]?.reason ?? '-'} / ${Object.values(state.mailboxes)[0]?.error?.hint ?? '-'}`);
