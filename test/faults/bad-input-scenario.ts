@@ -1,6 +1,6 @@
 // Fault campaign, bad-input: what an admin's mistakes and a wrong server do to mailferry.
 //
-// Each round runs one kind (kindOfRound: six rounds in a row cover all six), seeded:
+// Each round runs one kind (kindOfRound: seven rounds in a row cover all seven), seeded:
 // - bad rows: a 1,000-row CSV with 50 bad rows (seeded lines, seeded kind of mistake each).
 //   `check-csv --json` and `batch create` report exactly those 50 lines as errors, one each, no
 //   crash, no password printed, no batch created.
@@ -11,9 +11,10 @@
 // - wrong admin password: the target master password is wrong; every mailbox ends Failed with an
 //   auth error that says what to do; no password anywhere (state dir, stdout, stderr, the
 //   process list while it runs). With the right one, `batch resume` + `batch start` finish it.
-// - garbage server / endless line: a port that greets with seeded garbage, or "* OK " and
-//   megabytes without CRLF; `test-endpoint` and `batch start` fail with a clear error in bounded
-//   time (the child is killed at 90 s) and bounded memory (peak RSS under 300 MB).
+// - garbage server / endless line / endless answer: a port that greets with seeded garbage, or
+//   "* OK " and megabytes without CRLF, or greets well and answers the first command so;
+//   `test-endpoint` and `batch start` fail with a clear error in bounded time (the child is
+//   killed at 90 s) and bounded memory (peak RSS under 300 MB).
 
 import {readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
@@ -28,7 +29,7 @@ import {roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './
 import {findSecrets, processListSnapshot} from './secret-scan.js';
 import {createSmallBatch, hasStackTrace, problemOf, runBatchCreate, startArgs, statusArgs, type Pair, type SmallBatch} from './small-batch.js';
 
-export const KINDS = ['bad rows', 'duplicate addresses', 'missing CSV at resume', 'wrong admin password', 'garbage server', 'endless line'] as const;
+export const KINDS = ['bad rows', 'duplicate addresses', 'missing CSV at resume', 'wrong admin password', 'garbage server', 'endless line', 'endless answer'] as const;
 type Kind = (typeof KINDS)[number];
 
 const PEAK_RSS_LIMIT_KIB = 300 * 1024;
@@ -80,6 +81,7 @@ const ROUNDS: Record<Kind, (round: Round) => Promise<void>> = {
   'wrong admin password': wrongAdminPassword,
   'garbage server': (round) => hostileServer(round, 'garbage'),
   'endless line': (round) => hostileServer(round, 'endless line'),
+  'endless answer': (round) => hostileServer(round, 'endless answer'),
 };
 
 // ---- CSVs ------------------------------------------------------------------------------------
@@ -264,7 +266,8 @@ async function hostileServer(round: Round, mode: HostileMode): Promise<void> {
     const tested = await watchedRun(round, 'test-endpoint', ['test-endpoint', '--host', '127.0.0.1', '--port', String(server.port), '--security', 'none'], {});
     if (tested) {
       if (tested.code !== 1) result.problems.push(`test-endpoint against a ${mode} server exited ${tested.code ?? tested.signal}, not 1:\n${describeResult(tested)}`);
-      if (!/FAIL\s+IMAP greeting/.test(tested.stdout)) result.problems.push(`test-endpoint against a ${mode} server did not fail at the greeting:\n${describeResult(tested)}`);
+      const step = mode === 'endless answer' ? 'CAPABILITY' : 'IMAP greeting';
+      if (!new RegExp(`FAIL\\s+${step}`).test(tested.stdout)) result.problems.push(`test-endpoint against a ${mode} server did not fail at the ${step} step:\n${describeResult(tested)}`);
       if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(tested.stdout)) result.problems.push(`test-endpoint printed the ${mode} server's control characters to the terminal`);
     }
 
@@ -287,7 +290,8 @@ async function hostileServer(round: Round, mode: HostileMode): Promise<void> {
       result.failed.push({mailbox: mailbox.identity.emailAddress, reason: `${error.kind}: ${error.message}`, expected: true});
       round.note(`${mailbox.identity.emailAddress}: ${error.kind}: ${error.message} / ${error.hint}`);
       if (error.endpoint !== role) result.problems.push(`the error blames the ${error.endpoint}, not the ${role}: ${error.message}`);
-      if (!/IMAP/.test(error.message) || !error.hint) result.problems.push(`the error does not say the port does not speak IMAP, or what to do: ${error.message} / ${error.hint ?? '(no hint)'}`);
+      const clear = mode === 'endless answer' ? /could not read .*without an end of line/ : /does not answer like an IMAP server/;
+      if (!clear.test(error.message) || !error.hint) result.problems.push(`the error does not say what the ${role} did wrong, or what to do: ${error.message} / ${error.hint ?? '(no hint)'}`);
     }
     result.problems.push(...(await findSecrets(batch.secrets, {dirs: [batch.stateDir], texts: {'batch start stdout': started.stdout, 'batch start stderr': started.stderr}})));
   } finally {

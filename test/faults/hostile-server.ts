@@ -1,11 +1,12 @@
 // A tiny TCP server on 127.0.0.1 that is not an IMAP server: it greets with seeded garbage, or
-// with "* OK " followed by an endless line (no CRLF, ever, megabytes as fast as the client reads).
-// What a port that belongs to something else, or a broken proxy, looks like to mailferry.
+// with "* OK " followed by an endless line (no CRLF, ever, megabytes as fast as the client reads),
+// or greets properly and answers the first command with an endless line. What a port that
+// belongs to something else, or a broken proxy, looks like to mailferry.
 
 import net from 'node:net';
 import {SeededRandom} from '../../bench/seeded-random.js';
 
-export type HostileMode = 'garbage' | 'endless line';
+export type HostileMode = 'garbage' | 'endless line' | 'endless answer';
 
 export interface HostileServer {
   port: number;
@@ -45,9 +46,20 @@ export async function startHostileServer(mode: HostileMode, seed: number): Promi
       }
     };
     socket.on('drain', pump);
-    sent += 5;
-    socket.write('* OK ');
-    pump();
+    if (mode === 'endless line') {
+      sent += 5;
+      socket.write('* OK ');
+      pump();
+      return;
+    }
+    const greeting = '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGIN-REFERRALS] hostile ready\r\n';
+    sent += greeting.length;
+    socket.write(greeting);
+    socket.once('data', () => {
+      sent += 2;
+      socket.write('* ');
+      pump();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
