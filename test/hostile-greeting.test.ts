@@ -91,3 +91,30 @@ describe('a server that greets with "* OK " and a line that never ends', {timeou
     assert.ok(server.sent() - before < 32 * 1024 * 1024, `${server.sent() - before} bytes were sent before the session gave up`);
   });
 });
+
+describe('a server that greets well and answers the login with a line that never ends', {timeout: 60_000}, () => {
+  let server: HostileServer;
+  before(async () => {
+    server = await startHostileServer('endless answer', 3);
+  });
+  after(() => server.stop());
+
+  test('the error is a protocol error, not "refused the login" (the password was never judged)', async () => {
+    const error = await connectClient({endpoint: endpointOf(server), role: 'source', identity}).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof MigrationError, String(error));
+    assert.equal(error.kind, 'protocol', error.message);
+    assert.match(error.message, /could not read \(LineTooLarge\)/);
+  });
+
+  test('RawImapSession, whose login errors count as auth failures, too', async () => {
+    const error = await RawImapSession.open(endpointOf(server), identity).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    assert.equal((error as {code?: string}).code, 'LineTooLarge', String(error));
+    assert.equal(translateError(error, {role: 'source', endpoint: endpointOf(server), phase: 'login'}).kind, 'protocol');
+  });
+});
