@@ -6,8 +6,8 @@
 //   its temporary file down, i.e. between the write and the rename. Every state file must then
 //   parse, and the restarted run finish with 0 lost, 0 duplicated.
 // - truncated / corrupted head or shard: after a full run (which leaves .bak copies), one file is
-//   cut at a seeded offset or has seeded structural bytes replaced. `batch start` and `batch status`
-//   must exit non-zero naming the file and its .bak, no stack trace, and write nothing: every file
+//   cut at a seeded offset or has seeded structural bytes replaced. `batch start`, `batch status`
+//   and `batch list` must exit non-zero naming the file and its .bak, no stack trace, and write nothing: every file
 //   under batches/ byte-identical before and after. (A mailbox's own file is not read by `batch
 //   status`, by design: for one of those, status must show the intact summaries instead.) Then the .bak is copied over the file, as the
 //   error says, and `batch start` finishes the batch with 0 lost, 0 duplicated.
@@ -146,9 +146,11 @@ async function damagedFile(round: Round): Promise<void> {
   round.note(`${path.relative(batch.stateDir, target)}: ${damage.what}`);
 
   const before = await snapshotBatches(batch);
-  for (const [label, args] of [['batch start', startArgs(batch)], ['batch status', statusArgs(batch)]] as const) {
+  const listArgs = ['batch', 'list', '--state-dir', batch.stateDir];
+  for (const [label, args] of [['batch start', startArgs(batch)], ['batch status', statusArgs(batch)], ['batch list', listArgs]] as const) {
     const run = await runMailferry(args, {env: batch.env, timeoutMs: 60_000});
-    if (label === 'batch status' && isMailboxFile(target)) checkStatusShowsSummaries(round, run);
+    // Like status, list reads heads and summaries only.
+    if (label !== 'batch start' && isMailboxFile(target)) checkStatusShowsSummaries(round, label, run);
     else checkRefusal(round, label, run, target);
     const after = await snapshotBatches(batch);
     for (const change of compareSnapshots(before, after)) result.problems.push(`${label} on the damaged state changed ${change}`);
@@ -169,11 +171,13 @@ function isMailboxFile(file: string): boolean {
  * a Synced mailbox is not its to see: it must still show the summaries, untouched, and not crash.
  * `batch start`, which reads every file, is the one that must refuse.
  */
-function checkStatusShowsSummaries(round: Round, run: MailferryResult): void {
+function checkStatusShowsSummaries(round: Round, label: string, run: MailferryResult): void {
   const text = `${run.stdout}\n${run.stderr}`;
-  if (run.code !== 0 || run.signal) round.result.problems.push(`batch status with a damaged mailbox file (the summaries intact) did not show them:\n${describeResult(run)}`);
-  for (const mailbox of round.batch.mailboxes) if (!run.stdout.includes(mailbox.targetLogin)) round.result.problems.push(`batch status does not list ${mailbox.targetLogin}:\n${describeResult(run)}`);
-  if (hasStackTrace(text)) round.result.problems.push(`batch status: a stack trace reached the user:\n${describeResult(run)}`);
+  const problems = round.result.problems;
+  if (run.code !== 0 || run.signal) problems.push(`${label} with a damaged mailbox file (the summaries intact) did not show them:\n${describeResult(run)}`);
+  const shown = label === 'batch list' ? [`${round.batch.name}\t${round.batch.mailboxes.length} mailbox(es)`] : round.batch.mailboxes.map((mailbox) => mailbox.targetLogin);
+  for (const wanted of shown) if (!run.stdout.includes(wanted)) problems.push(`${label} does not show ${JSON.stringify(wanted)}:\n${describeResult(run)}`);
+  if (hasStackTrace(text)) problems.push(`${label}: a stack trace reached the user:\n${describeResult(run)}`);
 }
 
 function checkRefusal(round: Round, label: string, run: MailferryResult, file: string): void {
