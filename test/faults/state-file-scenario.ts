@@ -114,7 +114,8 @@ async function killInStateWrite(round: Round): Promise<void> {
     return;
   }
   round.result.faults['kill -9 in state write'] = 1;
-  round.note(`killed at state write ${wanted} (${killedAt})`);
+  const leftover = (await leftoverTempFiles(batch)).length;
+  round.note(`killed at state write ${wanted} (${killedAt}); ${leftover} temporary file(s) left behind`);
   for (const file of await stateFilesOf(batch)) {
     const bytes = await readFile(file);
     if (!parsesAsJson(bytes)) round.result.problems.push(`after the kill, ${file} does not parse (${bytes.length} bytes): a write was not atomic`);
@@ -232,6 +233,8 @@ async function finishAndCheck(round: Round): Promise<void> {
   }
   if (last?.code !== 0) result.problems.push(`batch start did not finish the batch after the fault:\n${describeResult(last!)}`);
 
+  // The dead run's temporary files are the restart's to clear (removeStaleTempFiles).
+  for (const file of await leftoverTempFiles(batch)) result.problems.push(`temporary state file left after the batch finished: ${file}`);
   const state = await readBatchState(batch.stateDir, batch.name);
   if (state.version !== 2) result.problems.push(`the state is version ${state.version} after the run, not 2`);
   const failed: FailedMailbox[] = [];
@@ -259,6 +262,12 @@ async function stateFilesOf(batch: SmallBatch): Promise<string[]> {
   const dir = mailboxDirFor(head);
   const names = await readdir(dir).catch(() => [] as string[]);
   return [head, ...names.filter((name) => name.endsWith('.json')).sort().map((name) => path.join(dir, name))];
+}
+
+async function leftoverTempFiles(batch: SmallBatch): Promise<string[]> {
+  const root = path.join(batch.stateDir, 'batches');
+  const entries = await readdir(root, {withFileTypes: true, recursive: true});
+  return entries.filter((entry) => entry.isFile() && /\.tmp-\d+/.test(entry.name)).map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
 }
 
 async function exists(file: string): Promise<boolean> {
