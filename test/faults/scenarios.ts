@@ -16,5 +16,5 @@ export interface ScenarioEntry {
 
 export const SCENARIOS: ScenarioEntry[] = [
   {name: 'state-file', run: stateFileScenario, defaultRounds: 12, summary: 'kill -9 in a state write, a truncated or corrupted head or shard file (refused, nothing overwritten, .bak restores), a version 1 file'},
-  {name: 'bad-input', run: badInputScenario, defaultRounds: 12, summary: '1,000-row CSV with 50 bad rows, duplicate addresses, the CSV gone at resume, a wrong admin password (no secret anywhere), a port that greets with garbage or an endless line'},
+  {name: 'bad-input', run: badInputScenario, defaultRounds: 14, summary: '1,000-row CSV with 50 bad rows, duplicate addresses, the CSV gone at resume, a wrong admin password (no secret anywhere), a port that greets with garbage or an endless line, or answers with one'},
 ];
