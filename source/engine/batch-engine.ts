@@ -199,6 +199,8 @@ export interface BatchListing {
   mailboxes: number;
   counts: Partial<Record<MailboxStatus, number>>;
   runningPid?: number;
+  /** Set when the batch's state could not be read (what and what to do); the counts are then empty. */
+  error?: string;
 }
 
 export async function listBatches(stateDir: string): Promise<BatchListing[]> {

@@ -575,17 +575,22 @@ async function list(out: Output, stateDir: string): Promise<number> {
   const batches = await listBatches(stateDir);
   if (out.json) {
     out.record({stateDir, batches});
-    return EXIT.ok;
+    return batches.some((batch) => batch.error) ? EXIT.failed : EXIT.ok;
   }
   if (batches.length === 0) {
     out.line(`no batches in ${stateDir}; create one with: mailferry batch create NAME --csv FILE ...`);
     return EXIT.ok;
   }
   for (const batch of batches) {
+    // A batch whose state cannot be read is not an empty batch: say why, and what to do.
+    if (batch.error) {
+      out.line(`${batch.name}\tstate cannot be read: ${batch.error}`);
+      continue;
+    }
     const counts = Object.entries(batch.counts).map(([status, count]) => `${status} ${count}`).join(', ');
     out.line(`${batch.name}\t${batch.mailboxes} mailbox(es)\t${counts}${batch.runningPid ? `\trunning (pid ${batch.runningPid})` : ''}\tupdated ${batch.updatedAt ?? '-'}`);
   }
-  return EXIT.ok;
+  return batches.some((batch) => batch.error) ? EXIT.failed : EXIT.ok;
 }
 
 async function status(out: Output, stateDir: string, name: string): Promise<number> {

@@ -11,6 +11,7 @@ import {translateError} from './error-translation.js';
 import {silentLogger, type Logger} from '../log/logger.js';
 import {redact, registerSecret} from '../log/secret-redaction.js';
 import {chooseOAuthMechanism, withAccessToken} from './oauth-login.js';
+import {MAX_LINE_BYTES} from './raw-session.js';
 
 export interface ClientOptions {
   endpoint: EndpointConfig;
@@ -94,6 +95,8 @@ export async function buildClient(options: ClientOptions): Promise<ImapFlow> {
     connectionTimeout: endpoint.timeouts.connectMs,
     greetingTimeout: endpoint.timeouts.greetingMs,
     socketTimeout: endpoint.timeouts.socketMs,
+    // imapflow's default (1 GB) lets a server that never ends a line fill the memory first.
+    maxLineLength: MAX_LINE_BYTES,
     clientInfo: {name: 'mailferry', version: mailferryVersion()},
   });
   if (identity.accessToken) enforceOAuthMechanism(client, options);
@@ -157,6 +160,17 @@ async function connectOnce(options: ClientOptions): Promise<ImapFlow> {
     const translated = translateError(error, {...context, phase: 'command'});
     logger.warn(`imap connection error: ${translated.message}`, {kind: translated.kind, role: options.role, host: options.endpoint.host, serverText: translated.serverText});
   });
+  // imapflow logs a greeting it cannot parse and keeps waiting for a good one until the greeting
+  // timeout; a server that sends garbage will not send IMAP later, so the first one ends it.
+  let unreadableGreeting: unknown;
+  const onGreetingLog = (entry: Record<string, unknown>) => {
+    const err = entry['err'] as {code?: unknown} | undefined;
+    if (unreadableGreeting || !err || typeof err.code !== 'string' || !err.code.startsWith('ParserError')) return;
+    if ((client as unknown as {greetingReceived?: boolean}).greetingReceived) return;
+    unreadableGreeting = err;
+    client.close();
+  };
+  client.on('log', onGreetingLog);
   try {
     await client.connect();
   } catch (error) {
@@ -164,7 +178,9 @@ async function connectOnce(options: ClientOptions): Promise<ImapFlow> {
     // imapflow does connect, greeting and login in one call; what it got through says which
     // phase failed (a BYE before the greeting is a refusal, after the login a server problem).
     const phase = !client.greeting ? 'connect' : 'login';
-    throw translateError(error, {...context, phase});
+    throw translateError(unreadableGreeting ?? error, {...context, phase});
+  } finally {
+    client.off('log', onGreetingLog);
   }
   if (options.identity.authzid && !usedSaslPlain(client)) {
     // imapflow falls back to the LOGIN command when the server advertises no SASL mechanism,

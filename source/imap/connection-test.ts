@@ -64,6 +64,9 @@ class StepFailure extends Error {
 
 const PORT_HINT = '993 is implicit TLS (security tls); 143 is STARTTLS or plain text (security starttls or none).';
 const MAX_LINE = 64 * 1024;
+const MAX_BUFFERED = 4 * MAX_LINE;
+/** The most a CAPABILITY or LOGOUT answer may take, all lines together (a real one is < 2 KiB). */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /** Reads CRLF-terminated lines from a socket; detachable so the socket can be wrapped in TLS. */
 class LineReader {
@@ -72,6 +75,9 @@ class LineReader {
   private wake: (() => void) | undefined;
   private readonly onData = (chunk: Buffer) => {
     this.buffer = Buffer.concat([this.buffer, chunk]);
+    // Nobody reads faster than a server can send an endless line: stop taking bytes until
+    // readLine() has used these, so memory stays bounded whatever the server does.
+    if (this.buffer.length > MAX_BUFFERED) this.socket.pause();
     this.wake?.();
   };
   private readonly onClose = () => {
@@ -112,11 +118,13 @@ class LineReader {
         return {line: raw.toString('utf8'), raw};
       }
       // TLS records and other binary greetings never contain CRLF in a useful place.
-      if (this.buffer.length > 0 && (looksBinary(this.buffer) || this.buffer.length > MAX_LINE)) {
+      if (this.buffer.length > 0 && looksBinary(this.buffer)) {
         const raw = this.buffer;
         this.buffer = Buffer.alloc(0);
         return {line: raw.toString('latin1'), raw};
       }
+      if (this.buffer.length > MAX_LINE) throw new LineTooLongError(what, this.buffer.subarray(0, 200).toString('latin1'));
+      if (this.socket.isPaused()) this.socket.resume();
       if (this.closed) {
         if (this.buffer.length > 0) {
           const raw = this.buffer;
@@ -144,10 +152,27 @@ class TimeoutError extends Error {
     super(`timeout waiting for ${what}`);
   }
 }
+/** More than MAX_LINE bytes without CRLF: no IMAP server sends that before a literal. */
+class LineTooLongError extends Error {
+  constructor(
+    readonly what: string,
+    readonly start: string,
+  ) {
+    super(`a line longer than ${MAX_LINE / 1024} KiB without an end while waiting for ${what}`);
+  }
+}
 class ClosedError extends Error {
   constructor(readonly what: string) {
     super(`connection closed while waiting for ${what}`);
   }
+}
+
+/**
+ * Server text as it may reach a terminal: a port that sends garbage can send escape sequences
+ * (ESC, 8-bit CSI) that would move the cursor or retitle the admin's terminal.
+ */
+function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 }
 
 function looksBinary(bytes: Buffer): boolean {
@@ -292,7 +317,7 @@ export async function testConnection(endpoint: EndpointConfig, identity?: LoginI
 
   const emit = (step: StepResult) => {
     const copy = {...step};
-    for (const key of ['detail', 'diagnosis', 'serverText'] as const) if (copy[key] !== undefined) copy[key] = redact(copy[key]!);
+    for (const key of ['detail', 'diagnosis', 'serverText'] as const) if (copy[key] !== undefined) copy[key] = printable(redact(copy[key]!));
     options.onStep?.(copy);
     return copy;
   };
@@ -411,6 +436,13 @@ export async function testConnection(endpoint: EndpointConfig, identity?: LoginI
               : `The port probably expects TLS right away (implicit TLS): try security tls. ${PORT_HINT}`,
           );
         }
+        if (error instanceof LineTooLongError) {
+          throw new StepFailure(
+            `${where} sent a greeting line longer than ${MAX_LINE / 1024} KiB without an end of line: this port does not speak IMAP`,
+            `Check the host and port (something other than an IMAP server, or a broken proxy, answers there). ${PORT_HINT}`,
+            error.start,
+          );
+        }
         if (error instanceof ClosedError) {
           throw new StepFailure(
             `${where} closed the connection without a greeting`,
@@ -510,15 +542,23 @@ export async function testConnection(endpoint: EndpointConfig, identity?: LoginI
 async function sendCommand(session: Session, tag: string, command: string, timeoutMs: number): Promise<string[]> {
   session.socket.write(`${tag} ${command}\r\n`);
   const lines: string[] = [];
+  // One deadline and one size bound for the whole answer: a server that sends untagged lines
+  // forever would otherwise keep the test (and its memory) going for ever.
+  const deadline = Date.now() + timeoutMs;
+  let bytes = 0;
+  const notImap = `The server does not behave like an IMAP server; check the host and port. ${PORT_HINT}`;
   for (;;) {
     let line: string;
     try {
-      ({line} = await readerOf(session).readLine(timeoutMs, `the answer to ${command}`));
+      ({line} = await readerOf(session).readLine(Math.max(0, deadline - Date.now()), `the answer to ${command}`));
     } catch (error) {
       if (error instanceof TimeoutError) throw new StepFailure(`The server did not answer ${command} within ${timeoutMs / 1000} s`, 'The server may be overloaded; try again.');
       if (error instanceof ClosedError) throw new StepFailure(`The server closed the connection after ${command}`, 'The server may be refusing this client; check its log.');
+      if (error instanceof LineTooLongError) throw new StepFailure(`The server answered ${command} with a line longer than ${MAX_LINE / 1024} KiB without an end of line`, notImap, error.start);
       throw error;
     }
+    bytes += line.length + 2;
+    if (bytes > MAX_ANSWER_BYTES) throw new StepFailure(`The server answered ${command} with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB and no end`, notImap, line.slice(0, 200));
     lines.push(line);
     if (line.toLowerCase().startsWith(`${tag.toLowerCase()} `)) return lines;
   }

@@ -255,6 +255,19 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     };
   }
 
+  // Before the login and the server-side limits: these are our parser's verdicts on bytes it
+  // could not take (a login command's answer included), never a server's refusal of a login
+  // or of a message as too large (the parser's own text says "exceeds maximum allowed size").
+  if (code.startsWith('ParserError') || ['InvalidResponse', 'UnexpectedTag', 'LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge', 'MAX_IMAP_NESTING_REACHED', 'ResponseProcessingFailed'].includes(code)) {
+    const endless = code === 'LineTooLarge' ? ' (it sent a line of many megabytes without an end of line)' : '';
+    return {
+      kind: context.phase === 'connect' ? 'greeting' : 'protocol',
+      message: context.phase === 'connect' ? `${where} does not answer like an IMAP server${endless}` : `${endpoint.host} sent a response mailferry could not read (${code})${endless}`,
+      hint: context.phase === 'connect' ? `Check that this port is the IMAP port. ${PORT_HINT}` : 'Report it with the log file; resuming the mailbox may get past it.',
+      retryable: false,
+    };
+  }
+
   // Authentication
   if (shape.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED' || context.phase === 'login') {
     if (IMAP_DISABLED_TEXT.test(text)) {
@@ -433,14 +446,6 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     };
   }
 
-  if (code.startsWith('ParserError') || ['InvalidResponse', 'UnexpectedTag', 'LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge', 'MAX_IMAP_NESTING_REACHED', 'ResponseProcessingFailed'].includes(code)) {
-    return {
-      kind: context.phase === 'connect' ? 'greeting' : 'protocol',
-      message: context.phase === 'connect' ? `${where} does not answer like an IMAP server` : `${endpoint.host} sent a response mailferry could not read (${code})`,
-      hint: context.phase === 'connect' ? `Check that this port is the IMAP port. ${PORT_HINT}` : 'Report it with the log file; resuming the mailbox may get past it.',
-      retryable: false,
-    };
-  }
   if (code === 'MissingServerExtension') {
     return {kind: 'protocol', message: `${endpoint.host} lacks an IMAP extension mailferry needs`, hint: 'See the connection test\'s capability list.', retryable: false};
   }

@@ -73,6 +73,14 @@ export function mailboxArgument(path: string): string {
   return imapQuoted(encoded) ?? `"${encoded}"`;
 }
 
+/**
+ * The longest line (literals aside) a server may send: far above any real response (a UID SEARCH
+ * of 500,000 messages is ~4 MB), low enough that a server sending an endless line fails the
+ * session instead of filling memory. A greeting is a short line.
+ */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+const MAX_GREETING_BYTES = 64 * 1024;
+
 /** Bytes written but not yet taken by the kernel before a writer should wait for 'drain'. */
 const WRITE_HIGH_WATER = 512 * 1024;
 
@@ -90,6 +98,7 @@ export class RawImapSession {
   /** The current line so far: text parts (literals kept inline) and an unfinished tail. */
   private lineParts: string[] = [];
   private lineTail: Buffer[] = [];
+  private lineBytes = 0;
   private literal: {remaining: number; consumer: LiteralConsumer | undefined; kept: Buffer[]} | undefined;
 
   private constructor(socket: net.Socket | tls.TLSSocket, private readonly endpoint: EndpointConfig) {
@@ -308,6 +317,11 @@ export class RawImapSession {
   // ---- responses ---------------------------------------------------------------------------
 
   private receive(chunk: Buffer): void {
+    if (this.closed) {
+      // A failed session reads nothing more (an endless line would keep growing its tail).
+      release(chunk);
+      return;
+    }
     this.inbox.push(chunk);
     if (!this.paused) this.parse();
   }
@@ -347,6 +361,11 @@ export class RawImapSession {
       }
       const newline = chunk.indexOf(0x0a, position);
       if (newline < 0) {
+        this.lineBytes += chunk.length - position;
+        if (this.lineBytes > (this.greetingWaiter ? MAX_GREETING_BYTES : MAX_LINE_BYTES)) {
+          this.lineTooLong();
+          return undefined;
+        }
         // Copied: the chunk's slab goes back to the pool before the line is complete.
         this.lineTail.push(Buffer.from(chunk.subarray(position)));
         return undefined;
@@ -355,6 +374,7 @@ export class RawImapSession {
       position = newline + 1;
       const bytes = this.lineTail.length > 0 ? Buffer.concat([...this.lineTail, piece]) : piece;
       this.lineTail = [];
+      this.lineBytes = 0;
       this.onLinePart(bytes.toString('utf8').replace(/\r?\n$/, ''));
     }
     return undefined;
@@ -394,10 +414,28 @@ export class RawImapSession {
     });
   }
 
+  /** Fails the session (code LineTooLarge, as imapflow's) and stops reading: the rest is not IMAP. */
+  private lineTooLong(): void {
+    const limit = this.greetingWaiter ? MAX_GREETING_BYTES : MAX_LINE_BYTES;
+    this.lineTail = [];
+    this.lineBytes = 0;
+    this.fail(Object.assign(new Error(`The server sent a line longer than ${limit} bytes without an end`), {code: 'LineTooLarge'}));
+    resetSocket(this.socket);
+  }
+
   private onLine(line: string): void {
     if (this.greetingWaiter) {
       const waiter = this.greetingWaiter;
       this.greetingWaiter = undefined;
+      // Anything else on a fresh connection is another protocol (or garbage): carrying on would
+      // wait for a CAPABILITY answer that never comes, for the whole socket timeout.
+      if (!/^\* (OK|PREAUTH|BYE)\b/i.test(line)) {
+        const error = Object.assign(new Error('The server greeted with something that is not IMAP'), {code: 'InvalidResponse'});
+        this.fail(error);
+        waiter.reject(error);
+        resetSocket(this.socket);
+        return;
+      }
       waiter.resolve(line);
       return;
     }

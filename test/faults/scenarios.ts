@@ -4,6 +4,8 @@
 import type {Scenario} from './round-result.js';
 import {runCutScenario} from './cut-scenario.js';
 import {runKillScenario} from './kill-scenario.js';
+import {stateFileScenario} from './state-file-scenario.js';
+import {badInputScenario} from './bad-input-scenario.js';
 
 export interface ScenarioEntry {
   name: string;
@@ -17,4 +19,6 @@ export interface ScenarioEntry {
 export const SCENARIOS: ScenarioEntry[] = [
   {name: 'kill', run: runKillScenario, defaultRounds: 20, summary: '4 mailboxes (several folders, messages up to 30 MB); batch start killed with SIGKILL once or twice at seeded moments of the run and started again'},
   {name: 'cut', run: runCutScenario, defaultRounds: 50, summary: '3 mailboxes copied through proxies that cut (FIN/RST), stall, slow or refuse source and target connections mid-FETCH and mid-APPEND, on the lanes or the buffered path; one batch start must finish them all'},
+  {name: 'state-file', run: stateFileScenario, defaultRounds: 12, summary: 'kill -9 in a state write, a truncated or corrupted head or shard file (refused, nothing overwritten, .bak restores), a version 1 file'},
+  {name: 'bad-input', run: badInputScenario, defaultRounds: 14, summary: '1,000-row CSV with 50 bad rows, duplicate addresses, the CSV gone at resume, a wrong admin password (no secret anywhere), a port that greets with garbage or an endless line, or answers with one'},
 ];

@@ -24,6 +24,7 @@ import type {MigrationRow} from '../csv/migration-csv.js';
 import type {PassKind, PassReporter} from '../copy/pass-context.js';
 import {RateTracker} from './rate-tracker.js';
 import type {ResolvedSecrets} from '../credentials/row-credentials.js';
+import {loginCredentialsHint} from '../credentials/login-hint.js';
 import {buildBatchSnapshot, MailboxRows} from './snapshot-builder.js';
 import {MailboxVerifier} from '../verify/mailbox-verifier.js';
 import {addRowsToState} from '../batch-membership.js';
@@ -488,7 +489,7 @@ export class BatchRunner implements BatchControl {
           else this.setStatus(key, mailbox.stats.initialSyncMs === undefined ? 'Queued' : 'Synced');
           return;
         }
-        const failure = toMigrationError(error, mailbox.identity.emailAddress);
+        const failure = withLoginHint(toMigrationError(error, mailbox.identity.emailAddress), this.definition);
         const record = this.recordError(key, failure);
         if (mailbox.stats.appendCount > appendsBefore) attempt = 0;
         attempt++;
@@ -690,6 +691,15 @@ export class BatchRunner implements BatchControl {
 
 function withVerification(verification: MailboxDetail['verification']): Pick<MailboxDetail, 'verification'> {
   return verification ? {verification} : {};
+}
+
+/** An auth error, told which credentials were refused and how to go on once they are fixed. */
+function withLoginHint(error: MigrationError, batch: BatchDefinition): MigrationError {
+  if (error.kind !== 'auth' || !error.endpoint) return error;
+  const used = loginCredentialsHint(batch, error.endpoint);
+  if (!used) return error;
+  const resume = `Then resume the mailbox (mailferry batch resume ${batch.name}${error.mailbox ? ` --mailbox ${error.mailbox}` : ''}) and start the batch again.`;
+  return new MigrationError({...error.toJSON(), hint: `${used}: check that one. ${error.hint} ${resume}`}, {cause: error.cause});
 }
 
 function toMigrationError(error: unknown, mailbox: string): MigrationError {
