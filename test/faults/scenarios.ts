@@ -2,6 +2,7 @@
 // rounds against Dovecot servers of its own and returns one RoundResult per round.
 
 import type {Scenario} from './round-result.js';
+import {restartScenario} from './restart-scenario.js';
 
 export interface ScenarioEntry {
   name: string;
@@ -12,4 +13,6 @@ export interface ScenarioEntry {
   summary: string;
 }
 
-export const SCENARIOS: ScenarioEntry[] = [];
+export const SCENARIOS: ScenarioEntry[] = [
+  {name: 'restart', run: restartScenario, defaultRounds: 10, summary: 'source, target or both Dovecots restarted at a seeded moment of the copy; batch start rerun at most twice; every mailbox Synced and exact'},
+];

@@ -1,0 +1,87 @@
+// Fault campaign, "restart": the source Dovecot, the target Dovecot or both are restarted while
+// `batch start` copies 3-4 realistic mailboxes (several folders, a few 1-5 MB messages). The
+// moment is seeded: once the target holds a seeded share of the messages on disk. mailferry must
+// reconnect and finish; when a run still exits non-zero, `batch start` is run again as an admin
+// would (at most twice more). Every mailbox must end Synced and exact: 0 lost, 0 duplicated,
+// no message listed as failed, no password in the state, the log or the output.
+
+import {rm} from 'node:fs/promises';
+import {SeededRandom} from '../../bench/seeded-random.js';
+import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
+import {spawnMailferry} from '../helpers/mailferry-process.js';
+import {seedMailbox} from '../helpers/seed-mailbox.js';
+import {createRoundBatch, exitsText, leakedPasswords, mailboxOutcomes, maildirMessageCount, rerunUntilDone, roundMailboxes, type RoundBatch} from './batch-round.js';
+import {exactCheck} from './exact-check.js';
+import {roundSeed, type RoundResult, type Scenario} from './round-result.js';
+
+type Restarted = 'source' | 'target' | 'both';
+
+const RUN_TIMEOUT_MS = 180_000;
+/** How often the target's Maildirs are counted while the copy runs: the copy takes seconds. */
+const POLL_MS = 5;
+
+async function restartRound(round: number, seed: number, report: (line: string) => void): Promise<RoundResult> {
+  const started = Date.now();
+  const random = new SeededRandom(seed);
+  const restarted = random.pick<Restarted>(['source', 'target', 'both']);
+  const mailboxes = roundMailboxes(random, 'rs', random.int(3, 4), () => random.int(1, 3));
+  const targetLayout = random.chance(0.5) ? {separator: '.' as const, prefix: 'INBOX.' as const} : {};
+  const total = mailboxes.reduce((sum, mailbox) => sum + mailbox.spec.messages.length, 0);
+  const threshold = Math.max(1, Math.floor(total * (0.05 + random.next() * 0.6)));
+  const result: RoundResult = {
+    scenario: 'restart', round, seed, faults: {}, mailboxes: mailboxes.length, messages: 0,
+    lost: 0, duplicated: 0, failed: [], problems: [], seconds: 0,
+  };
+  const pair = await startDovecotPair({
+    source: {users: Object.fromEntries(mailboxes.map((mailbox) => [mailbox.user, mailbox.password]))},
+    target: {users: Object.fromEntries(mailboxes.map((mailbox) => [mailbox.email, `tgt-${mailbox.user}`])), ...targetLayout},
+  });
+  let batch: RoundBatch | undefined;
+  try {
+    await Promise.all(mailboxes.map((mailbox) => seedMailbox(pair.source, mailbox.user, mailbox.spec)));
+    batch = await createRoundBatch(pair, 'restart', mailboxes);
+    const onTarget = () => mailboxes.reduce((sum, mailbox) => sum + maildirMessageCount(pair.target, mailbox.email), 0);
+
+    const child = spawnMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS});
+    let copied = 0;
+    while (!child.hasExited && (copied = onTarget()) < threshold) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    let moment = 'never';
+    if (child.hasExited) {
+      result.problems.push(`the first batch start ended (${exitsText([await child.exited])}) before the target held ${threshold} of ${total} messages: no restart injected`);
+    } else {
+      moment = `${copied} of ${total} messages on the target`;
+      const servers: DovecotServer[] = restarted === 'both' ? [pair.source, pair.target] : [pair[restarted]];
+      await Promise.all(servers.map((server) => server.restart()));
+      for (const server of servers) result.faults[`restart ${server.role}`] = 1;
+    }
+    const runs = await rerunUntilDone(batch, await child.exited, 2, RUN_TIMEOUT_MS);
+    report(`restart round ${round} seed ${seed}: restarted ${restarted} at ${moment} (threshold ${threshold}); batch start: ${exitsText(runs)}`);
+
+    const outcomes = await mailboxOutcomes(batch, 'Synced');
+    result.failed.push(...outcomes.failed);
+    result.problems.push(...outcomes.problems);
+    const last = runs.at(-1)!;
+    if (last.code !== 0 && outcomes.failed.length === 0 && outcomes.problems.length === 0) {
+      result.problems.push(`batch start exited ${last.code ?? last.signal} although every mailbox is Synced:\n${last.stdout.slice(-2000)}${last.stderr.slice(-2000)}`);
+    }
+    const check = await exactCheck(pair.source, pair.target, mailboxes.map((mailbox) => ({sourceLogin: mailbox.user, targetLogin: mailbox.email})));
+    result.messages = check.messages;
+    result.lost = check.lost;
+    result.duplicated = check.duplicated;
+    result.problems.push(...check.problems);
+    result.problems.push(...(await leakedPasswords(batch, pair, mailboxes, runs)));
+  } catch (error) {
+    result.problems.push(`the round broke off: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  } finally {
+    await pair.stop();
+    if (batch) await rm(batch.work, {recursive: true, force: true});
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+export const restartScenario: Scenario = async ({rounds, seed, report}) => {
+  const results: RoundResult[] = [];
+  for (let round = 0; round < rounds; round++) results.push(await restartRound(round, roundSeed(seed, round), report));
+  return results;
+};
