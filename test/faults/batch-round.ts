@@ -9,7 +9,7 @@ import {formatError} from '../../source/imap/imap-error.js';
 import {makeWorkDir, pairCreateArgs, readBatchState, targetAdminEnv, writeMigrationCsv, type CsvRow, type PairLike} from '../helpers/batch-fixture.js';
 import type {DovecotServer} from '../helpers/dovecot-pair.js';
 import {describeResult, runMailferry, type MailferryResult} from '../helpers/mailferry-process.js';
-import {buildMessage, EMPTY_FOLDER, realisticMailbox, type SeedSpec} from '../helpers/seed-mailbox.js';
+import {buildMessage, EMPTY_FOLDER, realisticMailbox, type SeedMessage, type SeedSpec} from '../helpers/seed-mailbox.js';
 import {findSecrets} from './secret-scan.js';
 import type {FailedMailbox} from './round-result.js';
 
@@ -18,21 +18,24 @@ export interface RoundMailbox extends CsvRow {
   spec: SeedSpec;
 }
 
+/** A message of 1-5 MB (a base64 attachment) in one of `folders`. */
+export function largeMessage(random: SeededRandom, folders: readonly string[]): SeedMessage {
+  const serial = random.int(1, 1_000_000_000);
+  const total = random.int(1_000_000, 5_000_000);
+  return {
+    folder: random.pick(folders),
+    // base64 grows the attachment by 4/3 plus line ends; totalBytes pads the rest exactly.
+    raw: buildMessage({subject: `Large attachment ${serial}`, seed: serial, attachmentBytes: Math.floor(((total - 4096) * 3) / 4 / 78 * 76), totalBytes: total}),
+    flags: random.chance(0.5) ? ['\\Seen'] : [],
+    internalDate: new Date(Date.UTC(2020, 0, 1) + random.int(0, 5 * 365) * 86_400_000),
+  };
+}
+
 /** One realistic mailbox plus `large` messages of 1-5 MB spread over its folders. */
 export function seededSpec(random: SeededRandom, large: number): SeedSpec {
   const spec = realisticMailbox({seed: random.int(1, 1_000_000)});
   const folders = spec.folders.filter((folder) => folder !== EMPTY_FOLDER);
-  for (let i = 0; i < large; i++) {
-    const serial = random.int(1, 1_000_000_000);
-    const total = random.int(1_000_000, 5_000_000);
-    spec.messages.push({
-      folder: random.pick(folders),
-      // base64 grows the attachment by 4/3 plus line ends; totalBytes pads the rest exactly.
-      raw: buildMessage({subject: `Large attachment ${serial}`, seed: serial, attachmentBytes: Math.floor(((total - 4096) * 3) / 4 / 78 * 76), totalBytes: total}),
-      flags: random.chance(0.5) ? ['\\Seen'] : [],
-      internalDate: new Date(Date.UTC(2020, 0, 1) + random.int(0, 5 * 365) * 86_400_000),
-    });
-  }
+  for (let i = 0; i < large; i++) spec.messages.push(largeMessage(random, folders));
   return spec;
 }
 

@@ -1,0 +1,128 @@
+// Fault campaign, "disk-full": the target Dovecot enforces a quota (quota plugin, count backend)
+// on one of 3 mailboxes, seeded between 30 % and 70 % of that mailbox's mail. The first
+// `batch start` must end that mailbox Failed with a reason that says over quota, for which
+// mailbox and folder, and what to do (raise the quota or free space, then resume), while the other
+// mailboxes end Synced and exact. Then the quota is raised (the user's userdb entry rewritten, as
+// an admin would), the mailbox resumed (`batch resume --mailbox`, `batch start`): all three end
+// Synced and exact, 0 lost, 0 duplicated.
+
+import {rm, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {SeededRandom} from '../../bench/seeded-random.js';
+import {dovecotPaths} from '../helpers/dovecot-config.js';
+import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
+import {waitFor} from '../helpers/batch-fixture.js';
+import {describeResult, runMailferry} from '../helpers/mailferry-process.js';
+import {EMPTY_FOLDER, seedMailbox} from '../helpers/seed-mailbox.js';
+import {createRoundBatch, exitsText, largeMessage, leakedPasswords, mailboxOutcomes, rerunUntilDone, roundMailboxes, type RoundBatch, type RoundMailbox} from './batch-round.js';
+import {exactCheck} from './exact-check.js';
+import {roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
+
+const RUN_TIMEOUT_MS = 180_000;
+
+// Limits come from the userdb (quota_rule below), so only the mailbox given one has a quota.
+const QUOTA_CONFIG = `
+mail_plugins = $mail_plugins quota
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota
+}
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+}
+`;
+
+/** Gives `login` a storage quota of `kib` KiB through its own passwd-file (userdb extra field). */
+async function setQuota(server: DovecotServer, login: string, kib: number): Promise<void> {
+  const file = path.join(dovecotPaths(server.dir).usersDir, login);
+  await writeFile(file, `${login}:{PLAIN}${server.users[login]}::::::userdb_quota_rule=*:storage=${kib}k\n`, {mode: 0o644});
+  // Dovecot notices a changed passwd-file within about a second; new logins then get the limit.
+  await waitFor(`the ${kib} KiB quota of ${login}`, async () => {
+    const output = await server.doveadm(['quota', 'get', '-u', login]);
+    return new RegExp(`STORAGE\\s+\\d+\\s+${kib}\\b`).test(output) ? true : undefined;
+  }, 15_000, 100);
+}
+
+/** What the quota mailbox's reason lacks: it must say over quota, for which mailbox and folder, and what to do. */
+export function quotaReasonGaps(reason: string, mailbox: RoundMailbox): string[] {
+  const gaps: string[] = [];
+  if (!/quota|disk full|no space/i.test(reason)) gaps.push('does not say quota or disk full');
+  if (!reason.includes(mailbox.email)) gaps.push(`does not name the mailbox ${mailbox.email}`);
+  // formatError puts "ENDPOINT / MAILBOX / FOLDER: " in front of the message.
+  if (!new RegExp(`${mailbox.email.replace(/[.]/g, '\\.')} / [^:]+: `).test(reason)) gaps.push('does not name the folder');
+  if (!/raise|free/i.test(reason)) gaps.push('does not say to raise the quota or free space');
+  if (!/resume/i.test(reason)) gaps.push('does not say to resume the mailbox afterwards');
+  return gaps;
+}
+
+async function diskFullRound(round: number, seed: number, report: (line: string) => void): Promise<RoundResult> {
+  const started = Date.now();
+  const random = new SeededRandom(seed);
+  const mailboxes = roundMailboxes(random, 'df', 3, () => random.int(0, 1));
+  const full = random.pick(mailboxes);
+  // Two large messages more, so the quota is passed by more than Dovecot's 10 % grace for the last message.
+  const folders = full.spec.folders.filter((folder) => folder !== EMPTY_FOLDER);
+  full.spec.messages.push(largeMessage(random, folders), largeMessage(random, folders));
+  const fullBytes = full.spec.messages.reduce((sum, message) => sum + message.raw.length, 0);
+  const quotaKiB = Math.floor((fullBytes * (0.3 + random.next() * 0.4)) / 1024);
+  const targetLayout = random.chance(0.5) ? {separator: '.' as const, prefix: 'INBOX.' as const} : {};
+  const result: RoundResult = {
+    scenario: 'disk-full', round, seed, faults: {}, mailboxes: mailboxes.length, messages: 0,
+    lost: 0, duplicated: 0, failed: [], problems: [], seconds: 0,
+  };
+  const pair = await startDovecotPair({
+    source: {users: Object.fromEntries(mailboxes.map((mailbox) => [mailbox.user, mailbox.password]))},
+    target: {users: Object.fromEntries(mailboxes.map((mailbox) => [mailbox.email, `tgt-${mailbox.user}`])), extraConfig: QUOTA_CONFIG, ...targetLayout},
+  });
+  let batch: RoundBatch | undefined;
+  const checked = (list: readonly RoundMailbox[]) => list.map((mailbox) => ({sourceLogin: mailbox.user, targetLogin: mailbox.email}));
+  try {
+    await Promise.all(mailboxes.map((mailbox) => seedMailbox(pair.source, mailbox.user, mailbox.spec)));
+    await setQuota(pair.target, full.email, quotaKiB);
+    result.faults['quota exceeded'] = 1;
+    batch = await createRoundBatch(pair, 'diskfull', mailboxes);
+
+    const first = await runMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS});
+    if (first.code !== 1) result.problems.push(`the first batch start exited ${first.code ?? first.signal}, not 1 (a mailbox failed)`);
+    const atFull = await mailboxOutcomes(batch, 'Synced', (email) => email === full.email);
+    const fullFailed = atFull.failed.find((failed) => failed.mailbox === full.email);
+    if (!fullFailed) result.problems.push(`${full.email} (quota ${quotaKiB} KiB for ${Math.round(fullBytes / 1024)} KiB of mail) did not end Failed after the first batch start`);
+    else for (const gap of quotaReasonGaps(fullFailed.reason, full)) result.problems.push(`${full.email}'s reason ${gap}: ${fullFailed.reason}`);
+    result.failed.push(...atFull.failed);
+    result.problems.push(...atFull.problems.filter((problem) => !problem.startsWith(`${full.email} ended`)));
+    const others = await exactCheck(pair.source, pair.target, checked(mailboxes.filter((mailbox) => mailbox !== full)));
+    if (others.lost || others.duplicated) result.problems.push(`beside the quota failure, the other mailboxes had ${others.lost} lost, ${others.duplicated} duplicated`);
+    result.problems.push(...others.problems.map((problem) => `beside the quota failure: ${problem}`));
+
+    // As the hint says: raise the quota, resume the mailbox, start the batch again.
+    await setQuota(pair.target, full.email, Math.ceil((fullBytes * 4) / 1024));
+    const resumed = await runMailferry(['batch', 'resume', batch.name, '--mailbox', full.email, '--state-dir', batch.stateDir], {env: batch.env});
+    if (resumed.code !== 0) result.problems.push(`batch resume --mailbox ${full.email} failed:\n${describeResult(resumed)}`);
+    const runs = await rerunUntilDone(batch, await runMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS}), 2, RUN_TIMEOUT_MS);
+    report(`disk-full round ${round} seed ${seed}: ${full.email} had ${quotaKiB} KiB for ${Math.round(fullBytes / 1024)} KiB; first start exit ${first.code}; after raising it: ${exitsText(runs)}`);
+    const end = await mailboxOutcomes(batch, 'Synced');
+    result.failed.push(...end.failed.map((failed): FailedMailbox => ({...failed, reason: `after the quota was raised: ${failed.reason}`})));
+    result.problems.push(...end.problems);
+    if (runs.at(-1)!.code !== 0 && end.failed.length === 0 && end.problems.length === 0) result.problems.push(`batch start exited ${runs.at(-1)!.code} although every mailbox is Synced`);
+
+    const check = await exactCheck(pair.source, pair.target, checked(mailboxes));
+    result.messages = check.messages;
+    result.lost = check.lost;
+    result.duplicated = check.duplicated;
+    result.problems.push(...check.problems);
+    result.problems.push(...(await leakedPasswords(batch, pair, mailboxes, [first, resumed, ...runs])));
+  } catch (error) {
+    result.problems.push(`the round broke off: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  } finally {
+    await pair.stop();
+    if (batch) await rm(batch.work, {recursive: true, force: true});
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+export const diskFullScenario: Scenario = async ({rounds, seed, report}) => {
+  const results: RoundResult[] = [];
+  for (let round = 0; round < rounds; round++) results.push(await diskFullRound(round, roundSeed(seed, round), report));
+  return results;
+};
