@@ -1,9 +1,10 @@
-// Fault campaign, "disk-full": the target Dovecot enforces a quota (quota plugin, count backend)
-// on one of 3 mailboxes, seeded between 30 % and 70 % of that mailbox's mail. The first
+// Fault campaign, "disk-full": one of 3 mailboxes has room on the target for a seeded 30 % to
+// 70 % of its mail: in some rounds a Dovecot quota (quota plugin, count backend), in the others a
+// real full disk (a tmpfs of that size on the user's home, where root may mount). The first
 // `batch start` must end that mailbox Failed with a reason that says over quota, for which
 // mailbox and folder, and what to do (raise the quota or free space, then resume), while the other
 // mailboxes end Synced and exact. Then the quota is raised (the user's userdb entry rewritten, as
-// an admin would), the mailbox resumed (`batch resume --mailbox`, `batch start`): all three end
+// an admin would) or the volume grown, the mailbox resumed (`batch resume --mailbox`, `batch start`): all three end
 // Synced and exact, 0 lost, 0 duplicated.
 
 import {rm, writeFile} from 'node:fs/promises';
@@ -16,6 +17,7 @@ import {describeResult, runMailferry} from '../helpers/mailferry-process.js';
 import {EMPTY_FOLDER, seedMailbox} from '../helpers/seed-mailbox.js';
 import {createRoundBatch, exitsText, largeMessage, leakedPasswords, mailboxOutcomes, rerunUntilDone, roundMailboxes, type RoundBatch, type RoundMailbox} from './batch-round.js';
 import {exactCheck} from './exact-check.js';
+import {mountSmallDisk, smallDiskAvailable} from './small-disk.js';
 import {roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
 
 const RUN_TIMEOUT_MS = 180_000;
@@ -46,7 +48,7 @@ async function setQuota(server: DovecotServer, login: string, kib: number): Prom
 /** What the quota mailbox's reason lacks: it must say over quota, for which mailbox and folder, and what to do. */
 export function quotaReasonGaps(reason: string, mailbox: RoundMailbox): string[] {
   const gaps: string[] = [];
-  if (!/quota|disk full|no space/i.test(reason)) gaps.push('does not say quota or disk full');
+  if (!/quota|disk full|disk space|no space/i.test(reason)) gaps.push('does not say quota or disk full');
   if (!reason.includes(mailbox.email)) gaps.push(`does not name the mailbox ${mailbox.email}`);
   // formatError puts "ENDPOINT / MAILBOX / FOLDER: " in front of the message.
   if (!new RegExp(`${mailbox.email.replace(/[.]/g, '\\.')} / [^:]+: `).test(reason)) gaps.push('does not name the folder');
@@ -55,16 +57,33 @@ export function quotaReasonGaps(reason: string, mailbox: RoundMailbox): string[]
   return gaps;
 }
 
+interface TargetLimit {
+  fault: string;
+  raise(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+async function limitTarget(kind: 'quota' | 'disk', server: DovecotServer, login: string, kib: number, raisedKiB: number): Promise<TargetLimit> {
+  if (kind === 'disk') {
+    const disk = await mountSmallDisk(server, login, kib);
+    return {fault: 'disk full (tmpfs)', raise: () => disk.resize(raisedKiB), remove: () => disk.remove()};
+  }
+  await setQuota(server, login, kib);
+  return {fault: 'quota exceeded', raise: () => setQuota(server, login, raisedKiB), remove: async () => undefined};
+}
+
 async function diskFullRound(round: number, seed: number, report: (line: string) => void): Promise<RoundResult> {
   const started = Date.now();
   const random = new SeededRandom(seed);
+  const wantDisk = random.chance(0.5);
+  const kind = wantDisk && (await smallDiskAvailable()) ? 'disk' : 'quota';
   const mailboxes = roundMailboxes(random, 'df', 3, () => random.int(0, 1));
   const full = random.pick(mailboxes);
-  // Two large messages more, so the quota is passed by more than Dovecot's 10 % grace for the last message.
+  // Two large messages more, so the limit is passed by more than Dovecot's 10 % quota grace for the last message.
   const folders = full.spec.folders.filter((folder) => folder !== EMPTY_FOLDER);
   full.spec.messages.push(largeMessage(random, folders), largeMessage(random, folders));
   const fullBytes = full.spec.messages.reduce((sum, message) => sum + message.raw.length, 0);
-  const quotaKiB = Math.floor((fullBytes * (0.3 + random.next() * 0.4)) / 1024);
+  const limitKiB = Math.floor((fullBytes * (0.3 + random.next() * 0.4)) / 1024);
   const targetLayout = random.chance(0.5) ? {separator: '.' as const, prefix: 'INBOX.' as const} : {};
   const result: RoundResult = {
     scenario: 'disk-full', round, seed, faults: {}, mailboxes: mailboxes.length, messages: 0,
@@ -72,36 +91,37 @@ async function diskFullRound(round: number, seed: number, report: (line: string)
   };
   const pair = await startDovecotPair({
     source: {users: Object.fromEntries(mailboxes.map((mailbox) => [mailbox.user, mailbox.password]))},
-    target: {users: Object.fromEntries(mailboxes.map((mailbox) => [mailbox.email, `tgt-${mailbox.user}`])), extraConfig: QUOTA_CONFIG, ...targetLayout},
+    target: {users: Object.fromEntries(mailboxes.map((mailbox) => [mailbox.email, `tgt-${mailbox.user}`])), ...(kind === 'quota' ? {extraConfig: QUOTA_CONFIG} : {}), ...targetLayout},
   });
   let batch: RoundBatch | undefined;
+  let limit: TargetLimit | undefined;
   const checked = (list: readonly RoundMailbox[]) => list.map((mailbox) => ({sourceLogin: mailbox.user, targetLogin: mailbox.email}));
   try {
     await Promise.all(mailboxes.map((mailbox) => seedMailbox(pair.source, mailbox.user, mailbox.spec)));
-    await setQuota(pair.target, full.email, quotaKiB);
-    result.faults['quota exceeded'] = 1;
+    limit = await limitTarget(kind, pair.target, full.email, limitKiB, Math.ceil((fullBytes * 4) / 1024));
+    result.faults[limit.fault] = 1;
     batch = await createRoundBatch(pair, 'diskfull', mailboxes);
 
     const first = await runMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS});
     if (first.code !== 1) result.problems.push(`the first batch start exited ${first.code ?? first.signal}, not 1 (a mailbox failed)`);
     const atFull = await mailboxOutcomes(batch, 'Synced', (email) => email === full.email);
     const fullFailed = atFull.failed.find((failed) => failed.mailbox === full.email);
-    if (!fullFailed) result.problems.push(`${full.email} (quota ${quotaKiB} KiB for ${Math.round(fullBytes / 1024)} KiB of mail) did not end Failed after the first batch start`);
+    if (!fullFailed) result.problems.push(`${full.email} (${limit.fault} at ${limitKiB} KiB for ${Math.round(fullBytes / 1024)} KiB of mail) did not end Failed after the first batch start`);
     else for (const gap of quotaReasonGaps(fullFailed.reason, full)) result.problems.push(`${full.email}'s reason ${gap}: ${fullFailed.reason}`);
     result.failed.push(...atFull.failed);
     result.problems.push(...atFull.problems.filter((problem) => !problem.startsWith(`${full.email} ended`)));
     const others = await exactCheck(pair.source, pair.target, checked(mailboxes.filter((mailbox) => mailbox !== full)));
-    if (others.lost || others.duplicated) result.problems.push(`beside the quota failure, the other mailboxes had ${others.lost} lost, ${others.duplicated} duplicated`);
-    result.problems.push(...others.problems.map((problem) => `beside the quota failure: ${problem}`));
+    if (others.lost || others.duplicated) result.problems.push(`beside the full mailbox, the other mailboxes had ${others.lost} lost, ${others.duplicated} duplicated`);
+    result.problems.push(...others.problems.map((problem) => `beside the full mailbox: ${problem}`));
 
-    // As the hint says: raise the quota, resume the mailbox, start the batch again.
-    await setQuota(pair.target, full.email, Math.ceil((fullBytes * 4) / 1024));
+    // As the hint says: make room, resume the mailbox, start the batch again.
+    await limit.raise();
     const resumed = await runMailferry(['batch', 'resume', batch.name, '--mailbox', full.email, '--state-dir', batch.stateDir], {env: batch.env});
     if (resumed.code !== 0) result.problems.push(`batch resume --mailbox ${full.email} failed:\n${describeResult(resumed)}`);
     const runs = await rerunUntilDone(batch, await runMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS}), 2, RUN_TIMEOUT_MS);
-    report(`disk-full round ${round} seed ${seed}: ${full.email} had ${quotaKiB} KiB for ${Math.round(fullBytes / 1024)} KiB; first start exit ${first.code}; after raising it: ${exitsText(runs)}`);
+    report(`disk-full round ${round} seed ${seed}: ${full.email} had ${limit.fault} at ${limitKiB} KiB for ${Math.round(fullBytes / 1024)} KiB${wantDisk && kind === 'quota' ? ' (a quota: this machine cannot mount a tmpfs)' : ''}; first start exit ${first.code}; after making room: ${exitsText(runs)}`);
     const end = await mailboxOutcomes(batch, 'Synced');
-    result.failed.push(...end.failed.map((failed): FailedMailbox => ({...failed, reason: `after the quota was raised: ${failed.reason}`})));
+    result.failed.push(...end.failed.map((failed): FailedMailbox => ({...failed, reason: `after making room: ${failed.reason}`})));
     result.problems.push(...end.problems);
     if (runs.at(-1)!.code !== 0 && end.failed.length === 0 && end.problems.length === 0) result.problems.push(`batch start exited ${runs.at(-1)!.code} although every mailbox is Synced`);
 
@@ -114,6 +134,7 @@ async function diskFullRound(round: number, seed: number, report: (line: string)
   } catch (error) {
     result.problems.push(`the round broke off: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
   } finally {
+    await limit?.remove().catch((error: unknown) => result.problems.push(`could not unmount the small disk: ${String(error)}`));
     await pair.stop();
     if (batch) await rm(batch.work, {recursive: true, force: true});
   }
