@@ -48,7 +48,7 @@ async function setQuota(server: DovecotServer, login: string, kib: number): Prom
 /** What the quota mailbox's reason lacks: it must say over quota, for which mailbox and folder, and what to do. */
 export function quotaReasonGaps(reason: string, mailbox: RoundMailbox): string[] {
   const gaps: string[] = [];
-  if (!/quota|disk full|disk space|no space/i.test(reason)) gaps.push('does not say quota or disk full');
+  if (!/quota|disk (is )?full|disk space|no space/i.test(reason)) gaps.push('does not say quota or disk full');
   if (!reason.includes(mailbox.email)) gaps.push(`does not name the mailbox ${mailbox.email}`);
   // formatError puts "ENDPOINT / MAILBOX / FOLDER: " in front of the message.
   if (!new RegExp(`${mailbox.email.replace(/[.]/g, '\\.')} / [^:]+: `).test(reason)) gaps.push('does not name the folder');
