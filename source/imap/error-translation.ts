@@ -388,6 +388,19 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     };
   }
 
+  // A target that cannot write answers every APPEND, SELECT and CREATE alike (Dovecot on a full
+  // disk: "NO [SERVERBUG] Internal error occurred"). Taken as one message's or one folder's
+  // refusal, that ended the mailbox Synced without them; it is the mailbox's failure instead.
+  if (context.role === 'target' && shape.responseStatus === 'NO' && (responseCode === 'SERVERBUG' || /Internal error occurred/i.test(text))) {
+    return {
+      kind: 'storage',
+      message: `${endpoint.host} failed to store mail${folderName ? ` in${folderName}` : ''} (an error on the server)`,
+      hint: 'Most often the target\'s disk is full or the mailbox is over a quota; the server\'s log has the cause. Free space or fix the cause, then resume the mailbox: what was copied is not copied again.',
+      retryable: false,
+      ...(serverText ? {serverText} : {}),
+    };
+  }
+
   // Tagged NO/BAD on an established session
   if (shape.responseStatus === 'NO' || shape.responseStatus === 'BAD') {
     const command = commandOf(shape);
