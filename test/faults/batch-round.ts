@@ -2,7 +2,7 @@
 // created through the CLI, `batch start` run again as an admin would after a failed run, and the
 // state read back as the round's Failed mailboxes and problems.
 
-import {readdirSync} from 'node:fs';
+import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {SeededRandom} from '../../bench/seeded-random.js';
 import {formatError} from '../../source/imap/imap-error.js';
@@ -49,9 +49,9 @@ export function roundMailboxes(random: SeededRandom, prefix: string, count: numb
   }));
 }
 
-/** Messages stored in a user's Maildir (either layout), counted on disk: cheap enough to poll while a copy runs. */
-export function maildirMessageCount(server: DovecotServer, login: string): number {
-  let count = 0;
+/** Every directory of a user's Maildir (either layout) with the given name: cur, new or tmp. */
+function maildirSubdirs(server: DovecotServer, login: string, names: readonly string[]): string[] {
+  const found: string[] = [];
   const walk = (dir: string) => {
     let entries;
     try {
@@ -62,12 +62,40 @@ export function maildirMessageCount(server: DovecotServer, login: string): numbe
     for (const entry of entries) {
       if (!entry.isDirectory()) continue;
       const sub = path.join(dir, entry.name);
-      if (entry.name === 'cur' || entry.name === 'new') count += readdirSync(sub).length;
-      else if (entry.name !== 'tmp') walk(sub);
+      if (names.includes(entry.name)) found.push(sub);
+      else if (!['cur', 'new', 'tmp'].includes(entry.name)) walk(sub);
     }
   };
   walk(server.mailDir(login));
-  return count;
+  return found;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return []; // removed while we looked
+  }
+}
+
+/** Messages stored in a user's Maildir (either layout), counted on disk: cheap enough to poll while a copy runs. */
+export function maildirMessageCount(server: DovecotServer, login: string): number {
+  return maildirSubdirs(server, login, ['cur', 'new']).reduce((sum, dir) => sum + safeList(dir).length, 0);
+}
+
+/** The largest message Dovecot is still receiving for a user (its file in a tmp/ directory), in bytes. */
+export function largestPartialAppend(server: DovecotServer, login: string): number {
+  let largest = 0;
+  for (const dir of maildirSubdirs(server, login, ['tmp'])) {
+    for (const name of safeList(dir)) {
+      try {
+        largest = Math.max(largest, statSync(path.join(dir, name)).size);
+      } catch {
+        // renamed into new/ while we looked
+      }
+    }
+  }
+  return largest;
 }
 
 export interface RoundBatch {
