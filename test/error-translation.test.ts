@@ -292,6 +292,30 @@ const rows: Row[] = [
     serverText: /OVERQUOTA/,
   },
   {name: 'quota in text only', error: errorWith({responseStatus: 'NO', responseText: 'Mailbox quota exceeded', executedCommand: '9 APPEND INBOX {12}'}), context: {phase: 'command'}, kind: 'quota', retryable: false},
+  // The server restarting in the middle of a login (captured: Dovecot 2.3 stopped with SIGTERM
+  // while mailferry logged in; both clients flag the failed login command as authenticationFailed)
+  {
+    name: 'BYE Shutting down during a raw-session login (captured)',
+    error: errorWith({message: 'server said goodbye: Shutting down', code: 'NoConnection', authenticationFailed: true}),
+    context: {phase: 'login', user: 'rs1@example.test*admin'},
+    kind: 'connection-lost',
+    retryable: true,
+    hint: /server restart/,
+  },
+  {
+    name: "imapflow's Already logged out: the connection closed before the login (captured)",
+    error: errorWith({message: 'Already logged out', authenticationFailed: true}),
+    context: {phase: 'login', user: 'rs1@example.test*admin'},
+    kind: 'connection-lost',
+    retryable: true,
+  },
+  {
+    name: 'a goodbye about invalid logins stays a refused login',
+    error: errorWith({message: 'server said goodbye: Too many invalid login attempts', code: 'NoConnection', authenticationFailed: true}),
+    context: {phase: 'login', user: 'alice'},
+    kind: 'auth',
+    retryable: false,
+  },
   // A target that cannot write (captured from Dovecot 2.3 on a full tmpfs: ENOSPC on the message file or the uidlist)
   {
     name: 'APPEND on a full disk (captured)',

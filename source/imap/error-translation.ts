@@ -255,8 +255,13 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     };
   }
 
-  // Authentication
-  if (shape.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED' || context.phase === 'login') {
+  // Authentication. A server going down mid-login (Dovecot's "* BYE Shutting down", a reset)
+  // fails the login command too, and both clients flag that as a failed authentication; with no
+  // answer to the login itself it is a lost connection (retried below), not a refused password.
+  // A goodbye that names the login ("too many invalid logins") stays the login's failure.
+  const lostDuringLogin =
+    !shape.responseStatus && responseCode === undefined && isConnectionLoss(code, message) && !/password|credential|invalid|auth/i.test(`${message} ${shape.reason ?? ''}`);
+  if (!lostDuringLogin && (shape.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED' || context.phase === 'login')) {
     if (IMAP_DISABLED_TEXT.test(text)) {
       return {kind: 'auth', message: `IMAP access is disabled at the provider for ${context.user ?? 'this user'}`, hint: IMAP_DISABLED_HINT, retryable: false, ...(serverText ? {serverText} : {})};
     }
@@ -360,16 +365,7 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
       ...(byeText ? {serverText: byeText} : {}),
     };
   }
-  if (
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    code === 'ECONNABORTED' ||
-    code === 'NoConnection' ||
-    code === 'EConnectionClosed' ||
-    code.startsWith('ClosedAfterConnect') ||
-    code === 'StateLogout' ||
-    /Connection not available|Unexpected close|Socket is already closed|Connection closed/i.test(message)
-  ) {
+  if (isConnectionLoss(code, message)) {
     return {
       kind: 'connection-lost',
       message: `The connection to ${where} was lost${folderName ? ` while working on${folderName}` : ''}`,
@@ -465,6 +461,16 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     retryable: false,
     ...(serverText ? {serverText} : {}),
   };
+}
+
+/** The connection is gone (reset, closed, the server's BYE), whatever command was running. */
+function isConnectionLoss(code: string, message: string): boolean {
+  return (
+    ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'NoConnection', 'EConnectionClosed', 'StateLogout'].includes(code) ||
+    code.startsWith('ClosedAfterConnect') ||
+    // imapflow's "Already logged out": its connection closed before it could send the login.
+    /Connection not available|Unexpected close|Socket is already closed|Connection closed|Already logged out/i.test(message)
+  );
 }
 
 function isTooLarge(text: string): boolean {
