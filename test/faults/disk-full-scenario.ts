@@ -1,5 +1,5 @@
-// Fault campaign, "disk-full": one of 3 mailboxes has room on the target for a seeded 30 % to
-// 70 % of its mail: in some rounds a Dovecot quota (quota plugin, count backend), in the others a
+// Fault campaign, "disk-full": one of 3 mailboxes has room on the target for a seeded share (up to
+// 70 %) of its mail: in some rounds a Dovecot quota (quota plugin, count backend), in the others a
 // real full disk (a tmpfs of that size on the user's home, where root may mount). The first
 // `batch start` must end that mailbox Failed with a reason that says over quota, for which
 // mailbox and folder, and what to do (raise the quota or free space, then resume), while the other
@@ -83,7 +83,8 @@ async function diskFullRound(round: number, seed: number, report: (line: string)
   const folders = full.spec.folders.filter((folder) => folder !== EMPTY_FOLDER);
   full.spec.messages.push(largeMessage(random, folders), largeMessage(random, folders));
   const fullBytes = full.spec.messages.reduce((sum, message) => sum + message.raw.length, 0);
-  const limitKiB = Math.floor((fullBytes * (0.3 + random.next() * 0.4)) / 1024);
+  // From nearly nothing (SELECT and CREATE fail too) to 70 %; tmpfs takes size=0 for no limit at all.
+  const limitKiB = Math.max(16, Math.floor((fullBytes * random.next() * 0.7) / 1024));
   const targetLayout = random.chance(0.5) ? {separator: '.' as const, prefix: 'INBOX.' as const} : {};
   const result: RoundResult = {
     scenario: 'disk-full', round, seed, faults: {}, mailboxes: mailboxes.length, messages: 0,
