@@ -1,5 +1,6 @@
-// The restart scenario of the fault campaign, short and seeded: seed 8 restarts the source, then
-// the target, each once a share of the messages is on the target; seed 3668344229 restarts both
+// The restart scenario of the fault campaign, short and seeded: seed 8 restarts the source during
+// an incremental pass (batch sync-now after new mail and flag changes), then the target during the
+// first pass, each once a share of the pass's messages is on the target; seed 3668344229 restarts both
 // at mailferry's first login on the target (the regression test of logins cut off by a server
 // going down, which were once taken for refused passwords and failed the mailbox). Every round
 // must pass (every mailbox Synced, exact, nothing lost or duplicated) and must really have
@@ -13,7 +14,7 @@ import {describeRound, roundPassed, type RoundResult} from './faults/round-resul
 const restartedKinds = (results: readonly RoundResult[]) => results.map((result) => Object.keys(result.faults).sort().join('+'));
 
 describe('fault campaign: Dovecot restarts mid-copy', {timeout: 180_000}, () => {
-  it('the source, then the target restarted mid-copy: every mailbox Synced and exact', async (t) => {
+  it('the source restarted mid-incremental, the target mid-first-pass: every mailbox Synced and exact', async (t) => {
     const results = await restartScenario({rounds: 2, seed: 8, report: (line) => t.diagnostic(line)});
     const lines = results.map(describeRound).join('\n');
     assert.deepEqual(restartedKinds(results), ['restart source', 'restart target'], lines);

@@ -118,10 +118,10 @@ export async function createRoundBatch(pair: PairLike, label: string, mailboxes:
   return {name, work, stateDir, env, startArgs: ['batch', 'start', name, '--state-dir', stateDir]};
 }
 
-/** Runs `batch start` again after a run that did not exit 0, as an admin would, at most `reruns` more times. */
-export async function rerunUntilDone(batch: RoundBatch, first: MailferryResult, reruns: number, timeoutMs: number): Promise<MailferryResult[]> {
+/** Runs the command (`batch start` unless told) again after a run that did not exit 0, as an admin would, at most `reruns` more times. */
+export async function rerunUntilDone(batch: RoundBatch, first: MailferryResult, reruns: number, timeoutMs: number, args: readonly string[] = batch.startArgs): Promise<MailferryResult[]> {
   const runs = [first];
-  while (runs.at(-1)!.code !== 0 && runs.length <= reruns) runs.push(await runMailferry(batch.startArgs, {env: batch.env, timeoutMs}));
+  while (runs.at(-1)!.code !== 0 && runs.length <= reruns) runs.push(await runMailferry(args, {env: batch.env, timeoutMs}));
   return runs;
 }
 

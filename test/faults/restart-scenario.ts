@@ -1,30 +1,61 @@
 // Fault campaign, "restart": the source Dovecot, the target Dovecot or both are restarted while
-// `batch start` copies 3-4 realistic mailboxes (several folders, a few 1-5 MB messages). The
-// moment is seeded: once the target holds a seeded share of the messages on disk. mailferry must
-// reconnect and finish; when a run still exits non-zero, `batch start` is run again as an admin
-// would (at most twice more). Every mailbox must end Synced and exact: 0 lost, 0 duplicated,
-// no message listed as failed, no password in the state, the log or the output.
+// mailferry copies 3-4 realistic mailboxes (several folders, a few 1-5 MB messages): in most rounds
+// during `batch start`'s first pass, in a third of them during an incremental pass
+// (`batch sync-now`, after new mail, some of it large, and flag changes on the source). The
+// moment is seeded (see Moment). mailferry must reconnect and finish; when a run still exits
+// non-zero, it is run again as an admin would (at most twice more). Every mailbox must end Synced
+// and exact: 0 lost, 0 duplicated, no message listed as failed, no password in the state, the log
+// or the output.
 
 import {rm} from 'node:fs/promises';
 import {SeededRandom} from '../../bench/seeded-random.js';
 import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
 import {sessions} from '../helpers/dovecot-log.js';
-import {spawnMailferry} from '../helpers/mailferry-process.js';
-import {seedMailbox} from '../helpers/seed-mailbox.js';
-import {createRoundBatch, exitsText, largestPartialAppend, leakedPasswords, mailboxOutcomes, maildirMessageCount, rerunUntilDone, roundMailboxes, type RoundBatch} from './batch-round.js';
+import {runMailferry, spawnMailferry} from '../helpers/mailferry-process.js';
+import {buildMessage, EMPTY_FOLDER, openClient, seedMailbox, type SeedMessage} from '../helpers/seed-mailbox.js';
+import {createRoundBatch, exitsText, largeMessage, largestPartialAppend, leakedPasswords, mailboxOutcomes, maildirMessageCount, rerunUntilDone, roundMailboxes, type RoundBatch} from './batch-round.js';
 import {exactCheck} from './exact-check.js';
 import {roundSeed, type RoundResult, type Scenario} from './round-result.js';
 
 type Restarted = 'source' | 'target' | 'both';
-/** share: once the target holds the seeded share of the messages; login: as the first mailbox
- *  logs in (the first mailbox lists its folders); large append: while the target receives a message of 256 KB
- *  or more (or at the share, should the poll miss every one). */
+/** share: once the target holds the seeded share of the messages the pass copies; login: at the
+ *  pass's first login on the restarted server (by its log); large append: while the target
+ *  receives a message of 256 KB or more (or at the share, should the poll miss every one). */
 type Moment = 'share' | 'login' | 'large append';
 const PARTIAL_APPEND_BYTES = 256 * 1024;
 
 const RUN_TIMEOUT_MS = 180_000;
 /** How often the target's Maildirs are counted while the copy runs: the copy takes seconds. */
 const POLL_MS = 5;
+
+/** New mail for an incremental pass: a few small messages and a large one, in existing folders. */
+function newMail(random: SeededRandom, folders: readonly string[]): SeedMessage[] {
+  const messages: SeedMessage[] = [];
+  for (let i = random.int(5, 20); i > 0; i--) {
+    const serial = random.int(1, 1_000_000_000);
+    messages.push({
+      folder: random.pick(folders),
+      raw: buildMessage({subject: `Arrived after the first pass ${serial}`, seed: serial, bodyBytes: random.logUniform(300, 60_000)}),
+      flags: random.chance(0.5) ? ['\\Seen'] : [],
+      internalDate: new Date(Date.UTC(2025, 6, 1) + random.int(0, 100) * 86_400_000),
+    });
+  }
+  messages.push(largeMessage(random, folders));
+  return messages;
+}
+
+/** Flag changes the incremental pass must carry: \\Flagged on and \\Seen off for a few INBOX messages. */
+async function changeFlags(server: DovecotServer, login: string, random: SeededRandom): Promise<void> {
+  const client = await openClient(server, login);
+  try {
+    await client.mailboxOpen('INBOX');
+    const first = random.int(1, 10);
+    await client.messageFlagsAdd(`${first}:${first + 3}`, ['\\Flagged']);
+    await client.messageFlagsRemove(`${first + 4}`, ['\\Seen']);
+  } finally {
+    await client.logout();
+  }
+}
 
 async function restartRound(round: number, seed: number, report: (line: string) => void): Promise<RoundResult> {
   const started = Date.now();
@@ -36,6 +67,7 @@ async function restartRound(round: number, seed: number, report: (line: string) 
   // 0: before mailferry has logged in; up to 95 %: the last folders, the large messages among them.
   const threshold = Math.floor(total * random.next() * 0.95);
   const momentKind = random.pick<Moment>(['share', 'share', 'login', 'large append']);
+  const pass = random.chance(1 / 3) ? 'incremental' : 'initial';
   const result: RoundResult = {
     scenario: 'restart', round, seed, faults: {}, mailboxes: mailboxes.length, messages: 0,
     lost: 0, duplicated: 0, failed: [], problems: [], seconds: 0,
@@ -50,42 +82,66 @@ async function restartRound(round: number, seed: number, report: (line: string) 
     batch = await createRoundBatch(pair, 'restart', mailboxes);
     const logins = new Set(mailboxes.flatMap((mailbox) => [mailbox.user, mailbox.email]));
     const onTarget = () => mailboxes.reduce((sum, mailbox) => sum + maildirMessageCount(pair.target, mailbox.email), 0);
-
-    const child = spawnMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS});
-    let trigger = '';
     const watched = pair[restarted === 'both' ? 'target' : restarted];
-    const loggedIn = () => sessions(watched, (name) => logins.has(name)).started.length > 0;
+    const loginsSoFar = () => sessions(watched, (name) => logins.has(name)).started.length;
+
+    let args = batch.startArgs;
+    let before = {copied: 0, logins: 0};
+    let goal = total;
+    let quietRuns: Awaited<ReturnType<typeof runMailferry>>[] = [];
+    if (pass === 'incremental') {
+      const first = await runMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS});
+      quietRuns = [first];
+      if (first.code !== 0) result.problems.push(`the first batch start, before any fault, exited ${first.code ?? first.signal}:\n${first.stdout.slice(-2000)}`);
+      let added = 0;
+      for (const mailbox of mailboxes) {
+        const folders = mailbox.spec.folders.filter((folder) => folder !== EMPTY_FOLDER);
+        const messages = newMail(random, folders);
+        added += messages.length;
+        await seedMailbox(pair.source, mailbox.user, {folders: [], messages});
+        await changeFlags(pair.source, mailbox.user, random);
+      }
+      before = {copied: onTarget(), logins: loginsSoFar()};
+      goal = added;
+      args = ['batch', 'sync-now', batch.name, '--state-dir', batch.stateDir];
+    }
+    // The share is of the messages this pass copies.
+    const at = before.copied + Math.floor((threshold / total) * goal);
+
+    const child = spawnMailferry(args, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS});
+    let trigger = '';
     const receiving = () => mailboxes.some((mailbox) => largestPartialAppend(pair.target, mailbox.email) >= PARTIAL_APPEND_BYTES);
     for (;;) {
       if (child.hasExited) break;
-      if (momentKind === 'login' && loggedIn()) break;
+      if (momentKind === 'login' && loginsSoFar() > before.logins) break;
       if (momentKind === 'large append' && receiving()) {
         trigger = ', receiving a large message';
         break;
       }
-      if (momentKind !== 'login' && onTarget() >= threshold) break;
+      if (momentKind !== 'login' && onTarget() >= at) break;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     let moment = 'never';
     if (child.hasExited) {
-      result.problems.push(`the first batch start ended (${exitsText([await child.exited])}) before the moment (${momentKind}, threshold ${threshold} of ${total} messages): no restart injected`);
+      result.problems.push(`the ${pass} pass ended (${exitsText([await child.exited])}) before the moment (${momentKind}, at ${at} messages on the target): no restart injected`);
     } else {
-      moment = momentKind === 'login' ? `mailferry's first login on the ${watched.role}` : `${onTarget()} of ${total} messages on the target${trigger}`;
+      moment = momentKind === 'login' ? `mailferry's first login of the pass on the ${watched.role}` : `${onTarget() - before.copied} of ${goal} messages of the pass on the target${trigger}`;
       const servers: DovecotServer[] = restarted === 'both' ? [pair.source, pair.target] : [pair[restarted]];
       await Promise.all(servers.map((server) => server.restart()));
       for (const server of servers) result.faults[`restart ${server.role}`] = 1;
     }
-    const runs = await rerunUntilDone(batch, await child.exited, 2, RUN_TIMEOUT_MS);
+    const faulted = await rerunUntilDone(batch, await child.exited, 2, RUN_TIMEOUT_MS, args);
+    const runs = [...quietRuns, ...faulted];
     // The retries show that the restart hit a connection in use rather than falling between passes.
-    const retries = runs.reduce((sum, run) => sum + run.stdout.split('\n').filter((line) => / retry \d+ in /.test(line)).length, 0);
-    report(`restart round ${round} seed ${seed}: restarted ${restarted} at ${moment} (threshold ${threshold}); batch start: ${exitsText(runs)}, ${retries} mailbox retries`);
+    const retries = faulted.reduce((sum, run) => sum + run.stdout.split('\n').filter((line) => / retry \d+ in /.test(line)).length, 0);
+    report(`restart round ${round} seed ${seed}: restarted ${restarted} in the ${pass} pass at ${moment}; ${args[1]}: ${exitsText(faulted)}, ${retries} mailbox retries`);
 
     const outcomes = await mailboxOutcomes(batch, 'Synced');
     result.failed.push(...outcomes.failed);
     result.problems.push(...outcomes.problems);
     const last = runs.at(-1)!;
     if (last.code !== 0 && outcomes.failed.length === 0 && outcomes.problems.length === 0) {
-      result.problems.push(`batch start exited ${last.code ?? last.signal} although every mailbox is Synced:\n${last.stdout.slice(-2000)}${last.stderr.slice(-2000)}`);
+      result.problems.push(`${args[1]} exited ${last.code ?? last.signal} although every mailbox is Synced:\n${last.stdout.slice(-2000)}${last.stderr.slice(-2000)}`);
     }
     const check = await exactCheck(pair.source, pair.target, mailboxes.map((mailbox) => ({sourceLogin: mailbox.user, targetLogin: mailbox.email})));
     result.messages = check.messages;
@@ -96,11 +152,6 @@ async function restartRound(round: number, seed: number, report: (line: string) 
   } catch (error) {
     result.problems.push(`the round broke off: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
   } finally {
-    if (process.env.FAULTS_KEEP) {
-      const {cp} = await import('node:fs/promises');
-      await cp(pair.target.dir + '/log', process.env.FAULTS_KEEP + '/target-log', {recursive: true});
-      if (batch) await cp(batch.stateDir, process.env.FAULTS_KEEP + '/state', {recursive: true});
-    }
     await pair.stop();
     if (batch) await rm(batch.work, {recursive: true, force: true});
   }
