@@ -31,6 +31,22 @@ export function largeMessage(random: SeededRandom, folders: readonly string[]): 
   };
 }
 
+/** New mail for an incremental pass: a few small messages and a large one, in existing folders. */
+export function newMail(random: SeededRandom, folders: readonly string[]): SeedMessage[] {
+  const messages: SeedMessage[] = [];
+  for (let i = random.int(5, 20); i > 0; i--) {
+    const serial = random.int(1, 1_000_000_000);
+    messages.push({
+      folder: random.pick(folders),
+      raw: buildMessage({subject: `Arrived after the first pass ${serial}`, seed: serial, bodyBytes: random.logUniform(300, 60_000)}),
+      flags: random.chance(0.5) ? ['\\Seen'] : [],
+      internalDate: new Date(Date.UTC(2025, 6, 1) + random.int(0, 100) * 86_400_000),
+    });
+  }
+  messages.push(largeMessage(random, folders));
+  return messages;
+}
+
 /** One realistic mailbox plus `large` messages of 1-5 MB spread over its folders. */
 export function seededSpec(random: SeededRandom, large: number): SeedSpec {
   const spec = realisticMailbox({seed: random.int(1, 1_000_000)});

@@ -12,8 +12,8 @@ import {SeededRandom} from '../../bench/seeded-random.js';
 import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
 import {sessions} from '../helpers/dovecot-log.js';
 import {runMailferry, spawnMailferry} from '../helpers/mailferry-process.js';
-import {buildMessage, EMPTY_FOLDER, openClient, seedMailbox, type SeedMessage} from '../helpers/seed-mailbox.js';
-import {createRoundBatch, exitsText, largeMessage, largestPartialAppend, leakedPasswords, mailboxOutcomes, maildirMessageCount, rerunUntilDone, roundMailboxes, type RoundBatch} from './batch-round.js';
+import {EMPTY_FOLDER, openClient, seedMailbox} from '../helpers/seed-mailbox.js';
+import {createRoundBatch, exitsText, largestPartialAppend, leakedPasswords, mailboxOutcomes, maildirMessageCount, newMail, rerunUntilDone, roundMailboxes, type RoundBatch} from './batch-round.js';
 import {exactCheck} from './exact-check.js';
 import {roundSeed, type RoundResult, type Scenario} from './round-result.js';
 
@@ -27,22 +27,6 @@ const PARTIAL_APPEND_BYTES = 256 * 1024;
 const RUN_TIMEOUT_MS = 180_000;
 /** How often the target's Maildirs are counted while the copy runs: the copy takes seconds. */
 const POLL_MS = 5;
-
-/** New mail for an incremental pass: a few small messages and a large one, in existing folders. */
-function newMail(random: SeededRandom, folders: readonly string[]): SeedMessage[] {
-  const messages: SeedMessage[] = [];
-  for (let i = random.int(5, 20); i > 0; i--) {
-    const serial = random.int(1, 1_000_000_000);
-    messages.push({
-      folder: random.pick(folders),
-      raw: buildMessage({subject: `Arrived after the first pass ${serial}`, seed: serial, bodyBytes: random.logUniform(300, 60_000)}),
-      flags: random.chance(0.5) ? ['\\Seen'] : [],
-      internalDate: new Date(Date.UTC(2025, 6, 1) + random.int(0, 100) * 86_400_000),
-    });
-  }
-  messages.push(largeMessage(random, folders));
-  return messages;
-}
 
 /** Flag changes the incremental pass must carry: \\Flagged on and \\Seen off for a few INBOX messages. */
 async function changeFlags(server: DovecotServer, login: string, random: SeededRandom): Promise<void> {

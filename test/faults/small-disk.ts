@@ -3,7 +3,7 @@
 // (mount); `available()` says whether this machine lets us, so the scenario can fall back to a quota.
 
 import {execFile, execFileSync} from 'node:child_process';
-import {mkdir, mkdtemp, rmdir, stat} from 'node:fs/promises';
+import {mkdir, mkdtemp, rmdir, stat, statfs} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {promisify} from 'node:util';
@@ -52,6 +52,8 @@ export interface SmallDisk {
   readonly dir: string;
   /** What an admin does when the volume is grown: the mail written so far stays. */
   resize(kib: number): Promise<void>;
+  /** What the volume holds, in KiB. */
+  usedKiB(): Promise<number>;
   /** Detached at once even while Dovecot still has files open, so the server's dir can be removed. */
   remove(): Promise<void>;
 }
@@ -68,6 +70,10 @@ export async function mountSmallDisk(server: DovecotServer, login: string, kib: 
     dir: home,
     resize: async (size) => {
       await run('mount', ['-o', `remount,size=${size}k`, home]);
+    },
+    usedKiB: async () => {
+      const fs = await statfs(home);
+      return Math.ceil(((fs.blocks - fs.bfree) * fs.bsize) / 1024);
     },
     remove: async () => {
       if (!mounted.delete(home)) return;
