@@ -11,9 +11,9 @@ import {rm} from 'node:fs/promises';
 import {SeededRandom} from '../../bench/seeded-random.js';
 import {startDovecotPair, type DovecotServer} from '../helpers/dovecot-pair.js';
 import {sessions} from '../helpers/dovecot-log.js';
-import {runMailferry, spawnMailferry} from '../helpers/mailferry-process.js';
+import {runMailferry, spawnMailferry, type MailferryResult} from '../helpers/mailferry-process.js';
 import {EMPTY_FOLDER, openClient, seedMailbox} from '../helpers/seed-mailbox.js';
-import {createRoundBatch, exitsText, largestPartialAppend, leakedPasswords, mailboxOutcomes, maildirMessageCount, newMail, rerunUntilDone, roundMailboxes, type RoundBatch} from './batch-round.js';
+import {createRoundBatch, exitsText, largestPartialAppend, leakedPasswords, mailboxOutcomes, maildirMessageCount, newMail, rerunUntilDone, roundMailboxes, type RoundBatch, type RoundMailbox} from './batch-round.js';
 import {exactCheck} from './exact-check.js';
 import {roundSeed, type RoundResult, type Scenario} from './round-result.js';
 
@@ -39,6 +39,18 @@ async function changeFlags(server: DovecotServer, login: string, random: SeededR
   } finally {
     await client.logout();
   }
+}
+
+/** New mail (see newMail) and flag changes for every mailbox on the source; returns the messages added. */
+async function changeSource(source: DovecotServer, mailboxes: readonly RoundMailbox[], random: SeededRandom): Promise<number> {
+  let added = 0;
+  for (const mailbox of mailboxes) {
+    const messages = newMail(random, mailbox.spec.folders.filter((folder) => folder !== EMPTY_FOLDER));
+    added += messages.length;
+    await seedMailbox(source, mailbox.user, {folders: [], messages});
+    await changeFlags(source, mailbox.user, random);
+  }
+  return added;
 }
 
 async function restartRound(round: number, seed: number, report: (line: string) => void): Promise<RoundResult> {
@@ -72,21 +84,13 @@ async function restartRound(round: number, seed: number, report: (line: string) 
     let args = batch.startArgs;
     let before = {copied: 0, logins: 0};
     let goal = total;
-    let quietRuns: Awaited<ReturnType<typeof runMailferry>>[] = [];
+    let quietRuns: MailferryResult[] = [];
     if (pass === 'incremental') {
       const first = await runMailferry(batch.startArgs, {env: batch.env, timeoutMs: RUN_TIMEOUT_MS});
       quietRuns = [first];
       if (first.code !== 0) result.problems.push(`the first batch start, before any fault, exited ${first.code ?? first.signal}:\n${first.stdout.slice(-2000)}`);
-      let added = 0;
-      for (const mailbox of mailboxes) {
-        const folders = mailbox.spec.folders.filter((folder) => folder !== EMPTY_FOLDER);
-        const messages = newMail(random, folders);
-        added += messages.length;
-        await seedMailbox(pair.source, mailbox.user, {folders: [], messages});
-        await changeFlags(pair.source, mailbox.user, random);
-      }
+      goal = await changeSource(pair.source, mailboxes, random);
       before = {copied: onTarget(), logins: loginsSoFar()};
-      goal = added;
       args = ['batch', 'sync-now', batch.name, '--state-dir', batch.stateDir];
     }
     // The share is of the messages this pass copies.
