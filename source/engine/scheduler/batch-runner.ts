@@ -492,7 +492,12 @@ export class BatchRunner implements BatchControl {
         attempt++;
         // A refused connection or a missing greeting is what a restarting server looks like;
         // a few tries tell that apart from a wrong host without stalling a bad batch for long.
-        const transient = failure.retryable || ((failure.kind === 'connect' || failure.kind === 'greeting') && attempt <= 3);
+        // A server stopped in the middle of a login may refuse it as if the password were wrong
+        // (Dovecot answers AUTHENTICATIONFAILED when its auth process goes down mid-request) and
+        // accept it a moment later: a refused login is tried once more. A wrong password is
+        // refused twice, well within the usual lockout thresholds.
+        const refusedLogin = failure.kind === 'auth' && /\bAUTHENTICATIONFAILED\b/i.test(failure.serverText ?? '') && attempt <= 1;
+        const transient = failure.retryable || refusedLogin || ((failure.kind === 'connect' || failure.kind === 'greeting') && attempt <= 3);
         if (!transient || (failure.kind !== 'throttled' && attempt > MAX_ATTEMPTS_WITHOUT_PROGRESS)) {
           this.fail(key, failure, record);
           return;
