@@ -292,6 +292,56 @@ const rows: Row[] = [
     serverText: /OVERQUOTA/,
   },
   {name: 'quota in text only', error: errorWith({responseStatus: 'NO', responseText: 'Mailbox quota exceeded', executedCommand: '9 APPEND INBOX {12}'}), context: {phase: 'command'}, kind: 'quota', retryable: false},
+  // The server restarting in the middle of a login (captured: Dovecot 2.3 stopped with SIGTERM
+  // while mailferry logged in; both clients flag the failed login command as authenticationFailed)
+  {
+    name: 'BYE Shutting down during a raw-session login (captured)',
+    error: errorWith({message: 'server said goodbye: Shutting down', code: 'NoConnection', authenticationFailed: true}),
+    context: {phase: 'login', user: 'rs1@example.test*admin'},
+    kind: 'connection-lost',
+    retryable: true,
+    hint: /server restart/,
+  },
+  {
+    name: "imapflow's Already logged out: the connection closed before the login (captured)",
+    error: errorWith({message: 'Already logged out', authenticationFailed: true}),
+    context: {phase: 'login', user: 'rs1@example.test*admin'},
+    kind: 'connection-lost',
+    retryable: true,
+  },
+  {
+    name: 'a goodbye about invalid logins stays a refused login',
+    error: errorWith({message: 'server said goodbye: Too many invalid login attempts', code: 'NoConnection', authenticationFailed: true}),
+    context: {phase: 'login', user: 'alice'},
+    kind: 'auth',
+    retryable: false,
+  },
+  // A target that cannot write (captured from Dovecot 2.3 on a full tmpfs: ENOSPC on the message file or the uidlist)
+  {
+    name: 'APPEND on a full disk (captured)',
+    error: errorWith({
+      message: 'Command failed',
+      response: 'A NO [SERVERBUG] Internal error occurred. Refer to server log for more information. [2026-12-04 19:05:08] (0.010 + 0.017 + 0.025 secs).',
+      responseStatus: 'NO',
+      executedCommand: 'A APPEND Projects "(* 1763167B literal *)"',
+      responseText: 'Internal error occurred. Refer to server log for more information. [2026-12-04 19:05:08] (0.010 + 0.017 + 0.025 secs).',
+      serverResponseCode: 'SERVERBUG',
+    }),
+    context: {phase: 'command', folder: 'Projects'},
+    kind: 'storage',
+    retryable: false,
+    message: /failed to store mail in "Projects"/,
+    hint: /disk is full.*resume the mailbox/,
+    serverText: /SERVERBUG/,
+  },
+  {
+    name: 'SELECT of a target folder on a full disk (captured)',
+    error: errorWith({responseStatus: 'NO', responseText: 'Internal error occurred. Refer to server log for more information.', serverResponseCode: 'SERVERBUG', executedCommand: '5 SELECT Sent'}),
+    context: {phase: 'command', folder: 'Sent'},
+    kind: 'storage',
+    retryable: false,
+    message: /"Sent"/,
+  },
   // Folders and rejected messages
   {
     name: 'APPEND to a missing folder (captured)',
@@ -384,6 +434,12 @@ for (const row of rows) {
     assert.equal(translated.cause, row.error, 'the original error stays as cause for the log');
   });
 }
+
+test('translateError: SERVERBUG on the source stays one folder\'s problem (the folder is listed as not migrated)', () => {
+  const error = errorWith({responseStatus: 'NO', responseText: 'Internal error occurred. Refer to server log for more information.', serverResponseCode: 'SERVERBUG', executedCommand: '5 EXAMINE Broken'});
+  const translated = translateError(error, {role: 'source', endpoint: plainEndpoint, phase: 'command', folder: 'Broken'});
+  assert.equal(translated.kind, 'folder', translated.message);
+});
 
 test('translateError keeps the mailbox, folder and user context', () => {
   const error = translateError(errorWith({message: 'read ECONNRESET', code: 'ECONNRESET'}), {

@@ -268,8 +268,13 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     };
   }
 
-  // Authentication
-  if (shape.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED' || context.phase === 'login') {
+  // Authentication. A server going down mid-login (Dovecot's "* BYE Shutting down", a reset)
+  // fails the login command too, and both clients flag that as a failed authentication; with no
+  // answer to the login itself it is a lost connection (retried below), not a refused password.
+  // A goodbye that names the login ("too many invalid logins") stays the login's failure.
+  const lostDuringLogin =
+    !shape.responseStatus && responseCode === undefined && isConnectionLoss(code, message) && !/password|credential|invalid|auth/i.test(`${message} ${shape.reason ?? ''}`);
+  if (!lostDuringLogin && (shape.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED' || context.phase === 'login')) {
     if (IMAP_DISABLED_TEXT.test(text)) {
       return {kind: 'auth', message: `IMAP access is disabled at the provider for ${context.user ?? 'this user'}`, hint: IMAP_DISABLED_HINT, retryable: false, ...(serverText ? {serverText} : {})};
     }
@@ -373,16 +378,7 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
       ...(byeText ? {serverText: byeText} : {}),
     };
   }
-  if (
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    code === 'ECONNABORTED' ||
-    code === 'NoConnection' ||
-    code === 'EConnectionClosed' ||
-    code.startsWith('ClosedAfterConnect') ||
-    code === 'StateLogout' ||
-    /Connection not available|Unexpected close|Socket is already closed|Connection closed/i.test(message)
-  ) {
+  if (isConnectionLoss(code, message)) {
     return {
       kind: 'connection-lost',
       message: `The connection to ${where} was lost${folderName ? ` while working on${folderName}` : ''}`,
@@ -397,6 +393,19 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
       message: `${endpoint.host} is temporarily unavailable`,
       hint: 'The server is restarting or overloaded; mailferry retries after a pause.',
       retryable: true,
+      ...(serverText ? {serverText} : {}),
+    };
+  }
+
+  // A target that cannot write answers every APPEND, SELECT and CREATE alike (Dovecot on a full
+  // disk: "NO [SERVERBUG] Internal error occurred"). Taken as one message's or one folder's
+  // refusal, that ended the mailbox Synced without them; it is the mailbox's failure instead.
+  if (context.role === 'target' && shape.responseStatus === 'NO' && (responseCode === 'SERVERBUG' || /Internal error occurred/i.test(text))) {
+    return {
+      kind: 'storage',
+      message: `${endpoint.host} failed to store mail${folderName ? ` in${folderName}` : ''} (an error on the server)`,
+      hint: 'Most often the target\'s disk is full or the mailbox is over a quota; the server\'s log has the cause. Free space or fix the cause, then resume the mailbox: what was copied is not copied again.',
+      retryable: false,
       ...(serverText ? {serverText} : {}),
     };
   }
@@ -457,6 +466,16 @@ function classify(shape: ErrorShape, context: ErrorContext): Verdict {
     retryable: false,
     ...(serverText ? {serverText} : {}),
   };
+}
+
+/** The connection is gone (reset, closed, the server's BYE), whatever command was running. */
+function isConnectionLoss(code: string, message: string): boolean {
+  return (
+    ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'NoConnection', 'EConnectionClosed', 'StateLogout'].includes(code) ||
+    code.startsWith('ClosedAfterConnect') ||
+    // imapflow's "Already logged out": its connection closed before it could send the login.
+    /Connection not available|Unexpected close|Socket is already closed|Connection closed|Already logged out/i.test(message)
+  );
 }
 
 function isTooLarge(text: string): boolean {

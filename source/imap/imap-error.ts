@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'protocol'
   | 'throttled'
   | 'quota'
+  | 'storage'
   | 'too-large'
   | 'rejected'
   | 'folder'

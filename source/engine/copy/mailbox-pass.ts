@@ -575,7 +575,7 @@ async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: F
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const translated = ctx.translate('target', error, entry.target);
       if (alreadyExists(translated)) return {name: entry.target, subscribed: false};
-      if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota') throw translated;
+      if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota' || translated.kind === 'storage') throw translated;
       // RFC 6154 section 3: a server may refuse the attribute ([USEATTR]); the folder still
       // has to exist, so it is created without it and the note says so.
       useRefused = translated;
@@ -600,7 +600,7 @@ async function createTargetFolder(ctx: PassContext, trees: FolderTrees, entry: F
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const translated = ctx.translate('target', error, name);
       if (alreadyExists(translated)) return {name, subscribed: false};
-      if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota') throw translated;
+      if (translated.retryable || translated.kind === 'auth' || translated.kind === 'quota' || translated.kind === 'storage') throw translated;
       lastError = translated;
       name = fallbackFolderName(entry.target, delimiter, attempt);
     }

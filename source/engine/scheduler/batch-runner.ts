@@ -499,7 +499,12 @@ export class BatchRunner implements BatchControl {
         // now is a restart, retried like a lost connection (the fault campaign's refusals of a
         // few seconds failed mailboxes whose earlier cuts had used up the three tries).
         const unreachable = failure.kind === 'connect' || failure.kind === 'greeting';
-        const transient = failure.retryable || (unreachable && (attempt <= 3 || this.endpointsAnswered));
+        // A server stopped in the middle of a login may refuse it as if the password were wrong
+        // (Dovecot answers AUTHENTICATIONFAILED when its auth process goes down mid-request) and
+        // accept it a moment later: a refused login is tried once more. A wrong password is
+        // refused twice, well within the usual lockout thresholds.
+        const refusedLogin = failure.kind === 'auth' && /\bAUTHENTICATIONFAILED\b/i.test(failure.serverText ?? '') && attempt <= 1;
+        const transient = failure.retryable || refusedLogin || (unreachable && (attempt <= 3 || this.endpointsAnswered));
         if (!transient || (failure.kind !== 'throttled' && attempt > MAX_ATTEMPTS_WITHOUT_PROGRESS)) {
           this.fail(key, failure, record);
           return;
