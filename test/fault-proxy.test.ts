@@ -143,6 +143,29 @@ describe('fault proxy', () => {
     });
   });
 
+  it('an endless line replaces the answer to the arming command until the client hangs up', async () => {
+    const stats = await withProxy(() => ({label: 'endless', action: 'endless', direction: 'to-client', armOn: 'FETCH', afterBytes: 0}), async (port) => {
+      const received = await new Promise<Buffer>((resolve) => {
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        const socket = net.connect({host: '127.0.0.1', port});
+        // The greeting first (1,000 bytes from the listener), then the command arms the fault.
+        socket.once('data', () => socket.write('a1 UID FETCH 1:* BODY.PEEK[]\r\n'));
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          bytes += chunk.length;
+          if (bytes > 4_000_000) socket.destroy();
+        });
+        socket.on('close', () => resolve(Buffer.concat(chunks)));
+      });
+      const answer = received.subarray(1_000);
+      assert.ok(answer.length > 3_000_000, `${answer.length} bytes of answer`);
+      assert.equal(answer.indexOf(0x0a), -1, 'the line never ends');
+      assert.equal(answer.toString('latin1').replace(/x/g, ''), '');
+    }, listener);
+    assert.deepEqual(stats.fired, {endless: 1});
+  });
+
   it('refuses new connections while told to, and accepts them again afterwards', async () => {
     const proxy = await startFaultProxy({upstreamPort: peer.port});
     try {

@@ -25,17 +25,25 @@ const SOURCES = [
 
 type Side = 'source' | 'target';
 
+/** Three mailboxes at a time, endless lines among the faults: memory must stay well under this. */
+const PEAK_RSS_LIMIT_KIB = 400 * 1024;
+
 /** One seeded fault for a connection to `side`. */
 function drawFault(random: SeededRandom, side: Side): ConnectionFault {
+  const armOn = side === 'source' ? 'BODY.PEEK[' : 'APPEND ';
+  const during = side === 'source' ? 'mid-FETCH' : 'mid-APPEND';
+  if (random.chance(0.05)) {
+    // The answer to a FETCH or an APPEND is a line without end: the session must give up at its
+    // line limit, in bounded memory, and the mailbox carry on over a new one.
+    return {label: `endless line ${side}->client ${during}`, action: 'endless', direction: 'to-client', armOn, afterBytes: 0};
+  }
   const pick = random.next();
   const action: ConnectionFault['action'] = pick < 0.4 ? 'rst' : pick < 0.8 ? 'fin' : pick < 0.9 ? 'stall' : 'slow';
   // The source's bodies flow to the client, the target's to the server; the other direction
   // (a FETCH command, an APPEND's tagged answers) is cut less often.
   const main = side === 'source' ? 'to-client' : 'to-server';
   const direction = random.chance(0.8) ? main : main === 'to-client' ? 'to-server' : 'to-client';
-  const armOn = side === 'source' ? 'BODY.PEEK[' : 'APPEND ';
   const arrow = direction === 'to-client' ? `${side}->client` : `client->${side}`;
-  const during = side === 'source' ? 'mid-FETCH' : 'mid-APPEND';
   return {
     label: `${action === 'stall' || action === 'slow' ? action : `cut ${action}`} ${arrow} ${during}`,
     action,
@@ -109,7 +117,12 @@ export const runCutScenario: Scenario = async ({rounds, seed, report}) => {
           const label = dropOpen ? `restart ${side} (reset all, refuse new)` : `refuse new ${side} connections`;
           refusals.push(new Promise((resolve) => setTimeout(resolve, at)).then(() => proxy.refuse(length, label, {dropOpen})));
         }
+        // VmHWM is a high-water mark: the last reading before the exit is the run's peak.
+        let peakKiB = 0;
+        const watch = setInterval(() => (peakKiB = Math.max(peakKiB, child.peakRssKiB() ?? 0)), 100);
         const ended = await child.exited;
+        clearInterval(watch);
+        if (peakKiB > PEAK_RSS_LIMIT_KIB) problems.push(`batch start peaked at ${Math.round(peakKiB / 1024)} MB of memory, over ${PEAK_RSS_LIMIT_KIB / 1024} MB`);
         await Promise.all(refusals);
         output = `${ended.stdout}${ended.stderr}\n${await processes}`;
         if (ended.code !== 0) problems.push(`batch start exited ${ended.code ?? ended.signal}; its last lines:\n${ended.stdout.split('\n').slice(-8).join('\n')}\n${ended.stderr.slice(-2000)}`);

@@ -2,7 +2,8 @@
 // chosen connections the way networks and servers do. Each new connection asks the plan for a
 // fault; a fault waits until the client has sent a given command (`armOn`, e.g. "APPEND" or
 // "FETCH"), then counts bytes in one direction and, at the chosen offset, forwards exactly that
-// many and then cuts (FIN or RST), stalls, or slows the connection. `refuse(ms)` closes the
+// many and then cuts (FIN or RST), stalls, or slows the connection, or sends the client an
+// endless line in place of the server's answer. `refuse(ms)` closes the
 // listening socket for a while, so new connections are refused as by a restarting server.
 // The plan comes from the round's seed, so a failing round replays fault for fault.
 
@@ -13,7 +14,8 @@ export type Direction = 'to-server' | 'to-client';
 export interface ConnectionFault {
   /** What the campaign's table counts it as, e.g. "cut rst source->client mid-FETCH". */
   label: string;
-  action: 'fin' | 'rst' | 'stall' | 'slow';
+  /** endless: once the client has sent `armOn`, it reads one line without end in place of the answer. */
+  action: 'fin' | 'rst' | 'stall' | 'slow' | 'endless';
   /** Whose bytes are counted toward `afterBytes`. */
   direction: Direction;
   /** Counting starts after the client has sent this text (case-sensitive); absent: at connect. */
@@ -52,6 +54,9 @@ export interface FaultProxy {
 export type FaultPlan = (index: number) => ConnectionFault | undefined;
 
 const noFaults: FaultPlan = () => undefined;
+
+/** An endless line stops here: far past any line limit a client should have. */
+const ENDLESS_LIMIT = 512 * 1024 * 1024;
 
 interface Link {
   client: net.Socket;
@@ -144,6 +149,12 @@ export function startFaultProxy(options: {upstreamPort: number; plan?: FaultPlan
         if (at >= 0) {
           link.armed = true;
           countFrom = Math.max(0, at + fault.armOn.length - link.tail.length);
+          if (fault.action === 'endless') {
+            // The answer starts now: the server may be slow to give one, the flood is not.
+            send(link, from, to, chunk);
+            fire(link);
+            return flood(link);
+          }
         } else {
           link.tail = text.slice(-fault.armOn.length);
         }
@@ -174,7 +185,29 @@ export function startFaultProxy(options: {upstreamPort: number; plan?: FaultPlan
         return;
       case 'slow':
         return pace(link, from, to, after, fault);
+      case 'endless':
+        return flood(link);
     }
+  };
+
+  // The server's side goes quiet and the client reads one line without end, until it hangs up
+  // (as a bounded reader must) or ENDLESS_LIMIT bytes have gone, when the link is reset.
+  const flood = (link: Link) => {
+    link.blocked = true;
+    link.cut = true;
+    link.held.length = 0;
+    link.upstream.pause();
+    const line = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    const more = () => {
+      while (!link.client.destroyed && sent < ENDLESS_LIMIT) {
+        sent += line.length;
+        if (!link.client.write(line)) return void link.client.once('drain', more);
+      }
+      for (const socket of [link.client, link.upstream]) if (!socket.destroyed) socket.resetAndDestroy();
+    };
+    link.client.on('close', () => link.upstream.destroy());
+    more();
   };
 
   // Pauses the sender long enough after each chunk that the link averages `bytesPerSecond`.

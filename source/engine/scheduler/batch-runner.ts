@@ -497,14 +497,16 @@ export class BatchRunner implements BatchControl {
         // a few tries tell that apart from a wrong host without stalling a bad batch for long.
         // Once a mailbox of this run has worked on a folder, both servers were there: a refusal
         // now is a restart, retried like a lost connection (the fault campaign's refusals of a
-        // few seconds failed mailboxes whose earlier cuts had used up the three tries).
+        // few seconds failed mailboxes whose earlier cuts had used up the three tries), and an
+        // answer our parser cannot read (an endless line mid-FETCH) a glitch worth a new session.
         const unreachable = failure.kind === 'connect' || failure.kind === 'greeting';
+        const glitch = failure.kind === 'protocol' && this.endpointsAnswered;
         // A server stopped in the middle of a login may refuse it as if the password were wrong
         // (Dovecot answers AUTHENTICATIONFAILED when its auth process goes down mid-request) and
         // accept it a moment later: a refused login is tried once more. A wrong password is
         // refused twice, well within the usual lockout thresholds.
         const refusedLogin = failure.kind === 'auth' && /\bAUTHENTICATIONFAILED\b/i.test(failure.serverText ?? '') && attempt <= 1;
-        const transient = failure.retryable || refusedLogin || (unreachable && (attempt <= 3 || this.endpointsAnswered));
+        const transient = failure.retryable || glitch || refusedLogin || (unreachable && (attempt <= 3 || this.endpointsAnswered));
         if (!transient || (failure.kind !== 'throttled' && attempt > MAX_ATTEMPTS_WITHOUT_PROGRESS)) {
           this.fail(key, failure, record);
           return;
