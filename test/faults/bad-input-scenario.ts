@@ -25,7 +25,7 @@ import {describeResult, runMailferry, spawnMailferry, type MailferryResult} from
 import {badCsv, duplicateCsv} from './bad-csv.js';
 import {exactCheck} from './exact-check.js';
 import {startHostileServer, type HostileMode} from './hostile-server.js';
-import {roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
+import {emptyRound, roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
 import {findSecrets, processListSnapshot} from './secret-scan.js';
 import {createSmallBatch, hasStackTrace, problemOf, runBatchCreate, startArgs, statusArgs, type Pair, type SmallBatch} from './small-batch.js';
 
@@ -57,7 +57,7 @@ export const badInputScenario: Scenario = async ({rounds, seed, report}) => {
     for (let round = 0; round < rounds; round++) {
       const started = Date.now();
       const kind = kindOfRound(seed, round);
-      const result: RoundResult = {scenario: 'bad-input', round, seed: roundSeed(seed, round), faults: {}, mailboxes: 0, messages: 0, lost: 0, duplicated: 0, failed: [], problems: [], seconds: 0};
+      const result = emptyRound('bad-input', round, roundSeed(seed, round));
       try {
         const context: Round = {pair, work, random: new SeededRandom(result.seed), result, prefix: `i${round}x${result.seed % 1000}`, note: (line) => report(`bad-input round ${round}: ${line}`)};
         await ROUNDS[kind](context);

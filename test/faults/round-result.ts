@@ -29,6 +29,11 @@ export interface RoundResult {
   seconds: number;
 }
 
+/** A round's result before it has measured anything. */
+export function emptyRound(scenario: string, round: number, seed: number): RoundResult {
+  return {scenario, round, seed, faults: {}, mailboxes: 0, messages: 0, lost: 0, duplicated: 0, failed: [], problems: [], seconds: 0};
+}
+
 /** A round passed: nothing lost or duplicated, no unexpected Failed mailbox, no other problem. */
 export function roundPassed(result: RoundResult): boolean {
   return result.lost === 0 && result.duplicated === 0 && result.problems.length === 0 && result.failed.every((failed) => failed.expected);

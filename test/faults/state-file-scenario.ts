@@ -23,7 +23,7 @@ import {makeWorkDir, readBatchState, removeWorkDir, stateFile, waitFor} from '..
 import {describeResult, runMailferry, spawnMailferry, type MailferryResult} from '../helpers/mailferry-process.js';
 import {mailboxDirFor} from '../../source/store/sharded-state.js';
 import {exactCheck} from './exact-check.js';
-import {roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
+import {emptyRound, roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
 import {createSmallBatch, hasStackTrace, problemOf, runBatchCreate, startArgs, statusArgs, type Pair, type SmallBatch} from './small-batch.js';
 import {corrupted, parsesAsJson, truncated} from './state-damage.js';
 import {findSecrets} from './secret-scan.js';
@@ -53,7 +53,7 @@ export const stateFileScenario: Scenario = async ({rounds, seed, report}) => {
     for (let round = 0; round < rounds; round++) {
       const started = Date.now();
       const kind = kindOfRound(seed, round);
-      const result: RoundResult = {scenario: 'state-file', round, seed: roundSeed(seed, round), faults: {}, mailboxes: 0, messages: 0, lost: 0, duplicated: 0, failed: [], problems: [], seconds: 0};
+      const result = emptyRound('state-file', round, roundSeed(seed, round));
       try {
         const random = new SeededRandom(result.seed);
         const batch = await createSmallBatch(pair, work, `s${round}x${result.seed % 1000}`, random);
