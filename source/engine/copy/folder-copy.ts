@@ -35,6 +35,7 @@ import type {RawImapSession} from '../../imap/raw-session.js';
 import {MigrationError} from '../../imap/imap-error.js';
 import {exactBody} from './exact-body.js';
 import {learnTargetRewrites} from './target-rewrites.js';
+import {openMailbox} from '../../imap/imapflow-open.js';
 
 /** Messages per FETCH of bodies; also bounded by bytes below. */
 const CHUNK_MESSAGES = 64;
@@ -840,7 +841,7 @@ async function collectUidSizes(session: RawImapSession): Promise<Array<[number, 
 /** Opens `path` on imapflow's connection (no lanes, or the server's SELECT lacked UIDNEXT). */
 async function openOnControl(ctx: PassContext, role: 'source' | 'target', path: string): Promise<OpenedFolder> {
   const client = await ctx.control(role);
-  const box = role === 'source' ? await client.mailboxOpen(path, {readOnly: true}) : await client.mailboxOpen(path);
+  const box = await openMailbox(client, path, {readOnly: role === 'source'});
   return {
     path,
     openedBy: 'imapflow',

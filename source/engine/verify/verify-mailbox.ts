@@ -21,6 +21,7 @@ import {bodyDigest} from './body-digest.js';
 import {consistencyScore, isConsistent, totalsOf} from './consistency-score.js';
 import {compareFolder, type ApartRecord} from './folder-comparison.js';
 import {listFolderMessages} from './verify-listing.js';
+import {openMailbox} from '../../imap/imapflow-open.js';
 
 /** Apart items kept in the file per mailbox (the counts are complete). */
 const MAX_APART_LISTED = MAX_LISTED * 10;
@@ -159,12 +160,12 @@ async function verifyFolders(input: VerifyMailboxInput, source: ImapFlow, target
       folders.push(empty(`the source no longer lists folder "${path}" (renamed or deleted since the last pass); nothing to compare`));
       continue;
     }
-    const sourceBox = await run(input, 'source', path, () => source.mailboxOpen(path, {readOnly: true}));
+    const sourceBox = await run(input, 'source', path, () => openMailbox(source, path, {readOnly: true}));
     const sourceMessages = sourceBox.exists > 0 ? await run(input, 'source', path, () => listFolderMessages(source, ignored, input.signal)) : [];
     let targetMessages: Awaited<ReturnType<typeof listFolderMessages>> = [];
     let problem: string | undefined;
     try {
-      const targetBox = await target.mailboxOpen(checkpoint.target, {readOnly: true});
+      const targetBox = await openMailbox(target, checkpoint.target, {readOnly: true});
       if (targetBox.exists > 0) targetMessages = await run(input, 'target', checkpoint.target, () => listFolderMessages(target, ignored, input.signal));
     } catch (error) {
       if (!isRefusal(error)) throw translateError(error, {role: 'target', endpoint: input.batch.target, mailbox, folder: checkpoint.target, phase: 'command'});
