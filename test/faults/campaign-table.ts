@@ -33,7 +33,7 @@ function rowsOf(results: readonly RoundResult[]): Row[] {
     row.lost += result.lost;
     row.duplicated += result.duplicated;
     for (const failed of result.failed) {
-      const reason = `${failed.expected ? 'expected' : 'UNEXPECTED'}: ${failed.reason.split('\n')[0]!.slice(0, 80)}`;
+      const reason = `${failed.expected ? 'expected' : 'UNEXPECTED'}: ${reasonKind(failed.reason)}`;
       row.failed.set(reason, (row.failed.get(reason) ?? 0) + 1);
     }
     row.seconds += result.seconds;
@@ -42,6 +42,17 @@ function rowsOf(results: readonly RoundResult[]): Row[] {
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/** A reason without what differs from mailbox to mailbox (addresses, ports, folders), so alike ones add up. */
+function reasonKind(reason: string): string {
+  return reason
+    .split('\n')[0]!
+    .replace(/^(\w[\w-]*): (source|target) \/ [^/]+ \/ [^:]+: /, '$1: $2: ')
+    .replace(/[\w.+-]+@[\w.-]+/g, 'MAILBOX')
+    .replace(/(\d+\.\d+\.\d+\.\d+):\d+/g, '$1')
+    .replace(/"[^"]*"/g, '"FOLDER"')
+    .slice(0, 90);
+}
 
 /** The table as Markdown (it reads as plain text too), followed by a totals line. */
 export function campaignTable(results: readonly RoundResult[]): string {
