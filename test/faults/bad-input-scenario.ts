@@ -19,15 +19,14 @@
 import {readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {SeededRandom} from '../../bench/seeded-random.js';
-import {startDovecotPair} from '../helpers/dovecot-pair.js';
-import {makeWorkDir, pairCreateArgs, readBatchState, removeWorkDir, stateFile, TARGET_ADMIN_ENV} from '../helpers/batch-fixture.js';
+import {pairCreateArgs, readBatchState, stateFile, TARGET_ADMIN_ENV} from '../helpers/batch-fixture.js';
 import {describeResult, runMailferry, spawnMailferry, type MailferryResult} from '../helpers/mailferry-process.js';
 import {badCsv, duplicateCsv} from './bad-csv.js';
 import {exactCheck} from './exact-check.js';
 import {startHostileServer, type HostileMode} from './hostile-server.js';
-import {emptyRound, roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
+import {kindInTurn, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
 import {findSecrets, processListSnapshot} from './secret-scan.js';
-import {createSmallBatch, hasStackTrace, problemOf, runBatchCreate, startArgs, statusArgs, type Pair, type SmallBatch} from './small-batch.js';
+import {createSmallBatch, hasStackTrace, roundsOnOnePair, runBatchCreate, startArgs, statusArgs, type Pair, type SmallBatch} from './small-batch.js';
 
 export const KINDS = ['bad rows', 'duplicate addresses', 'missing CSV at resume', 'wrong admin password', 'garbage server', 'endless line', 'endless answer'] as const;
 type Kind = (typeof KINDS)[number];
@@ -37,7 +36,7 @@ const PEAK_RSS_LIMIT_KIB = 300 * 1024;
 const HOSTILE_RUN_LIMIT_MS = 90_000;
 
 export function kindOfRound(seed: number, round: number): Kind {
-  return KINDS[(seed + round) % KINDS.length]!;
+  return kindInTurn(KINDS, seed, round);
 }
 
 interface Round {
@@ -49,30 +48,10 @@ interface Round {
   note: (line: string) => void;
 }
 
-export const badInputScenario: Scenario = async ({rounds, seed, report}) => {
-  const pair = await startDovecotPair({source: {users: {}}, target: {users: {}, separator: '.', prefix: 'INBOX.'}});
-  const work = await makeWorkDir('faults-bad-input');
-  const results: RoundResult[] = [];
-  try {
-    for (let round = 0; round < rounds; round++) {
-      const started = Date.now();
-      const kind = kindOfRound(seed, round);
-      const result = emptyRound('bad-input', round, roundSeed(seed, round));
-      try {
-        const context: Round = {pair, work, random: new SeededRandom(result.seed), result, prefix: `i${round}x${result.seed % 1000}`, note: (line) => report(`bad-input round ${round}: ${line}`)};
-        await ROUNDS[kind](context);
-      } catch (error) {
-        result.problems.push(problemOf(error));
-      }
-      result.seconds = (Date.now() - started) / 1000;
-      results.push(result);
-    }
-  } finally {
-    await pair.stop();
-    await removeWorkDir(work);
-  }
-  return results;
-};
+export const badInputScenario: Scenario = (options) =>
+  roundsOnOnePair('bad-input', options, ({pair, work, round, random, result, note}) =>
+    ROUNDS[kindOfRound(options.seed, round)]({pair, work, random, result, prefix: `i${round}x${result.seed % 1000}`, note}),
+  );
 
 const ROUNDS: Record<Kind, (round: Round) => Promise<void>> = {
   'bad rows': badRows,

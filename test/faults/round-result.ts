@@ -54,6 +54,11 @@ export function roundSeed(seed: number, round: number): number {
   return (seed + Math.imul(round, 0x9e3779b1)) >>> 0;
 }
 
+/** For scenarios whose rounds take their kinds in turn, starting where the seed says. */
+export function kindInTurn<K>(kinds: readonly K[], seed: number, round: number): K {
+  return kinds[(seed + round) % kinds.length]!;
+}
+
 /** One line per round for progress output. */
 export function describeRound(result: RoundResult): string {
   const faults = Object.entries(result.faults).map(([kind, count]) => `${kind} x${count}`).join(', ') || 'none';

@@ -8,7 +8,10 @@ import type {DovecotServer} from '../helpers/dovecot-pair.js';
 import {buildMessage, seedMailbox, type SeedMessage} from '../helpers/seed-mailbox.js';
 import {pairCreateArgs, targetAdminEnv, writeMigrationCsv, type CsvRow} from '../helpers/batch-fixture.js';
 import {describeResult, runMailferry} from '../helpers/mailferry-process.js';
+import {startDovecotPair} from '../helpers/dovecot-pair.js';
+import {makeWorkDir, removeWorkDir} from '../helpers/batch-fixture.js';
 import type {CheckedMailbox} from './exact-check.js';
+import {emptyRound, roundSeed, type RoundResult, type ScenarioOptions} from './round-result.js';
 
 export interface Pair {
   source: DovecotServer;
@@ -86,4 +89,40 @@ export function problemOf(error: unknown): string {
 /** mailferry output that shows a Node stack trace (an uncaught error reached the user). */
 export function hasStackTrace(text: string): boolean {
   return /\n\s+at .+[(:]\S+:\d+:\d+\)?/.test(text) || /node:internal|Uncaught|TypeError:|ReferenceError:/.test(text);
+}
+
+export interface PlayedRound {
+  pair: Pair;
+  work: string;
+  round: number;
+  random: SeededRandom;
+  result: RoundResult;
+  note: (line: string) => void;
+}
+
+/**
+ * The rounds of a scenario that needs one Dovecot pair and one work directory for all of them:
+ * `play` fills in each round's result; a round that throws has the error as its problem.
+ */
+export async function roundsOnOnePair(scenario: string, options: ScenarioOptions, play: (round: PlayedRound) => Promise<void>): Promise<RoundResult[]> {
+  const pair = await startDovecotPair({source: {users: {}}, target: {users: {}, separator: '.', prefix: 'INBOX.'}});
+  const work = await makeWorkDir(`faults-${scenario}`);
+  const results: RoundResult[] = [];
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      const started = Date.now();
+      const result = emptyRound(scenario, round, roundSeed(options.seed, round));
+      try {
+        await play({pair, work, round, random: new SeededRandom(result.seed), result, note: (line) => options.report(`${scenario} round ${round}: ${line}`)});
+      } catch (error) {
+        result.problems.push(problemOf(error));
+      }
+      result.seconds = (Date.now() - started) / 1000;
+      results.push(result);
+    }
+  } finally {
+    await pair.stop();
+    await removeWorkDir(work);
+  }
+  return results;
 }

@@ -18,13 +18,12 @@ import {watch, type FSWatcher} from 'node:fs';
 import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {SeededRandom} from '../../bench/seeded-random.js';
-import {startDovecotPair} from '../helpers/dovecot-pair.js';
-import {makeWorkDir, readBatchState, removeWorkDir, stateFile, waitFor} from '../helpers/batch-fixture.js';
+import {readBatchState, stateFile, waitFor} from '../helpers/batch-fixture.js';
 import {describeResult, runMailferry, spawnMailferry, type MailferryResult} from '../helpers/mailferry-process.js';
 import {mailboxDirFor} from '../../source/store/sharded-state.js';
 import {exactCheck} from './exact-check.js';
-import {emptyRound, roundSeed, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
-import {createSmallBatch, hasStackTrace, problemOf, runBatchCreate, startArgs, statusArgs, type Pair, type SmallBatch} from './small-batch.js';
+import {kindInTurn, type FailedMailbox, type RoundResult, type Scenario} from './round-result.js';
+import {createSmallBatch, hasStackTrace, roundsOnOnePair, runBatchCreate, startArgs, statusArgs, type Pair, type SmallBatch} from './small-batch.js';
 import {corrupted, parsesAsJson, truncated} from './state-damage.js';
 import {findSecrets} from './secret-scan.js';
 
@@ -33,7 +32,7 @@ type Kind = (typeof KINDS)[number];
 
 /** Consecutive rounds take the kinds in turn, starting where the seed says. */
 export function kindOfRound(seed: number, round: number): Kind {
-  return KINDS[(seed + round) % KINDS.length]!;
+  return kindInTurn(KINDS, seed, round);
 }
 
 interface Round {
@@ -45,31 +44,11 @@ interface Round {
   note: (line: string) => void;
 }
 
-export const stateFileScenario: Scenario = async ({rounds, seed, report}) => {
-  const pair = await startDovecotPair({source: {users: {}}, target: {users: {}, separator: '.', prefix: 'INBOX.'}});
-  const work = await makeWorkDir('faults-state-file');
-  const results: RoundResult[] = [];
-  try {
-    for (let round = 0; round < rounds; round++) {
-      const started = Date.now();
-      const kind = kindOfRound(seed, round);
-      const result = emptyRound('state-file', round, roundSeed(seed, round));
-      try {
-        const random = new SeededRandom(result.seed);
-        const batch = await createSmallBatch(pair, work, `s${round}x${result.seed % 1000}`, random);
-        await runRound({pair, batch, random, kind, result, note: (line) => report(`state-file round ${round}: ${line}`)});
-      } catch (error) {
-        result.problems.push(problemOf(error));
-      }
-      result.seconds = (Date.now() - started) / 1000;
-      results.push(result);
-    }
-  } finally {
-    await pair.stop();
-    await removeWorkDir(work);
-  }
-  return results;
-};
+export const stateFileScenario: Scenario = (options) =>
+  roundsOnOnePair('state-file', options, async ({pair, work, round, random, result, note}) => {
+    const batch = await createSmallBatch(pair, work, `s${round}x${result.seed % 1000}`, random);
+    await runRound({pair, batch, random, kind: kindOfRound(options.seed, round), result, note});
+  });
 
 async function runRound(round: Round): Promise<void> {
   if (round.kind === 'kill -9 in state write') await killInStateWrite(round);
