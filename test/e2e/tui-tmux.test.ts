@@ -39,7 +39,13 @@ async function tmux(...args: string[]): Promise<string> {
   return stdout;
 }
 
-const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
+/** Every distinct screen a check has read, searched for passwords at the end. */
+const screensSeen = new Set<string>();
+const screen = async () => {
+  const text = await tmux('capture-pane', '-p', '-t', SESSION);
+  screensSeen.add(text);
+  return text;
+};
 
 async function waitForScreen(predicate: (text: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -285,5 +291,10 @@ describe('full-screen UI in tmux', {timeout: 300_000}, () => {
       const [from, to] = await Promise.all([readMailbox(source, user), readMailbox(target, user)]);
       assert.equal(messageCount(to), messageCount(from), `${user}: messages on the target`);
     }
+
+    // No password on any screen of the run: setup, tests, grid, stop and resume, restart, prompt.
+    const secrets = {...USERS, 'target admin': target.masterPassword};
+    const shown = Object.entries(secrets).filter(([, secret]) => [...screensSeen].some((seen) => seen.includes(secret)));
+    assert.deepEqual(shown.map(([whose]) => whose), [], `passwords on screen (of ${screensSeen.size} screens read)`);
   });
 });
