@@ -10,9 +10,8 @@ import path from 'node:path';
 import {startDovecotPair, type DovecotServer} from './helpers/dovecot-pair.js';
 import {realisticMailbox, seedMailbox} from './helpers/seed-mailbox.js';
 import {describeResult, runMailferry} from './helpers/mailferry-process.js';
-import {makeWorkDir, maildirInboxCount, pairCreateArgs, readBatchState, removeWorkDir, targetAdminEnv, waitFor, writeMigrationCsv} from './helpers/batch-fixture.js';
+import {makeWorkDir, maildirInboxCount, pairCreateArgs, readBatchState, removeWorkDir, targetAdminEnv, through, waitFor, writeMigrationCsv} from './helpers/batch-fixture.js';
 import {startFaultProxy, type FaultProxy} from './faults/fault-proxy.js';
-import {through} from './faults/campaign-batch.js';
 import {exactCheck} from './faults/exact-check.js';
 
 const LOGIN = 'rita';

@@ -66,7 +66,7 @@ export function roundMailboxes(random: SeededRandom, prefix: string, count: numb
 }
 
 /** Every directory of a user's Maildir (either layout) with the given name: cur, new or tmp. */
-function maildirSubdirs(server: DovecotServer, login: string, names: readonly string[]): string[] {
+export function maildirSubdirs(server: DovecotServer, login: string, names: readonly string[]): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     let entries;

@@ -4,7 +4,6 @@
 // round's verdict from the exact check, the state file, `batch report` and the secret scan.
 
 import path from 'node:path';
-import type {DovecotServer} from '../helpers/dovecot-pair.js';
 import {describeResult, runMailferry, type MailferryResult} from '../helpers/mailferry-process.js';
 import {makeWorkDir, pairCreateArgs, readBatchState, targetAdminEnv, writeMigrationCsv, type PairLike} from '../helpers/batch-fixture.js';
 import type {ClientView} from '../helpers/client-view.js';
@@ -31,11 +30,6 @@ export interface RoundBatch {
   mailboxes: RoundMailbox[];
   /** `batch start NAME --state-dir DIR` */
   startArgs: string[];
-}
-
-/** `server` as mailferry sees it when it connects through `port` (a proxy in front of it). */
-export function through(server: DovecotServer, port: number): DovecotServer {
-  return Object.create(server, {imapPort: {value: port}}) as DovecotServer;
 }
 
 /**

@@ -18,6 +18,7 @@ import type {DovecotServer} from '../helpers/dovecot-pair.js';
 import {removeWorkDir, sleep} from '../helpers/batch-fixture.js';
 import {runMailferry, spawnMailferry} from '../helpers/mailferry-process.js';
 import {createRoundBatch, roundVerdict, type SourceMailbox} from './campaign-batch.js';
+import {maildirSubdirs} from './batch-round.js';
 import {roundSeed, type RoundResult, type Scenario} from './round-result.js';
 
 const SOURCES = [
@@ -34,10 +35,8 @@ const FINISHING_RUNS = 3;
 async function storedBytes(server: DovecotServer, logins: readonly string[]): Promise<number> {
   let total = 0;
   for (const login of logins) {
-    const entries = await readdir(server.mailDir(login), {recursive: true, withFileTypes: true}).catch(() => []);
-    for (const entry of entries) {
-      if (!entry.isFile() || !/^(cur|new|tmp)$/.test(path.basename(entry.parentPath))) continue;
-      total += (await stat(path.join(entry.parentPath, entry.name)).catch(() => ({size: 0}))).size;
+    for (const dir of maildirSubdirs(server, login, ['cur', 'new', 'tmp'])) {
+      for (const name of await readdir(dir).catch(() => [] as string[])) total += (await stat(path.join(dir, name)).catch(() => ({size: 0}))).size;
     }
   }
   return total;

@@ -47,6 +47,11 @@ export async function writeMigrationCsv(file: string, rows: readonly CsvRow[]): 
   return file;
 }
 
+/** `server` as mailferry sees it when it connects through `port` (a proxy in front of it). */
+export function through(server: DovecotServer, port: number): DovecotServer {
+  return Object.create(server, {imapPort: {value: port}}) as DovecotServer;
+}
+
 /** Environment for a mailferry child process (or this process) that reads the target admin password. */
 export function targetAdminEnv(pair: PairLike): Record<string, string> {
   return {[TARGET_ADMIN_ENV]: pair.target.masterPassword};

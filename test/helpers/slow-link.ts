@@ -6,7 +6,7 @@
 
 import {startDelayProxy, type DelayProxy} from '../../bench/delay-proxy.js';
 import type {DovecotServer} from './dovecot-pair.js';
-import type {PairLike} from './batch-fixture.js';
+import {through, type PairLike} from './batch-fixture.js';
 
 export function startSlowLink(server: DovecotServer): Promise<DelayProxy> {
   return startDelayProxy({upstreamPort: server.imapPort, delayMs: 5, maxBufferedBytes: 16 * 1024});
@@ -14,6 +14,5 @@ export function startSlowLink(server: DovecotServer): Promise<DelayProxy> {
 
 /** The pair as a batch sees it when its target is reached through `link`. */
 export function withSlowTarget(pair: PairLike, link: DelayProxy): PairLike {
-  const target = Object.create(pair.target, {imapPort: {value: link.port}}) as DovecotServer;
-  return {source: pair.source, target};
+  return {source: pair.source, target: through(pair.target, link.port)};
 }
